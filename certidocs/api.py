@@ -1,0 +1,35 @@
+"""One function per command: what the CLI calls, and what scripts may call directly.
+
+Each function takes paths and plain values, raises CertidocsError subclasses for anything the
+user must fix, and returns data for the CLI to print.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from certidocs.errors import Probleme
+from certidocs.model import Referentiel
+from certidocs.workspace import Workspace
+
+
+def init(dossier: Path) -> Workspace:
+    """`certidocs init`: a new workspace with the default référentiels and templates."""
+    from certidocs.workspace import init_workspace
+
+    return init_workspace(dossier)
+
+
+def verifier_referentiel(fichier: Path) -> tuple[Referentiel | None, list[Probleme]]:
+    """`certidocs referentiel verifier`: the référentiel (None if invalid) and every problem."""
+    from certidocs.referentiel import read_referentiel
+
+    return read_referentiel(fichier)
+
+
+def afficher_referentiel(fichier: Path) -> str:
+    """`certidocs referentiel afficher`: a readable summary; ReferentielInvalide if invalid."""
+    from certidocs.referentiel import load_referentiel
+    from certidocs.referentiel.summary import summarise
+
+    return summarise(load_referentiel(fichier))

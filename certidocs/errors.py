@@ -1,0 +1,58 @@
+"""Exceptions raised by certidocs; the CLI turns each into one French message and exit code 1.
+
+Every message is already in French and names where the problem is (file, sheet and cell, or
+YAML path and line). This module imports nothing from certidocs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+class CertidocsError(Exception):
+    """Base of every error the user must fix; ``str(error)`` is the message to show."""
+
+
+@dataclass(frozen=True)
+class Probleme:
+    """One problem found while checking a file, with where it is.
+
+    ``lieu`` is a YAML path (``blocs[1].criteres[2].code``) or a cell (``Candidats!F7``);
+    ``ligne`` is the line in the file when known; ``grave`` is False for a warning.
+    """
+
+    lieu: str
+    message: str
+    ligne: int | None = None
+    grave: bool = True
+
+    def __str__(self) -> str:
+        where = self.lieu or "(racine)"
+        if self.ligne is not None:
+            where = f"{where} (ligne {self.ligne})"
+        prefix = "" if self.grave else "attention : "
+        return f"{where} : {prefix}{self.message}"
+
+
+class ProblemesError(CertidocsError):
+    """Raised when a file was checked completely and holds at least one blocking problem."""
+
+    def __init__(self, fichier: str, problemes: list[Probleme]) -> None:
+        self.fichier = fichier
+        self.problemes = problemes
+        errors = [p for p in problemes if p.grave]
+        lines = [f"{fichier} : {len(errors)} problème(s) à corriger"]
+        lines += [f"  - {p}" for p in problemes]
+        super().__init__("\n".join(lines))
+
+
+class ReferentielError(CertidocsError):
+    """Raised when a référentiel cannot be read (missing file, not YAML, not found by code)."""
+
+
+class ReferentielInvalide(ProblemesError):
+    """Raised when a référentiel YAML file breaks the format of referentiels/FORMAT.md."""
+
+
+class EspaceError(CertidocsError):
+    """Raised when a workspace cannot be created or found, or its certidocs.toml is wrong."""

@@ -1,0 +1,180 @@
+"""Workspaces: a folder with certidocs.toml, référentiels, templates, sessions and the register.
+
+The repository itself is a workspace: its ``referentiels/`` and ``templates/`` are the defaults
+that ``certidocs init`` copies and that any workspace falls back on.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from certidocs.errors import EspaceError, ReferentielError
+
+CONFIG_NAME = "certidocs.toml"
+SECRET_NAME = ".secret-verification"
+DEFAULTS = Path(__file__).resolve().parent.parent
+
+CONFIG_TEMPLATE = """\
+# Réglages de l'espace certidocs. Les lignes qui commencent par # sont des commentaires.
+# Chaque réglage a une valeur par défaut : rien n'est à remplir avant un premier essai.
+
+[organisme]
+# Le nom imprimé en tête des documents et sur les certificats.
+nom = "Organisme certificateur"
+# Adresse sur une ligne, reprise dans les courriers.
+adresse = ""
+# Une image PNG ou JPEG, chemin relatif à ce dossier (laisser vide : pas de logo).
+logo = ""
+
+[signataire]
+# Qui signe les certificats et les notifications.
+nom = ""
+fonction = "Le directeur"
+
+[certificats]
+# Adresse de la page où l'on vérifie un certificat (imprimée avec le QR code).
+url_verification = ""
+
+[grilles]
+# Mot de passe de protection des grilles des jurés. Vide : un mot de passe est tiré au hasard
+# pour chaque session et gardé dans le registre, jamais dans les grilles.
+mot_de_passe = ""
+
+[chemins]
+# Dossiers de l'espace, relatifs à ce fichier.
+referentiels = "referentiels"
+templates = "templates"
+sessions = "sessions"
+"""
+
+
+@dataclass(frozen=True)
+class Workspace:
+    """A workspace folder and its settings (certidocs.toml, parsed)."""
+
+    root: Path
+    config: dict[str, Any] = field(default_factory=dict)
+
+    def _dir(self, key: str) -> Path:
+        value = (self.config.get("chemins") or {}).get(key, key)
+        return self.root / str(value)
+
+    @property
+    def referentiels_dir(self) -> Path:
+        """Where this workspace's référentiels are."""
+        return self._dir("referentiels")
+
+    @property
+    def templates_dir(self) -> Path:
+        """Where this workspace's Word templates are."""
+        return self._dir("templates")
+
+    @property
+    def sessions_dir(self) -> Path:
+        """Where sessions are created by default."""
+        return self._dir("sessions")
+
+    @property
+    def registre_path(self) -> Path:
+        """The SQLite register of this workspace."""
+        return self.root / "registre.sqlite"
+
+    def setting(self, section: str, key: str, default: Any = None) -> Any:
+        """One value of certidocs.toml, or ``default``."""
+        return (self.config.get(section) or {}).get(key, default)
+
+    def find_referentiel(self, code: str) -> Path:
+        """The YAML file of the référentiel ``code``: this workspace's first, then the defaults."""
+        dirs = [self.referentiels_dir]
+        if (DEFAULTS / "referentiels") != self.referentiels_dir:
+            dirs.append(DEFAULTS / "referentiels")
+        for folder in dirs:
+            candidate = folder / f"{code}.yaml"
+            if candidate.is_file():
+                return candidate
+        known = sorted({p.stem for d in dirs if d.is_dir() for p in d.glob("*.yaml")})
+        raise ReferentielError(
+            f"référentiel « {code} » introuvable dans {self.referentiels_dir} "
+            f"(référentiels connus : {', '.join(known) or 'aucun'})"
+        )
+
+
+def load_config(path: Path) -> dict[str, Any]:
+    """certidocs.toml parsed; EspaceError with the line when it is not valid TOML."""
+    import tomllib
+
+    try:
+        with path.open("rb") as fh:
+            return tomllib.load(fh)
+    except tomllib.TOMLDecodeError as exc:
+        raise EspaceError(f"{path} : réglages illisibles ({exc})") from None
+    except OSError as exc:
+        raise EspaceError(f"{path} : lecture impossible ({exc.strerror})") from None
+
+
+def find_workspace(start: Path) -> Workspace:
+    """The workspace containing ``start`` (its nearest parent with certidocs.toml).
+
+    Outside any workspace, the defaults (the repository itself) serve, so that nothing has to
+    be configured before a first try.
+    """
+    here = start.resolve()
+    for folder in (here, *here.parents):
+        config = folder / CONFIG_NAME
+        if config.is_file():
+            return Workspace(folder, load_config(config))
+    return Workspace(DEFAULTS, {})
+
+
+def init_workspace(dossier: Path) -> Workspace:
+    """Create a workspace in ``dossier`` with the default référentiels and templates.
+
+    Refuses an existing workspace or a non-empty folder; builds everything in a temporary
+    sibling folder first, so that an interruption leaves nothing half-made.
+    """
+    if (dossier / CONFIG_NAME).exists():
+        raise EspaceError(f"{dossier} : c'est déjà un espace certidocs ({CONFIG_NAME} existe) ; "
+                          "rien n'a été modifié")
+    if dossier.exists() and (not dossier.is_dir() or any(dossier.iterdir())):
+        raise EspaceError(f"{dossier} : ce dossier existe et n'est pas vide ; choisissez un "
+                          "nouveau dossier")
+    parent = dossier.resolve().parent
+    if not parent.is_dir():
+        raise EspaceError(f"{parent} : dossier introuvable")
+    tmp = Path(tempfile.mkdtemp(prefix=f".{dossier.name}.", dir=parent))
+    try:
+        (tmp / CONFIG_NAME).write_text(CONFIG_TEMPLATE, encoding="utf-8")
+        (tmp / "referentiels").mkdir()
+        for src in sorted((DEFAULTS / "referentiels").glob("*.yaml")):
+            shutil.copy2(src, tmp / "referentiels" / src.name)
+        fmt = DEFAULTS / "referentiels" / "FORMAT.md"
+        if fmt.is_file():
+            shutil.copy2(fmt, tmp / "referentiels" / fmt.name)
+        templates = DEFAULTS / "templates"
+        if templates.is_dir():
+            shutil.copytree(templates, tmp / "templates")
+        else:
+            (tmp / "templates").mkdir()
+        (tmp / "sessions").mkdir()
+        _write_secret(tmp / SECRET_NAME)
+        tmp.chmod(0o755)
+        if dossier.exists():
+            dossier.rmdir()
+        os.replace(tmp, dossier)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return Workspace(dossier.resolve(), load_config(dossier / CONFIG_NAME))
+
+
+def _write_secret(path: Path) -> None:
+    """The workspace secret used to sign certificates; readable by its owner only."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="ascii") as fh:
+        fh.write(secrets.token_hex(32) + "\n")
