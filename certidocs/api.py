@@ -33,3 +33,19 @@ def afficher_referentiel(fichier: Path) -> str:
     from certidocs.referentiel.summary import summarise
 
     return summarise(load_referentiel(fichier))
+
+
+def importer_referentiel(source: Path, sortie: Path | None = None, fiche: str | None = None,
+                         force: bool = False) -> str:
+    """`certidocs referentiel importer`: write the YAML of ``source``; returns the summary.
+
+    ``source`` is a .docx référentiel table, a seed-style text export (.txt/.md) or a France
+    Compétences RNCP XML export (``fiche`` picks one fiche). Without ``sortie`` the file goes to
+    the current workspace's ``referentiels/<code>.yaml``. Nothing is written on error, and an
+    existing file is never overwritten without ``force``.
+    """
+    from certidocs.referentiel.importers import run_import
+    from certidocs.workspace import find_workspace
+
+    return run_import(source, sortie=sortie, fiche=fiche, force=force,
+                      workspace=find_workspace(Path.cwd()))

@@ -204,3 +204,23 @@ def referentiel_afficher(fichier: str) -> None:
     from certidocs import api
 
     click.echo(api.afficher_referentiel(_referentiel_path(fichier)))
+
+
+@referentiel.command("importer")
+@click.argument("source", type=click.Path(path_type=Path))
+@click.option("-o", "--sortie", type=click.Path(path_type=Path),
+              help="Fichier YAML à écrire (par défaut : referentiels/<code>.yaml de l'espace).")
+@click.option("--fiche", metavar="RNCPxxxxx",
+              help="Pour un export RNCP contenant plusieurs fiches : celle à importer.")
+@click.option("--force", is_flag=True, help="Remplacer le fichier YAML s'il existe déjà.")
+def referentiel_importer(source: Path, sortie: Path | None, fiche: str | None,
+                         force: bool) -> None:
+    """Importer un référentiel depuis SOURCE : tableau Word (.docx), export texte (.txt, .md)
+    ou export RNCP de France Compétences (.xml).
+
+    Écrit le YAML et affiche un résumé (blocs, compétences, critères) avec les points qu'une
+    personne doit vérifier (codes générés, découpages ambigus, lignes recollées).
+    """
+    from certidocs import api
+
+    click.echo(api.importer_referentiel(source, sortie=sortie, fiche=fiche, force=force))

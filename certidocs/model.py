@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass, field
+from datetime import date
 
 VOIES_ACCES = ("Formation", "VAE", "Parcours mixte")
 MODES_DECISION = ("blocs", "global")
@@ -155,3 +156,188 @@ class Referentiel:
         }
         raw = json.dumps(data, ensure_ascii=False, sort_keys=True).encode("utf-8")
         return hashlib.sha256(raw).hexdigest()[:16]
+
+
+# --- Sessions -------------------------------------------------------------------------------
+
+PRESENCES = ("Présent", "Absent", "Excusé")
+CIVILITES = ("Madame", "Monsieur")
+COLLEGES = ("Représentant du certificateur", "Professionnel")
+DECISIONS_RECOURS = ("Recevable", "Non recevable")
+
+CERTIFIE = "Certifié"
+VALIDATION_PARTIELLE = "Validation partielle"
+NON_CERTIFIE = "Non certifié"
+ABSENT = "Absent"
+INCOMPLET = "Incomplet"
+DECISIONS = (CERTIFIE, VALIDATION_PARTIELLE, NON_CERTIFIE, ABSENT, INCOMPLET)
+
+
+@dataclass(frozen=True)
+class SessionInfo:
+    """The « Session » sheet: what the session is, where and when."""
+
+    referentiel: str
+    intitule: str = ""
+    date_debut: date | None = None
+    date_fin: date | None = None
+    lieu: str = ""
+    adresse: str = ""
+    responsable: str = ""
+    date_deliberation: date | None = None
+    date_envoi_convocations: date | None = None
+
+
+@dataclass(frozen=True)
+class Candidat:
+    """One row of the « Candidats » sheet. ``ligne`` is its row in the sheet (for messages)."""
+
+    numero: str
+    civilite: str
+    nom_naissance: str
+    prenom: str
+    nom_usage: str = ""
+    date_naissance: date | None = None
+    lieu_naissance: str = ""
+    email: str = ""
+    adresse: str = ""
+    code_postal: str = ""
+    ville: str = ""
+    voie_acces: str = "Formation"
+    blocs_presentes: tuple[str, ...] = ()  # empty: every bloc of the référentiel
+    presence: str = ""
+    formateur_tuteur: str = ""
+    ligne: int = 0
+
+    @property
+    def nom(self) -> str:
+        """The name to address the candidate by: usage name if any, else birth name."""
+        return self.nom_usage or self.nom_naissance
+
+    @property
+    def present(self) -> bool:
+        """Whether the candidate sat the exam (« Présent » on the day)."""
+        return self.presence == "Présent"
+
+    def blocs(self, referentiel: Referentiel) -> tuple[str, ...]:
+        """Codes of the blocs this candidate presents, in the référentiel's order."""
+        if not self.blocs_presentes:
+            return tuple(b.code for b in referentiel.blocs)
+        wanted = set(self.blocs_presentes)
+        return tuple(b.code for b in referentiel.blocs if b.code in wanted)
+
+
+@dataclass(frozen=True)
+class Jure:
+    """One row of the « Jury » sheet."""
+
+    nom: str
+    prenom: str
+    email: str = ""
+    fonction: str = ""
+    organisme: str = ""
+    college: str = ""
+    externe: bool | None = None
+    experience_annees: float | None = None
+    date_fin_exercice: date | None = None  # None: still in the trade
+    date_session_information: date | None = None
+    president: bool = False
+    ligne: int = 0
+
+
+@dataclass(frozen=True)
+class Epreuve:
+    """One row of the « Planning » sheet: when and where a candidate sits an épreuve."""
+
+    numero: str
+    epreuve: str
+    date: date | None = None
+    heure: str = ""
+    salle: str = ""
+    ligne: int = 0
+
+
+@dataclass(frozen=True)
+class Recours:
+    """One row of the « Recours » sheet: an appeal and the decision on it."""
+
+    numero: str
+    date_reception: date | None = None
+    motifs: str = ""
+    decision: str = ""
+    motif_decision: str = ""
+    date_decision: date | None = None
+    ligne: int = 0
+
+
+@dataclass(frozen=True)
+class Dysfonctionnement:
+    """One row of the « Dysfonctionnements » sheet."""
+
+    date: date | None = None
+    description: str = ""
+    action_corrective: str = ""
+    responsable: str = ""
+    ligne: int = 0
+
+
+@dataclass(frozen=True)
+class Session:
+    """A whole session.xlsx, read and typed. ``nom`` is the session folder's name."""
+
+    nom: str
+    info: SessionInfo
+    candidats: tuple[Candidat, ...] = ()
+    jury: tuple[Jure, ...] = ()
+    planning: tuple[Epreuve, ...] = ()
+    recours: tuple[Recours, ...] = ()
+    dysfonctionnements: tuple[Dysfonctionnement, ...] = ()
+
+    def candidat(self, numero: str) -> Candidat:
+        """The candidate with this number; KeyError if there is none."""
+        for c in self.candidats:
+            if c.numero == numero:
+                return c
+        raise KeyError(numero)
+
+
+# --- Outcomes -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ResultatBloc:
+    """A bloc's count for one candidate; ``capitalise`` when validated in an earlier session."""
+
+    code: str
+    acquis: int
+    total: int
+    valide: bool
+    capitalise: bool = False
+
+    @property
+    def taux(self) -> float:
+        """Share of criteria acquired, rounded to 4 decimals as in resultats.json."""
+        return round(self.acquis / self.total, 4) if self.total else 0.0
+
+
+@dataclass(frozen=True)
+class Anomalie:
+    """Something wrong in a grid: which file, which cell, what."""
+
+    fichier: str
+    cellule: str
+    message: str
+
+
+@dataclass(frozen=True)
+class Resultat:
+    """The outcome for one candidate of a session."""
+
+    numero: str
+    nom: str
+    prenom: str
+    decision: str
+    blocs: tuple[ResultatBloc, ...] = ()
+    rattrapage_possible: bool = False
+    rattrapage_jusqu_au: date | None = None
+    anomalies: tuple[Anomalie, ...] = ()
