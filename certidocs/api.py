@@ -49,3 +49,44 @@ def importer_referentiel(source: Path, sortie: Path | None = None, fiche: str | 
 
     return run_import(source, sortie=sortie, fiche=fiche, force=force,
                       workspace=find_workspace(Path.cwd()))
+
+
+def creer_session(dossier: Path, code: str) -> Path:
+    """`certidocs session creer`: write DOSSIER/session.xlsx for référentiel ``code``."""
+    from certidocs.referentiel import load_referentiel
+    from certidocs.session.creator import create_session
+    from certidocs.workspace import find_workspace
+
+    ws = find_workspace(dossier.parent if not dossier.exists() else dossier)
+    return create_session(dossier, load_referentiel(ws.find_referentiel(code)))
+
+
+def verifier_session(dossier: Path) -> list[Probleme]:
+    """`certidocs session verifier`: every problem, errors and warnings, each with its cell."""
+    from certidocs.session import open_session, verify_session
+    from certidocs.workspace import find_workspace
+
+    return verify_session(open_session(dossier, find_workspace(dossier)))
+
+
+def historique_candidat(nom: str, espace: Path) -> list[dict[str, object]]:
+    """`certidocs registre candidat`: people matching ``nom`` with their history."""
+    from certidocs.registre import Registre
+    from certidocs.workspace import find_workspace
+
+    ws = find_workspace(espace)
+    if not ws.registre_path.exists():
+        return []
+    with Registre(ws.registre_path) as reg:
+        return reg.rechercher(nom)
+
+
+def exporter_registre(sortie: Path, espace: Path) -> Path:
+    """`certidocs registre exporter`: the register as an xlsx for office staff."""
+    from certidocs.registre import Registre
+    from certidocs.registre_export import export_xlsx
+    from certidocs.workspace import find_workspace
+
+    ws = find_workspace(espace)
+    with Registre(ws.registre_path) as reg:
+        return export_xlsx(reg, sortie)

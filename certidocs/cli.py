@@ -224,3 +224,103 @@ def referentiel_importer(source: Path, sortie: Path | None, fiche: str | None,
     from certidocs import api
 
     click.echo(api.importer_referentiel(source, sortie=sortie, fiche=fiche, force=force))
+
+
+@main.group("session", cls=_Group)
+def session_group() -> None:
+    """Préparer une session : le classeur session.xlsx et ses vérifications."""
+
+
+@session_group.command("creer")
+@click.argument("dossier", type=click.Path(path_type=Path))
+@click.option("--referentiel", "code", required=True, metavar="CODE",
+              help="Code du référentiel de la session (par exemple CPECOM).")
+def session_creer(dossier: Path, code: str) -> None:
+    """Créer DOSSIER/session.xlsx, prêt à remplir par le bureau.
+
+    Six feuilles (Session, Candidats, Jury, Planning, Recours, Dysfonctionnements) avec
+    en-têtes, listes déroulantes, dates au format JJ/MM/AAAA et mode d'emploi. Un
+    session.xlsx existant n'est jamais remplacé.
+    """
+    from certidocs import api
+
+    path = api.creer_session(dossier, code)
+    click.echo(f"Classeur créé : {path}")
+    click.echo("À remplir : feuilles Session, Candidats et Jury (Planning si besoin), puis "
+               f"« certidocs session verifier {dossier} ».")
+
+
+def _print_problems(problems: list[Any], label: str) -> None:
+    errors = [p for p in problems if p.grave]
+    warnings = [p for p in problems if not p.grave]
+    for p in errors:
+        click.echo(f"erreur : {p}", err=True)
+    for p in warnings:
+        click.echo(f"attention : {p.lieu} : {p.message}", err=bool(errors))
+    if errors:
+        _fail(f"{label} : {len(errors)} erreur(s), {len(warnings)} avertissement(s) ; "
+              "corrigez les cellules indiquées puis relancez.")
+    click.echo(f"{label} : aucune erreur" + (f", {len(warnings)} avertissement(s)."
+                                            if warnings else "."))
+
+
+@session_group.command("verifier")
+@click.argument("dossier", type=click.Path(path_type=Path))
+def session_verifier(dossier: Path) -> None:
+    """Vérifier DOSSIER/session.xlsx avant l'examen.
+
+    Champs obligatoires, numéros en double, dates et adresses, blocs inconnus, délai des
+    convocations, composition du jury et éligibilité des jurés, conflits d'intérêts,
+    droits au rattrapage d'après le registre. Chaque problème est donné avec sa cellule
+    (Feuille!Cellule). Code de sortie 1 s'il y a une erreur ; les avertissements seuls
+    donnent 0.
+    """
+    from certidocs import api
+
+    _print_problems(api.verifier_session(dossier), str(dossier / "session.xlsx"))
+
+
+@main.group("registre", cls=_Group)
+def registre_group() -> None:
+    """Consulter le registre : historique des candidats, certificats, export Excel."""
+
+
+@registre_group.command("candidat")
+@click.argument("nom")
+@click.option("--espace", type=click.Path(path_type=Path), default=".",
+              help="Dossier de l'espace de travail (par défaut : le dossier courant).")
+def registre_candidat(nom: str, espace: Path) -> None:
+    """Afficher l'historique des candidats dont le nom contient NOM.
+
+    Passages (session, décision), blocs capitalisés et certificats. Accents et majuscules
+    sont indifférents.
+    """
+    from certidocs import api
+
+    people = api.historique_candidat(nom, espace)
+    if not people:
+        _fail(f"Aucun candidat « {nom} » dans le registre.")
+    for p in people:
+        usage = f" ({p['nom_usage']})" if p.get("nom_usage") else ""
+        born = p.get("date_naissance") or "date de naissance inconnue"
+        click.echo(f"{p['nom_naissance']}{usage} {p['prenom']}, né(e) le {born}")
+        for s in p["passages"]:  # type: ignore[attr-defined]
+            click.echo(f"  {s['date_session'] or '?'}  {s['session']}  {s['referentiel']}  "
+                       f"n° {s['numero']}  {s['decision']}")
+        for b in p["blocs"]:  # type: ignore[attr-defined]
+            click.echo(f"  bloc capitalisé {b['referentiel']} {b['bloc']} le "
+                       f"{b['date_validation']}")
+        for k in p["certificats"]:  # type: ignore[attr-defined]
+            click.echo(f"  certificat {k['numero']} délivré le {k['date_delivrance']}")
+
+
+@registre_group.command("exporter")
+@click.option("-o", "--sortie", type=click.Path(path_type=Path), default=Path("registre.xlsx"),
+              show_default=True, help="Classeur à écrire.")
+@click.option("--espace", type=click.Path(path_type=Path), default=".",
+              help="Dossier de l'espace de travail (par défaut : le dossier courant).")
+def registre_exporter(sortie: Path, espace: Path) -> None:
+    """Écrire tout le registre dans un classeur Excel, une feuille par table."""
+    from certidocs import api
+
+    click.echo(f"Registre exporté : {api.exporter_registre(sortie, espace)}")

@@ -56,3 +56,15 @@ class ReferentielInvalide(ProblemesError):
 
 class EspaceError(CertidocsError):
     """Raised when a workspace cannot be created or found, or its certidocs.toml is wrong."""
+
+
+class SessionError(CertidocsError):
+    """Raised when session.xlsx cannot be created or read (missing, not a workbook, layout)."""
+
+
+class SessionInvalide(ProblemesError):
+    """Raised when session.xlsx was read but breaks a rule that must hold before the exam."""
+
+
+class RegistreError(CertidocsError):
+    """Raised when the register cannot be opened, migrated or queried."""
