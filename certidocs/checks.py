@@ -13,7 +13,7 @@ import unicodedata
 from collections.abc import Callable
 
 from certidocs.errors import Probleme
-from certidocs.model import Candidat, Jure, Referentiel, Session
+from certidocs.model import VOIES_ACCES, Candidat, Jure, Referentiel, Session
 from certidocs.registre import Historique
 from certidocs.session.layout import CANDIDATS, JURY, PLANNING, RECOURS, Feuille
 
@@ -90,7 +90,8 @@ def check_candidates(session: Session, referentiel: Referentiel, locate: Locate
             out.append(Probleme(locate(CANDIDATS, c.ligne, "blocs_presentes"),
                                 f"bloc(s) inconnu(s) du référentiel {referentiel.code} : "
                                 f"{', '.join(unknown)} (blocs : {', '.join(sorted(codes))})"))
-        if c.voie_acces and c.voie_acces not in referentiel.voies_acces:
+        # A value outside the drop-down was already reported when the sheet was read.
+        if c.voie_acces in VOIES_ACCES and c.voie_acces not in referentiel.voies_acces:
             out.append(Probleme(locate(CANDIDATS, c.ligne, "voie_acces"),
                                 f"voie d'accès « {c.voie_acces} » non ouverte par ce référentiel "
                                 f"({', '.join(referentiel.voies_acces)})"))
@@ -223,8 +224,10 @@ def check_links(session: Session, locate: Locate) -> list[Probleme]:
         if e.numero and e.numero not in numbers:
             out.append(Probleme(locate(PLANNING, e.ligne, "numero"),
                                 f"N° candidat « {e.numero} » absent de la feuille Candidats"))
-        if e.date and info.date_debut and (e.date < info.date_debut or
-                                           e.date > (info.date_fin or info.date_debut)):
+        last = info.date_fin or info.date_debut
+        # With the session's own dates in the wrong order, that one error is enough.
+        if e.date and info.date_debut and last and last >= info.date_debut and (
+                e.date < info.date_debut or e.date > last):
             out.append(Probleme(locate(PLANNING, e.ligne, "date"),
                                 f"épreuve le {_fmt(e.date)}, hors des dates de la session"))
     for r in session.recours:
