@@ -207,6 +207,9 @@ class Candidat:
     blocs_presentes: tuple[str, ...] = ()  # empty: every bloc of the référentiel
     presence: str = ""
     formateur_tuteur: str = ""
+    sexe: str = ""
+    code_insee_naissance: str = ""
+    pays_naissance: str = ""
     ligne: int = 0
 
     @property

@@ -112,7 +112,7 @@ def _table_sheet(wb: Any, feuille: Feuille, ref: Referentiel, header_font: Any, 
             for row in range(2, ROWS + 2):
                 ws.cell(row=row, column=col).number_format = DATE_FORMAT
         elif colonne.kind in ("text", "list", "email", "choice") and colonne.champ in (
-            "numero", "code_postal"
+            "numero", "code_postal", "code_insee_naissance"
         ):
             # Stored as text so that 00123 and 01000 keep their leading zeros.
             for row in range(2, ROWS + 2):

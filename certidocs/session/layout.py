@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from certidocs.model import CIVILITES, COLLEGES, DECISIONS_RECOURS, PRESENCES, VOIES_ACCES
 
 OUI_NON = ("Oui", "Non")
+SEXES = ("F", "M")
 
 
 @dataclass(frozen=True)
@@ -72,6 +73,13 @@ CANDIDATS = Feuille("Candidats", (
             aide="À remplir le jour de l'épreuve"),
     Colonne("Formateur ou tuteur", "formateur_tuteur", largeur=22,
             aide="Prénom et nom : ce juré ne pourra pas évaluer ce candidat"),
+    # Needed to declare certificate holders to the Caisse des Dépôts (accrochage).
+    Colonne("Sexe", "sexe", "choice", False, SEXES, 8, aide="F ou M (déclaration à la Caisse "
+            "des Dépôts)"),
+    Colonne("Code INSEE de la commune de naissance", "code_insee_naissance", largeur=14,
+            aide="Né(e) en France : code INSEE de la commune (5 caractères, ex. 69123)"),
+    Colonne("Pays de naissance", "pays_naissance", largeur=16,
+            aide="Né(e) hors de France : le pays (nom ou code à 3 chiffres de l'INSEE)"),
 ))
 
 JURY = Feuille("Jury", (

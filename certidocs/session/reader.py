@@ -51,7 +51,7 @@ _EXCEL_EPOCH = dt.date(1899, 12, 30)
 ALIASES = {"m": "Monsieur", "m.": "Monsieur", "mr": "Monsieur", "mr.": "Monsieur",
            "mme": "Madame", "mme.": "Madame", "mlle": "Madame", "present": "Présent",
            "present(e)": "Présent", "presente": "Présent", "absente": "Absent",
-           "excusee": "Excusé", "mixte": "Parcours mixte", "representant": "Représentant du "
+           "excusee": "Excusé", "femme": "F", "homme": "M", "mixte": "Parcours mixte", "representant": "Représentant du "
            "certificateur", "professionnelle": "Professionnel"}
 
 
