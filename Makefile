@@ -17,12 +17,9 @@ install: $(STAMP)
 
 demo: $(STAMP)
 	rm -rf $(DEMO)
-	$(BIN)/certidocs init $(DEMO)
-	cd $(DEMO) && for f in referentiels/*.yaml; do ../$(BIN)/certidocs referentiel verifier $$f || exit 1; done
-	cd $(DEMO) && ../$(BIN)/certidocs referentiel afficher CPECOM
+	$(BIN)/certidocs demo $(DEMO)
 	@echo ""
-	@echo "Démonstration terminée. Espace créé : $(DEMO)/ (réglages : $(DEMO)/certidocs.toml,"
-	@echo "référentiels : $(DEMO)/referentiels/)."
+	@echo "Démonstration terminée : tout est dans $(DEMO)/ (espace de travail complet)."
 
 test: $(STAMP)
 	$(BIN)/python -m pytest

@@ -1,0 +1,129 @@
+"""`certidocs demo`: the whole chain on the sample session, with simulated jurors.
+
+A new workspace is created, the sample session copied into it, the register given the retake
+candidate's earlier passage, and every step run as a coordinator would. The outcomes are
+compared with those the sample intends (samples/demo.yaml): a difference is an error.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from certidocs.errors import CertidocsError
+from certidocs.workspace import DEFAULTS, init_workspace
+
+SAMPLES = DEFAULTS / "samples"
+Say = Callable[[str], None]
+
+
+class DemoError(CertidocsError):
+    """Raised when the demo's outcomes differ from those the sample intends."""
+
+
+@dataclass
+class DemoReport:
+    """What the demo produced and where."""
+
+    espace: Path
+    session: Path
+    resultats: Any = None
+    documents: list[Path] = field(default_factory=list)
+    ecarts: list[str] = field(default_factory=list)
+
+
+def load_plan() -> dict[str, Any]:
+    """samples/demo.yaml, parsed."""
+    import yaml
+
+    with (SAMPLES / "demo.yaml").open(encoding="utf-8") as fh:
+        data = yaml.safe_load(fh)
+    if not isinstance(data, dict):
+        raise DemoError(f"{SAMPLES / 'demo.yaml'} : fichier de démonstration illisible")
+    return data
+
+
+def seed_history(espace: Path, plan: dict[str, Any]) -> None:
+    """Write the sample's earlier passages into the new workspace's register."""
+    from certidocs.registre import Registre
+
+    with Registre(espace / "registre.sqlite") as reg, reg.transaction() as conn:
+        for past in plan.get("historique") or []:
+            day = past["date"] if isinstance(past["date"], dt.date) else \
+                dt.date.fromisoformat(str(past["date"]))
+            who = past["candidat"]
+            born = who["date_naissance"]
+            sid = reg.session_id(conn, f"sessions/{past['session']}", past["session"],
+                                 plan["referentiel"], day, day, past.get("lieu", ""))
+            reg.enregistrer_passage(
+                conn, session_id=sid, nom_naissance=who["nom_naissance"], prenom=who["prenom"],
+                date_naissance=born, numero=str(past["numero"]), referentiel=plan["referentiel"],
+                date_session=day, voie_acces=past.get("voie_acces", ""),
+                decision=past["decision"], detail={}, blocs_valides=past.get("blocs_valides", []),
+                identite={})
+
+
+def simulate_jurors(session_dir: Path, plan: dict[str, Any]) -> int:
+    """Fill every grid as the sample's simulated jurors would; returns how many."""
+    from certidocs.grid.writer import grid_filename
+    from certidocs.session import open_session
+    from certidocs.simulation import fill_grid, simulated_evaluations
+    from certidocs.workspace import find_workspace
+
+    opened = open_session(session_dir, find_workspace(session_dir))
+    ref = opened.referentiel
+    filled = 0
+    for c in opened.lecture.session.candidats:
+        spec = (plan.get("jurys_simules") or {}).get(c.numero) or {}
+        path = session_dir / "grilles" / grid_filename(c)
+        if spec.get("absent") or not path.exists():
+            continue
+        blocs = c.blocs(ref)
+        fill_grid(path, ref, blocs, simulated_evaluations(ref, blocs, spec["taux"], c.numero))
+        filled += 1
+    return filled
+
+
+def run_demo(dossier: Path, say: Say) -> DemoReport:
+    """The whole chain in ``dossier`` (a new workspace); ``say`` receives progress lines."""
+    from certidocs import api
+
+    plan = load_plan()
+    espace = init_workspace(dossier).root
+    say(f"1. Espace de travail créé : {espace}")
+    session_dir = espace / "sessions" / plan["session"]
+    shutil.copytree(SAMPLES / plan["session"], session_dir)
+    seed_history(espace, plan)
+    say(f"2. Session d'exemple copiée : {session_dir} (12 candidats, jury de 3) ; le registre "
+        "connaît l'échec partiel antérieur du candidat en rattrapage")
+    problems = api.verifier_session(session_dir)
+    errors = [p for p in problems if p.grave]
+    if errors:
+        raise DemoError("la session d'exemple a des erreurs : " + "; ".join(map(str, errors)))
+    say(f"3. session.xlsx vérifiée : aucune erreur, {len(problems)} avertissement(s)")
+    report = DemoReport(espace, session_dir)
+    grids = api.grilles(session_dir)
+    say(f"4. {len(grids.creees)} grilles protégées créées dans {session_dir / 'grilles'}")
+    documents = getattr(api, "documents", None)
+    if documents is not None:
+        report.documents += documents(session_dir, stage="avant").fichiers
+        say("5. Convocations, feuille d'émargement et convocation du jury produites")
+    filled = simulate_jurors(session_dir, plan)
+    say(f"6. {filled} grilles remplies par les jurés simulés")
+    report.resultats = api.resultats(session_dir)
+    say(f"7. Résultats calculés : {report.resultats.xlsx_path}")
+    if documents is not None:
+        report.documents += documents(session_dir, stage="apres").fichiers
+        say("8. Procès-verbal, fiches, certificats, attestations et notifications produits")
+    expected = {num: spec.get("attendu") for num, spec in (plan.get("jurys_simules") or {}).items()}
+    for r in report.resultats.resultats:
+        if expected.get(r.numero) and expected[r.numero] != r.decision:
+            report.ecarts.append(f"{r.numero} {r.prenom} {r.nom} : {r.decision}, attendu "
+                                 f"{expected[r.numero]}")
+    if report.ecarts:
+        raise DemoError("les résultats diffèrent de ceux attendus : " + "; ".join(report.ecarts))
+    return report

@@ -1,0 +1,99 @@
+"""`certidocs lancer`: look at a session folder and do the step that is due.
+
+The steps, in order: check session.xlsx; create the grids (and the pre-exam documents); wait
+for the jurors; once every grid is back complete, compute the results (and the post-exam
+documents). Each run says what it did, what it is waiting for and what to do next.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from certidocs.pipeline import GRILLES, Progress, _noop, expects_grid, open_checked
+from certidocs.resultats import JSON_NAME
+
+
+@dataclass
+class LancerReport:
+    """What `lancer` did, what it awaits, and the next action for the coordinator."""
+
+    fait: list[str] = field(default_factory=list)
+    attente: str = ""
+    prochaine: str = ""
+    resultats: Any = None
+
+
+def _documents(dossier: Path, stage: str) -> list[Path]:
+    from certidocs import api
+
+    render = getattr(api, "documents", None)
+    return list(render(dossier, stage=stage).fichiers) if render is not None else []
+
+
+def lancer(dossier: Path, progress: Progress = _noop) -> LancerReport:
+    """Do whatever step is due for the session in ``dossier``."""
+    from certidocs import api
+    from certidocs.grid.reader import read_grid
+    from certidocs.grid.writer import grid_filename
+
+    opened = open_checked(dossier)
+    session, ref = opened.lecture.session, opened.referentiel
+    report = LancerReport(fait=["session.xlsx vérifiée : aucune erreur"])
+    expected = [c for c in session.candidats if expects_grid(c)]
+    grids = {c.numero: dossier / GRILLES / grid_filename(c) for c in expected}
+    if not all(p.exists() for p in grids.values()):
+        made = api.grilles(dossier, progress)
+        report.fait.append(f"{len(made.creees)} grille(s) créée(s) dans {dossier / GRILLES}")
+        docs = _documents(dossier, "avant")
+        if docs:
+            report.fait.append(f"{len(docs)} document(s) d'avant l'examen produits "
+                               "(convocations, émargement, convocation du jury)")
+        report.attente = f"les {len(expected)} grilles remplies par les jurés"
+        report.prochaine = (f"envoyez les convocations, puis confiez aux jurés les grilles de "
+                            f"{dossier / GRILLES} ; une fois remplies, remettez-les dans ce "
+                            f"dossier et relancez « certidocs lancer {dossier} »")
+        return report
+    complete, missing = 0, []
+    for i, c in enumerate(expected, start=1):
+        reading = read_grid(grids[c.numero], referentiel=ref, session_nom=session.nom,
+                            candidat=c, blocs=c.blocs(ref),
+                            fichier_affiche=f"{GRILLES}/{grids[c.numero].name}")
+        empty = sum(1 for v in reading.evaluations.values() if v is None)
+        if reading.anomalies:
+            missing.append(f"{c.numero} {c.nom.upper()} {c.prenom} ({len(reading.anomalies)} "
+                           "anomalie(s))")
+        elif empty:
+            missing.append(f"{c.numero} {c.nom.upper()} {c.prenom} ({empty} critère(s) sans "
+                           "évaluation)")
+        else:
+            complete += 1
+        progress(i, len(expected))
+    if missing:
+        report.fait.append(f"{complete} grille(s) complète(s) sur {len(expected)} ; manquent : "
+                           + ", ".join(missing))
+        report.attente = f"{len(missing)} grille(s) encore à compléter ou à corriger"
+        report.prochaine = (f"faites compléter les grilles citées, puis relancez « certidocs "
+                            f"lancer {dossier} » (le détail des anomalies : « certidocs "
+                            f"resultats {dossier} »)")
+        return report
+    results_file = dossier / JSON_NAME
+    newest_grid = max(p.stat().st_mtime for p in grids.values()) if grids else 0.0
+    if results_file.exists() and results_file.stat().st_mtime >= max(
+            newest_grid, (dossier / "session.xlsx").stat().st_mtime):
+        report.fait.append(f"{complete} grille(s) complète(s) sur {len(expected)} ; résultats "
+                           "déjà à jour")
+        report.prochaine = ("rien à faire : relisez resultats.xlsx, faites signer le "
+                            "procès-verbal et envoyez les notifications")
+        return report
+    report.fait.append(f"{complete} grille(s) complète(s) sur {len(expected)}")
+    report.resultats = api.resultats(dossier, progress)
+    report.fait.append(f"résultats calculés : {report.resultats.xlsx_path}")
+    docs = _documents(dossier, "apres")
+    if docs:
+        report.fait.append(f"{len(docs)} document(s) produits (procès-verbal, fiches, "
+                           "certificats, attestations, notifications)")
+    report.prochaine = ("relisez resultats.xlsx, faites signer le procès-verbal par le jury, "
+                        "contresignez-le et envoyez les notifications")
+    return report
