@@ -30,3 +30,5 @@ lint: $(STAMP)
 
 clean:
 	rm -rf $(VENV) build *.egg-info $(DEMO)
+bench: $(STAMP)
+	$(BIN)/python benchmarks/bench.py

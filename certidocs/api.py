@@ -7,6 +7,7 @@ user must fix, and returns data for the CLI to print.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from certidocs.errors import Probleme
 from certidocs.model import Referentiel
@@ -90,3 +91,49 @@ def exporter_registre(sortie: Path, espace: Path) -> Path:
     ws = find_workspace(espace)
     with Registre(ws.registre_path) as reg:
         return export_xlsx(reg, sortie)
+
+
+def grilles(dossier: Path, progress: Any = None) -> Any:
+    """`certidocs grilles`: one protected grid per expected candidate (GrillesReport)."""
+    from certidocs.pipeline import generer_grilles
+
+    return generer_grilles(dossier, progress) if progress else generer_grilles(dossier)
+
+
+def resultats(dossier: Path, progress: Any = None) -> Any:
+    """`certidocs resultats`: read and check the grids, decide, write and record
+    (ResultatsReport)."""
+    from certidocs.pipeline import calculer_resultats
+
+    return calculer_resultats(dossier, progress) if progress else calculer_resultats(dossier)
+
+
+def exporter_accrochage(session: Path | None = None, depuis: str | None = None,
+                        sortie: Path | None = None, espace: Path | None = None) -> Any:
+    """`certidocs accrochage exporter`: the flux of the certificates still to declare to the
+    Caisse des Dépôts, validated against its XSD before it is written (RapportExport).
+
+    ``depuis`` is a date as typed (JJ/MM/AAAA or AAAA-MM-JJ). The workspace is ``espace``,
+    else the one holding ``session``, else the current folder's.
+    """
+    from certidocs.accrochage import exporter, lire_date
+    from certidocs.errors import AccrochageError
+    from certidocs.workspace import find_workspace
+
+    try:
+        day = lire_date(depuis) if depuis else None
+    except ValueError as exc:
+        raise AccrochageError(f"--depuis : {exc}") from None
+    ws = find_workspace(espace or session or Path.cwd())
+    return exporter(ws, session=session, depuis=day, sortie=sortie)
+
+
+def marquer_accrochage(fichier: Path, acceptes: bool, passages: tuple[str, ...] = (),
+                       motif: str = "", espace: Path | None = None) -> Any:
+    """`certidocs accrochage marquer`: record the Caisse des Dépôts' answer to a flux
+    (RapportMarquage); rejected passages will be exported again, accepted ones never."""
+    from certidocs.accrochage import marquer
+    from certidocs.workspace import find_workspace
+
+    ws = find_workspace(espace or Path.cwd())
+    return marquer(ws, fichier, acceptes=acceptes, passages=passages, motif=motif)

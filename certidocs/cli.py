@@ -324,3 +324,252 @@ def registre_exporter(sortie: Path, espace: Path) -> None:
     from certidocs import api
 
     click.echo(f"Registre exporté : {api.exporter_registre(sortie, espace)}")
+
+
+class _Progress:
+    """A click progress bar shown only for steps long enough to need one (over a second)."""
+
+    def __init__(self, label: str) -> None:
+        import time
+
+        self.label, self.start, self.bar = label, time.monotonic(), None
+        self._time = time.monotonic
+
+    def __call__(self, done: int, total: int) -> None:
+        if self.bar is None:
+            if self._time() - self.start < 1.0 or done >= total:
+                return
+            self.bar = click.progressbar(length=total, label=self.label, file=sys.stderr)
+            self.bar.__enter__()
+            self.bar.update(done)
+            return
+        self.bar.update(1)
+        if done >= total:
+            self.bar.__exit__(None, None, None)
+
+
+@main.command("grilles")
+@click.argument("dossier", type=click.Path(path_type=Path))
+def grilles_cmd(dossier: Path) -> None:
+    """Créer les grilles des jurés : un classeur Excel protégé par candidat, dans
+    DOSSIER/grilles/.
+
+    Les jurés y choisissent « Acquis » ou « Non acquis » pour chaque critère. Une grille qui
+    contient déjà une saisie n'est jamais remplacée ; relancer la commande ajoute les grilles
+    des nouveaux candidats.
+    """
+    from certidocs import api
+
+    report = api.grilles(dossier, _Progress("Grilles"))
+    click.echo(f"{len(report.creees)} grille(s) créée(s) dans {dossier / 'grilles'}")
+    if report.renouvelees:
+        click.echo(f"{len(report.renouvelees)} grille(s) encore vierge(s) régénérée(s)")
+    if report.conservees:
+        click.echo(f"{len(report.conservees)} grille(s) déjà remplie(s) conservée(s) telles "
+                   "quelles :")
+        for path in report.conservees:
+            click.echo(f"  - {path.name}")
+    for c in report.sans_grille:
+        click.echo(f"pas de grille pour {c.numero} {c.prenom} {c.nom} ({c.presence})")
+
+
+@main.command("resultats")
+@click.argument("dossier", type=click.Path(path_type=Path))
+@click.option("--format", "fmt", type=click.Choice(["texte", "json"]), default="texte",
+              show_default=True, help="json : imprimer resultats.json au lieu du tableau.")
+def resultats_cmd(dossier: Path, fmt: str) -> None:
+    """Lire les grilles remplies, les contrôler et calculer les résultats de la session.
+
+    Chaque grille est vérifiée (identité, critères, formules, protection, valeurs) ; une
+    grille douteuse donne « Incomplet » et l'anomalie est listée avec sa cellule. Écrit
+    resultats.xlsx et resultats.json et enregistre passages et blocs validés au registre.
+    """
+    import json
+
+    from certidocs import api
+
+    report = api.resultats(dossier, _Progress("Lecture des grilles"))
+    if fmt == "json":
+        click.echo(json.dumps(report.as_json(), ensure_ascii=False, indent=2))
+        return
+    click.echo(_table(report))
+    for a in report.anomalies:
+        where = f"{a.fichier} {a.cellule}".strip()
+        click.echo(f"anomalie : {where} : {a.message}")
+    click.echo(f"Écrit : {report.xlsx_path} et {report.json_path}")
+
+
+def _table(report: Any) -> str:
+    from collections import Counter
+
+    rows = [("N°", "Nom", "Prénom", "Décision", "Blocs validés")]
+    for r in report.resultats:
+        valid = ", ".join(b.code for b in r.blocs if b.valide) or "—"
+        rows.append((r.numero, r.nom, r.prenom, r.decision, valid))
+    widths = [min(max(len(str(row[i])) for row in rows), 40) for i in range(len(rows[0]))]
+    lines = ["  ".join(str(v)[:40].ljust(w) for v, w in zip(row, widths, strict=True)).rstrip()
+             for row in rows]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    counts = Counter(r.decision for r in report.resultats)
+    lines.append("")
+    lines.append(" ; ".join(f"{d} : {n}" for d, n in counts.items()))
+    return "\n".join(lines)
+
+
+@main.command("demo")
+@click.argument("dossier", type=click.Path(path_type=Path), default=Path("demo-certidocs"))
+def demo_cmd(dossier: Path) -> None:
+    """Dérouler toute la chaîne sur la session d'exemple, avec des jurés simulés.
+
+    Crée un espace de travail neuf dans DOSSIER (par défaut : demo-certidocs), y copie la
+    session d'exemple (12 candidats), puis vérifie la session, crée les grilles, les fait
+    remplir par des jurés simulés, calcule les résultats et produit les documents. Se termine
+    par le tableau des résultats et les chemins des fichiers à ouvrir.
+    """
+    from certidocs.demo import run_demo
+
+    report = run_demo(dossier, click.echo)
+    click.echo("")
+    click.echo(_table(report.resultats))
+    click.echo("")
+    click.echo("À ouvrir :")
+    click.echo(f"  session.xlsx       {report.session / 'session.xlsx'}")
+    click.echo(f"  grilles des jurés  {report.session / 'grilles'}")
+    click.echo(f"  résultats          {report.resultats.xlsx_path}")
+    if report.documents:
+        click.echo(f"  documents          {report.session / 'documents'}")
+    click.echo(f"  registre           {report.espace / 'registre.sqlite'} "
+               "(certidocs registre exporter)")
+
+
+@main.command("lancer")
+@click.argument("dossier", type=click.Path(path_type=Path))
+def lancer_cmd(dossier: Path) -> None:
+    """Faire l'étape due pour la session DOSSIER, et dire la suite.
+
+    Vérifie session.xlsx ; crée les grilles et les documents d'avant l'examen ; attend le
+    retour des grilles (« 12 grilles complètes sur 15 ; manquent : … ») ; quand toutes sont
+    complètes, calcule les résultats et produit les documents d'après l'examen.
+    """
+    from certidocs.lancer import lancer
+
+    report = lancer(dossier, _Progress("Traitement"))
+    click.echo("Fait :")
+    for line in report.fait:
+        click.echo(f"  - {line}")
+    if report.resultats is not None:
+        click.echo("")
+        click.echo(_table(report.resultats))
+    if report.attente:
+        click.echo(f"En attente : {report.attente}")
+    click.echo(f"Prochaine étape : {report.prochaine}")
+
+
+@main.group("accrochage", cls=_Group)
+def accrochage_group() -> None:
+    """Déclarer les titulaires à la Caisse des Dépôts (accrochage des certifications).
+
+    Les identifiants donnés par la Caisse des Dépôts se règlent dans la section
+    [accrochage] de certidocs.toml.
+    """
+
+
+def _check_date(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    if value is None:
+        return None
+    from certidocs.accrochage import lire_date
+
+    try:
+        lire_date(value)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
+    return value
+
+
+@accrochage_group.command("exporter")
+@click.option("--session", type=click.Path(path_type=Path), metavar="DOSSIER",
+              help="Seulement les certificats de cette session (son session.xlsx complète "
+                   "au passage sexe, code INSEE et pays de naissance des titulaires).")
+@click.option("--depuis", metavar="DATE", callback=_check_date,
+              help="Seulement les certificats délivrés depuis DATE (JJ/MM/AAAA).")
+@click.option("-o", "--sortie", type=click.Path(path_type=Path), metavar="FICHIER",
+              help="Fichier XML à écrire (par défaut : accrochage/accrochage-<date>.xml de "
+                   "l'espace). Un fichier existant n'est jamais remplacé.")
+@click.option("--espace", type=click.Path(path_type=Path), default=None,
+              help="Dossier de l'espace de travail (par défaut : celui de la session, sinon "
+                   "le dossier courant).")
+def accrochage_exporter(session: Path | None, depuis: str | None, sortie: Path | None,
+                        espace: Path | None) -> None:
+    """Écrire le flux XML des certificats délivrés et pas encore déclarés.
+
+    Les certificats refusés par la Caisse des Dépôts sont proposés de nouveau ; ceux qu'elle
+    a acceptés, ou qui attendent sa réponse, jamais. Avant d'écrire, l'identité de chaque
+    titulaire est contrôlée (nom de naissance, prénoms, sexe, date et lieu de naissance) et
+    le flux est validé contre le schéma XSD de la Caisse des Dépôts : un titulaire incomplet
+    est écarté et listé, un flux invalide n'est jamais écrit. Code de sortie 1 si un
+    titulaire a été écarté.
+    """
+    if session is not None and depuis is not None:
+        raise click.UsageError("--session et --depuis ne vont pas ensemble : choisissez l'un "
+                               "ou l'autre.")
+    from certidocs import api
+
+    report = api.exporter_accrochage(session=session, depuis=depuis, sortie=sortie,
+                                     espace=espace)
+    if report.fichier is not None:
+        click.echo(f"Flux écrit : {report.fichier}")
+        click.echo(f"  {len(report.declares)} titulaire(s) déclaré(s)"
+                   + (f", dont {len(report.renvoyes)} refusé(s) auparavant et renvoyé(s)"
+                      if report.renvoyes else "") + " :")
+        for numero, titulaire in report.declares:
+            click.echo(f"  - {numero}  {titulaire}")
+        click.echo("À déposer sur l'espace des certificateurs de la Caisse des Dépôts ; à "
+                   "réception de sa réponse :")
+        click.echo(f"  certidocs accrochage marquer {report.fichier} --acceptes   (ou --rejetes "
+                   "--passage N° pour les passages refusés)")
+    elif not report.ecartes:
+        click.echo("Aucun certificat à déclarer : aucun fichier écrit.")
+    if report.en_attente:
+        files = sorted({p["fichier"] for p in report.en_attente})
+        click.echo(f"{len(report.en_attente)} certificat(s) en attente de la réponse de la Caisse "
+                   f"des Dépôts (flux : {', '.join(files)}), non repris.")
+    if report.ecartes:
+        for e in report.ecartes:
+            click.echo(f"écarté : {e}", err=True)
+        _fail(f"{len(report.ecartes)} titulaire(s) écarté(s), non déclaré(s) : complétez leur "
+              "identité dans session.xlsx (colonnes Sexe, Code INSEE de la commune de "
+              "naissance, Pays de naissance…) ou le référentiel, puis relancez avec --session."
+              + ("" if report.fichier else " Aucun fichier écrit."))
+
+
+@accrochage_group.command("marquer")
+@click.argument("fichier", type=click.Path(path_type=Path))
+@click.option("--acceptes/--rejetes", "acceptes", default=None,
+              help="La réponse de la Caisse des Dépôts : passages acceptés, ou refusés (ces "
+                   "derniers seront proposés au prochain export).")
+@click.option("--passage", "passages", multiple=True, metavar="N°",
+              help="Le passage concerné (son idTechnique, c'est-à-dire le numéro du "
+                   "certificat) ; répétable. Par défaut : tous ceux du flux encore en attente.")
+@click.option("--motif", default="", metavar="TEXTE",
+              help="Motif du refus, gardé au registre.")
+@click.option("--espace", type=click.Path(path_type=Path), default=None,
+              help="Dossier de l'espace de travail (par défaut : le dossier courant).")
+def accrochage_marquer(fichier: Path, acceptes: bool | None, passages: tuple[str, ...],
+                       motif: str, espace: Path | None) -> None:
+    """Enregistrer la réponse de la Caisse des Dépôts au flux FICHIER.
+
+    FICHIER est un flux écrit par « certidocs accrochage exporter » (reconnu à son contenu,
+    ou à son nom s'il a été déplacé). Les passages acceptés ne seront plus jamais déclarés ;
+    les passages refusés le seront de nouveau au prochain export.
+    """
+    if acceptes is None:
+        raise click.UsageError("précisez la réponse : --acceptes ou --rejetes.")
+    from certidocs import api
+
+    report = api.marquer_accrochage(fichier, acceptes, passages, motif, espace)
+    click.echo(f"{report.fichier} : {report.marques} passage(s) marqué(s) « {report.statut} ».")
+    click.echo(f"  état du flux : {report.compte('accepté')} accepté(s), "
+               f"{report.compte('rejeté')} refusé(s), {report.compte('envoyé')} en attente.")
+    if report.statut == "rejeté" and report.marques:
+        click.echo("Les passages refusés seront proposés au prochain « certidocs accrochage "
+                   "exporter » : corrigez d'abord ce que la Caisse des Dépôts signale.")

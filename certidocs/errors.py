@@ -68,3 +68,39 @@ class SessionInvalide(ProblemesError):
 
 class RegistreError(CertidocsError):
     """Raised when the register cannot be opened, migrated or queried."""
+
+
+class GrilleError(CertidocsError):
+    """Raised when a scoring grid cannot be written (unknown bloc, file holding input, disk)."""
+
+
+class LibreOfficeIntrouvable(CertidocsError):
+    """Raised when LibreOffice (soffice) is needed and not installed."""
+
+
+class LibreOfficeError(CertidocsError):
+    """Raised when a LibreOffice conversion fails, times out or produces no file."""
+
+
+class DocumentError(CertidocsError):
+    """Raised when documents cannot be produced (bad logo setting, hand-edited file in the way)."""
+
+
+class ModeleError(CertidocsError):
+    """Raised when a Word template cannot be rendered (Jinja syntax error, unknown variable)."""
+
+
+class ImportErreur(CertidocsError):
+    """Raised when a référentiel cannot be imported (unreadable source, no table, unknown fiche)."""
+
+
+class AccrochageError(CertidocsError):
+    """Raised when the declaration to the Caisse des Dépôts cannot be exported or marked."""
+
+
+class AccrochageReglagesInvalides(ProblemesError):
+    """Raised when the [accrochage] settings of certidocs.toml are missing or ill-formed."""
+
+
+class FluxInvalide(ProblemesError):
+    """Raised when a built flux breaks the Caisse des Dépôts' XSD; nothing is written then."""

@@ -72,10 +72,31 @@ def grid_password(opened: SessionOuverte) -> str:
                                  secrets.token_urlsafe(12))
 
 
+@dataclass(frozen=True)
+class _GridJob:
+    path: Path
+    referentiel: Any
+    session_nom: str
+    session_info: Any
+    candidat: Candidat
+    blocs: tuple[str, ...]
+    protection: Any
+    organisme: str
+
+
+def _write_grid(job: _GridJob) -> None:
+    from certidocs.grid.writer import write_grid
+
+    write_grid(job.path, referentiel=job.referentiel, session_nom=job.session_nom,
+               session_info=job.session_info, candidat=job.candidat, blocs=job.blocs,
+               protection=job.protection, organisme=job.organisme)
+
+
 def generer_grilles(dossier: Path, progress: Progress = _noop) -> GrillesReport:
     """One protected grid per expected candidate; grids holding input are kept as they are."""
     from certidocs.grid.reader import grid_has_input
-    from certidocs.grid.writer import ProtectionHash, grid_filename, write_grid
+    from certidocs.grid.writer import ProtectionHash, grid_filename
+    from certidocs.parallel import parallel_map
 
     opened = open_checked(dossier)
     session, ref = opened.lecture.session, opened.referentiel
@@ -86,17 +107,16 @@ def generer_grilles(dossier: Path, progress: Progress = _noop) -> GrillesReport:
     organisme = str(opened.workspace.setting("organisme", "nom", "") or "")
     todo = [c for c in session.candidats if expects_grid(c)]
     report.sans_grille = [c for c in session.candidats if not expects_grid(c)]
-    for i, c in enumerate(todo, start=1):
+    jobs = []
+    for c in todo:
         path = folder / grid_filename(c)
         if path.exists() and grid_has_input(path):
             report.conservees.append(path)
-        else:
-            existed = path.exists()
-            write_grid(path, referentiel=ref, session_nom=session.nom, session_info=session.info,
-                       candidat=c, blocs=c.blocs(ref), protection=protection,
-                       organisme=organisme)
-            (report.renouvelees if existed else report.creees).append(path)
-        progress(i, len(todo))
+            continue
+        (report.renouvelees if path.exists() else report.creees).append(path)
+        jobs.append(_GridJob(path, ref, session.nom, session.info, c, c.blocs(ref), protection,
+                             organisme))
+    parallel_map(_write_grid, jobs, progress)
     return report
 
 
@@ -123,11 +143,32 @@ class ResultatsReport:
         return results_document(self.session, self.referentiel, self.resultats, self.anomalies)
 
 
+@dataclass(frozen=True)
+class _ReadJob:
+    path: Path
+    referentiel: Any
+    session_nom: str
+    candidat: Candidat
+    blocs: tuple[str, ...]
+    shown: str
+
+
+def _read(job: _ReadJob) -> tuple[tuple[Anomalie, ...], dict[str, bool | None] | None]:
+    """Anomalies and evaluations of one grid; evaluations None when the grid is missing."""
+    from certidocs.grid.reader import read_grid
+
+    if not job.path.exists():
+        return (Anomalie(job.shown, "", "grille absente : pas encore rendue par le jury"),), None
+    reading = read_grid(job.path, referentiel=job.referentiel, session_nom=job.session_nom,
+                        candidat=job.candidat, blocs=job.blocs, fichier_affiche=job.shown)
+    return tuple(reading.anomalies), reading.evaluations
+
+
 def calculer_resultats(dossier: Path, progress: Progress = _noop) -> ResultatsReport:
     """Read every grid, check it, decide, write resultats.xlsx/.json, record in the register."""
     from certidocs import rules
-    from certidocs.grid.reader import read_grid
     from certidocs.grid.writer import grid_filename
+    from certidocs.parallel import parallel_map
     from certidocs.registre import Registre
     from certidocs.resultats import write_results
 
@@ -137,26 +178,22 @@ def calculer_resultats(dossier: Path, progress: Progress = _noop) -> ResultatsRe
     resultats: list[Resultat] = []
     anomalies: list[Anomalie] = []
     missing: list[Candidat] = []
+    jobs = [_ReadJob(dossier / GRILLES / grid_filename(c), ref, session.nom, c, c.blocs(ref),
+                     f"{GRILLES}/{grid_filename(c)}")
+            for c in session.candidats if expects_grid(c)]
+    readings = dict(zip((j.candidat.numero for j in jobs), parallel_map(_read, jobs, progress),
+                        strict=True))
     with Registre(opened.workspace.registre_path) as reg:
-        for i, c in enumerate(session.candidats, start=1):
+        for c in session.candidats:
             history = reg.historique(c.nom_naissance, c.prenom, c.date_naissance, ref.code,
                                      avant_session=opened.cle)
             if not expects_grid(c):
                 resultats.append(rules.resultat_candidat(ref, c, None, history.blocs_capitalises))
-                progress(i, len(session.candidats))
                 continue
-            name = grid_filename(c)
-            path = dossier / GRILLES / name
-            shown = f"{GRILLES}/{name}"
-            if not path.exists():
+            found, evaluations = readings[c.numero]
+            if evaluations is None:
                 missing.append(c)
-                found: tuple[Anomalie, ...] = (Anomalie(shown, "", "grille absente : pas encore "
-                                                                    "rendue par le jury"),)
-                evaluations: dict[str, bool | None] | None = {}
-            else:
-                reading = read_grid(path, referentiel=ref, session_nom=session.nom, candidat=c,
-                                    blocs=c.blocs(ref), fichier_affiche=shown)
-                found, evaluations = tuple(reading.anomalies), reading.evaluations
+                evaluations = {}
             # Presence left blank but a grid came back: the candidate sat the exam.
             sat = c if c.presence else replace(c, presence="Présent")
             result = rules.resultat_candidat(ref, sat, evaluations, history.blocs_capitalises,
@@ -166,7 +203,6 @@ def calculer_resultats(dossier: Path, progress: Progress = _noop) -> ResultatsRe
             result = replace(result, rattrapage_possible=possible, rattrapage_jusqu_au=until)
             resultats.append(result)
             anomalies.extend(found)
-            progress(i, len(session.candidats))
         json_path, xlsx_path = write_results(dossier, session, ref, resultats, anomalies)
         _record(reg, opened, resultats)
     return ResultatsReport(dossier, session.nom, ref.code, resultats, anomalies, json_path,
@@ -175,12 +211,15 @@ def calculer_resultats(dossier: Path, progress: Progress = _noop) -> ResultatsRe
 
 def _record(reg: Any, opened: SessionOuverte, resultats: list[Resultat]) -> None:
     """Passages, validated blocs and appeals of the session, in one transaction."""
+    from certidocs.accrochage import code_postal
+
     session, ref = opened.lecture.session, opened.referentiel
     info = session.info
     by_number = {c.numero: c for c in session.candidats}
     with reg.transaction() as conn:
         sid = reg.session_id(conn, opened.cle, session.nom, ref.code, info.date_debut,
                              info.date_fin, info.lieu)
+        reg.completer_session(conn, cle=opened.cle, code_postal_examen=code_postal(info.adresse))
         for r in resultats:
             if r.decision == INCOMPLET:
                 continue  # no decision yet: nothing to record
@@ -194,6 +233,10 @@ def _record(reg: Any, opened: SessionOuverte, resultats: list[Resultat]) -> None
                 detail=resultat_json(r), blocs_valides=valid if ref.regles.capitalisation else [],
                 identite={"nom_usage": c.nom_usage, "lieu_naissance": c.lieu_naissance,
                           "email": c.email})
+            reg.completer_identite(conn, nom_naissance=c.nom_naissance, prenom=c.prenom,
+                                   date_naissance=c.date_naissance, sexe=c.sexe,
+                                   code_insee_naissance=c.code_insee_naissance,
+                                   pays_naissance=c.pays_naissance)
         for rec in session.recours:
             c2 = by_number.get(rec.numero)
             reg.enregistrer_recours(

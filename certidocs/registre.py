@@ -21,7 +21,7 @@ from typing import Any
 
 from certidocs.errors import RegistreError
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 MIGRATIONS: dict[int, str] = {
     1: """
@@ -94,7 +94,38 @@ MIGRATIONS: dict[int, str] = {
     );
     CREATE INDEX passages_candidat ON passages (candidat_id);
     """,
+    # Declaration to the Caisse des Dépôts (accrochage): the identity it needs beyond the
+    # certificate, the exam centre's postal code, and which certificate went in which flux
+    # with the CDC's answer. A certificate may appear in several flux (rejected, sent again).
+    2: """
+    ALTER TABLE candidats ADD COLUMN sexe TEXT NOT NULL DEFAULT '';
+    ALTER TABLE candidats ADD COLUMN code_insee_naissance TEXT NOT NULL DEFAULT '';
+    ALTER TABLE candidats ADD COLUMN pays_naissance TEXT NOT NULL DEFAULT '';
+    ALTER TABLE sessions ADD COLUMN code_postal_examen TEXT NOT NULL DEFAULT '';
+    CREATE TABLE flux (
+        id INTEGER PRIMARY KEY,
+        id_flux TEXT NOT NULL UNIQUE,
+        fichier TEXT NOT NULL,
+        cree_le TEXT NOT NULL,
+        empreinte TEXT NOT NULL,
+        nombre INTEGER NOT NULL
+    );
+    CREATE TABLE flux_passages (
+        flux_id INTEGER NOT NULL REFERENCES flux(id),
+        certificat_id INTEGER NOT NULL REFERENCES certificats(id),
+        id_technique TEXT NOT NULL,
+        statut TEXT NOT NULL DEFAULT 'envoyé'
+            CHECK (statut IN ('envoyé', 'accepté', 'rejeté')),
+        motif TEXT NOT NULL DEFAULT '',
+        marque_le TEXT,
+        PRIMARY KEY (flux_id, certificat_id)
+    );
+    CREATE INDEX flux_passages_certificat ON flux_passages (certificat_id);
+    CREATE INDEX flux_empreinte ON flux (empreinte);
+    """,
 }
+
+STATUTS_FLUX = ("envoyé", "accepté", "rejeté")
 
 ECHECS = ("Non certifié", "Validation partielle")
 
@@ -393,3 +424,153 @@ class Registre:
             cur = self.conn.execute(sql)
             out[name] = ([d[0] for d in cur.description], [tuple(r) for r in cur.fetchall()])
         return out
+
+    # --- declaration to the Caisse des Dépôts (accrochage) --------------------------------
+
+    def completer_identite(self, conn: sqlite3.Connection, *, nom_naissance: str, prenom: str,
+                           date_naissance: dt.date | None, sexe: str = "",
+                           code_insee_naissance: str = "", pays_naissance: str = "",
+                           lieu_naissance: str = "") -> bool:
+        """Keep, inside a transaction, the identity the CDC declaration needs for a person
+        already in the register (False if there is none).
+
+        Empty values leave what is known alone: an older session.xlsx without the columns
+        must not erase what a newer one gave.
+        """
+        key = candidate_key(nom_naissance, prenom, date_naissance)
+        row = conn.execute("SELECT id FROM candidats WHERE cle = ?", (key,)).fetchone()
+        if not row:
+            return False
+        values = {"sexe": sexe.strip().upper(),
+                  "code_insee_naissance": code_insee_naissance.strip(),
+                  "pays_naissance": pays_naissance.strip(),
+                  "lieu_naissance": lieu_naissance.strip()}
+        values = {k: v for k, v in values.items() if v}
+        if values:
+            sets = ", ".join(f"{k} = ?" for k in values)
+            conn.execute(f"UPDATE candidats SET {sets} WHERE id = ?", (*values.values(), row[0]))
+        return True
+
+    def completer_session(self, conn: sqlite3.Connection, *, cle: str,
+                          code_postal_examen: str) -> None:
+        """Keep the postal code of the place where the session ``cle`` is held (inside a
+        transaction); an empty one leaves what is known alone."""
+        if code_postal_examen.strip():
+            conn.execute("UPDATE sessions SET code_postal_examen = ? WHERE cle = ?",
+                         (code_postal_examen.strip(), cle))
+
+    def session_connue(self, cle: str) -> bool:
+        """Whether the register holds the session with this key."""
+        return self.conn.execute("SELECT 1 FROM sessions WHERE cle = ?", (cle,)).fetchone() \
+            is not None
+
+    @staticmethod
+    def _filtre_certificats(session_cle: str | None, depuis: dt.date | None
+                            ) -> tuple[str, list[Any]]:
+        where, params = "", []
+        if session_cle is not None:
+            where += " AND s.cle = ?"
+            params.append(session_cle)
+        if depuis is not None:
+            where += " AND k.date_delivrance >= ?"
+            params.append(depuis.isoformat())
+        return where, params
+
+    def certificats_a_declarer(self, *, session_cle: str | None = None,
+                               depuis: dt.date | None = None) -> list[dict[str, Any]]:
+        """Certificates never declared to the CDC or whose declaration was rejected, with what
+        the flux needs: holder's identity, session dates and place, access route.
+
+        A certificate in a flux awaiting the CDC's answer, or accepted, is never listed.
+        """
+        where, params = self._filtre_certificats(session_cle, depuis)
+        rows = self.conn.execute(
+            "SELECT k.id AS certificat_id, k.numero, k.referentiel, k.date_delivrance, "
+            "c.nom_naissance, c.nom_usage, c.prenom, c.date_naissance, c.lieu_naissance, "
+            "c.sexe, c.code_insee_naissance, c.pays_naissance, s.cle AS session_cle, "
+            "s.nom AS session, s.date_debut, s.date_fin, s.lieu, s.code_postal_examen, "
+            "COALESCE(p.voie_acces, '') AS voie_acces, EXISTS (SELECT 1 FROM flux_passages r "
+            "WHERE r.certificat_id = k.id AND r.statut = 'rejeté') AS deja_rejete "
+            "FROM certificats k JOIN candidats c ON c.id = k.candidat_id "
+            "JOIN sessions s ON s.id = k.session_id LEFT JOIN passages p "
+            "ON p.candidat_id = k.candidat_id AND p.session_id = k.session_id "
+            "WHERE NOT EXISTS (SELECT 1 FROM flux_passages f WHERE f.certificat_id = k.id AND "
+            f"f.statut IN ('envoyé', 'accepté')){where} ORDER BY k.referentiel, k.numero",
+            params).fetchall()
+        return [dict(r) for r in rows]
+
+    def certificats_en_attente(self, *, session_cle: str | None = None,
+                               depuis: dt.date | None = None) -> list[dict[str, Any]]:
+        """Certificates sent in a flux whose answer from the CDC is not recorded yet."""
+        where, params = self._filtre_certificats(session_cle, depuis)
+        rows = self.conn.execute(
+            "SELECT k.numero, fp.id_technique, f.fichier, f.cree_le FROM flux_passages fp "
+            "JOIN flux f ON f.id = fp.flux_id JOIN certificats k ON k.id = fp.certificat_id "
+            f"JOIN sessions s ON s.id = k.session_id WHERE fp.statut = 'envoyé'{where} "
+            "ORDER BY f.cree_le, k.numero", params).fetchall()
+        return [dict(r) for r in rows]
+
+    def enregistrer_flux(self, conn: sqlite3.Connection, *, id_flux: str, fichier: str,
+                         empreinte: str, cree_le: dt.datetime,
+                         passages: list[tuple[int, str]]) -> int:
+        """Record, inside a transaction, a flux written and the certificates it declares
+        (certificate id, idTechnique), each « envoyé »; returns the flux's id."""
+        cur = conn.execute(
+            "INSERT INTO flux (id_flux, fichier, cree_le, empreinte, nombre) "
+            "VALUES (?, ?, ?, ?, ?)",
+            (id_flux, fichier, cree_le.isoformat(timespec="seconds"), empreinte, len(passages)))
+        flux_id = int(cur.lastrowid or 0)
+        conn.executemany(
+            "INSERT INTO flux_passages (flux_id, certificat_id, id_technique) VALUES (?, ?, ?)",
+            [(flux_id, cid, ident) for cid, ident in passages])
+        return flux_id
+
+    def trouver_flux(self, *, empreinte: str | None = None, id_flux: str | None = None,
+                     fichier: str | None = None, nom: str | None = None
+                     ) -> dict[str, Any] | None:
+        """A recorded flux, by its file's SHA-256, its idFlux, its recorded path or its bare
+        file name (the most recent when several match), or None."""
+        for test, value in (("empreinte = ?", empreinte), ("id_flux = ?", id_flux),
+                            ("fichier = ?", fichier),
+                            ("substr('/' || fichier, -length(?1) - 1) = '/' || ?1", nom)):
+            if value:
+                row = self.conn.execute(
+                    f"SELECT * FROM flux WHERE {test} ORDER BY id DESC LIMIT 1",
+                    (value,)).fetchone()
+                if row:
+                    return dict(row)
+        return None
+
+    def passages_du_flux(self, flux_id: int) -> list[dict[str, Any]]:
+        """The passages of a flux with their holder and status."""
+        rows = self.conn.execute(
+            "SELECT fp.id_technique, fp.statut, fp.motif, fp.marque_le, k.numero, "
+            "c.nom_naissance, c.prenom FROM flux_passages fp JOIN certificats k "
+            "ON k.id = fp.certificat_id JOIN candidats c ON c.id = k.candidat_id "
+            "WHERE fp.flux_id = ? ORDER BY fp.id_technique", (flux_id,)).fetchall()
+        return [dict(r) for r in rows]
+
+    def marquer_passages(self, flux_id: int, statut: str, id_techniques: list[str] | None,
+                         motif: str = "", quand: dt.datetime | None = None) -> int:
+        """Record the CDC's answer for passages of a flux; returns how many were marked.
+
+        Without ``id_techniques``, every passage of the flux still awaiting an answer; with
+        them, exactly those (an earlier answer may so be corrected).
+        """
+        if statut not in STATUTS_FLUX[1:]:
+            raise RegistreError(f"{self.path} : statut « {statut} » inconnu")
+        stamp = (quand or dt.datetime.now()).isoformat(timespec="seconds")
+        with self.transaction() as conn:
+            if id_techniques is None:
+                cur = conn.execute(
+                    "UPDATE flux_passages SET statut = ?, motif = ?, marque_le = ? "
+                    "WHERE flux_id = ? AND statut = 'envoyé'", (statut, motif, stamp, flux_id))
+                return int(cur.rowcount)
+            count = 0
+            for ident in id_techniques:
+                cur = conn.execute(
+                    "UPDATE flux_passages SET statut = ?, motif = ?, marque_le = ? "
+                    "WHERE flux_id = ? AND id_technique = ?",
+                    (statut, motif, stamp, flux_id, ident))
+                count += int(cur.rowcount)
+            return count

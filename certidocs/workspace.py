@@ -51,6 +51,33 @@ mot_de_passe = ""
 referentiels = "referentiels"
 templates = "templates"
 sessions = "sessions"
+
+[accrochage]
+# Déclaration des titulaires à la Caisse des Dépôts (certidocs accrochage exporter).
+# Rien n'est à remplir avant d'en avoir besoin ; l'export dit quel réglage manque.
+# Identifiant client (8 caractères) attribué par la Caisse des Dépôts à qui dépose le flux.
+id_client_emetteur = ""
+# Identifiant client (8 caractères) du certificateur ; vide : le même que ci-dessus.
+id_client_certificateur = ""
+# Numéro du contrat du certificateur avec la Caisse des Dépôts (20 caractères au plus).
+id_contrat = ""
+# Qui dépose : CERTIFICATEUR ou TIERS_CONFIANCE.
+nature_deposant = "CERTIFICATEUR"
+# Modalité de passage des examens : EN_PRESENTIEL, A_DISTANCE ou MIXTE (vide : non déclarée).
+modalite_passage_examen = "EN_PRESENTIEL"
+# Ce que recouvrent les voies d'accès « Formation » et « Parcours mixte » de session.xlsx
+# (vide : non précisé). Valeurs : FORMATION_INITIALE_HORS_APPRENTISSAGE,
+# FORMATION_INITIALE_APPRENTISSAGE, FORMATION_CONTINUE_HORS_CONTRAT_DE_PROFESSIONNALISATION,
+# FORMATION_CONTINUE_CONTRAT_DE_PROFESSIONNALISATION, VAE, EQUIVALENCE_DIPLOME_ETRANGER,
+# CANDIDAT_LIBRE. La voie « VAE » est toujours déclarée VAE.
+modalite_acces_formation = ""
+modalite_acces_parcours_mixte = ""
+# Pour la VAE : CONGES_VAE ou VAE_CLASSIQUE (vide : non précisé).
+voie_acces_vae = ""
+# Durée de validité de la certification en années (0 : sans limite).
+duree_validite_annees = 0
+# Dossier où les flux sont écrits, relatif à ce fichier.
+dossier = "accrochage"
 """
 
 
