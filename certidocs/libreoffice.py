@@ -1,0 +1,164 @@
+"""LibreOffice headless: recalculate workbooks and convert documents to PDF, in batches.
+
+Each call starts ONE soffice process for the whole batch (starting LibreOffice costs seconds,
+converting a file a fraction of one) with a private, throw-away profile: it never touches the
+user's own LibreOffice settings, never hands the work to a LibreOffice window already open,
+and carries the one setting certidocs needs — recalculate every formula when loading an Excel
+file, which LibreOffice does not do by default (it trusts the values cached in the file, and
+files written by openpyxl have none).
+
+Outputs are written to a temporary folder inside ``outdir`` then moved into place, so that an
+interrupted conversion never leaves a half-written file under its final name.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+from certidocs.errors import LibreOfficeError, LibreOfficeIntrouvable
+
+INSTALL_HINT = ("installez LibreOffice : sous Debian ou Ubuntu, "
+                "« apt-get install libreoffice-calc-nogui libreoffice-writer-nogui » ; "
+                "sous Windows ou macOS, depuis https://fr.libreoffice.org")
+
+# org.openoffice.Office.Calc/Formula/Load: 0 = always recalculate, 1 = never, 2 = ask.
+# Asking is impossible headless and « never » is the default for Excel files.
+_REGISTRY = """<?xml version="1.0" encoding="UTF-8"?>
+<oor:items xmlns:oor="http://openoffice.org/2001/registry"
+           xmlns:xs="http://www.w3.org/2001/XMLSchema"
+           xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">
+<item oor:path="/org.openoffice.Office.Calc/Formula/Load"><prop oor:name="OOXMLRecalcMode" \
+oor:op="fuse"><value>0</value></prop></item>
+<item oor:path="/org.openoffice.Office.Calc/Formula/Load"><prop oor:name="ODFRecalcMode" \
+oor:op="fuse"><value>0</value></prop></item>
+<item oor:path="/org.openoffice.Office.Common/Security/Scripting"><prop \
+oor:name="MacroSecurityLevel" oor:op="fuse"><value>3</value></prop></item>
+</oor:items>
+"""
+
+STARTUP_SECONDS = 60
+SECONDS_PER_FILE = 20
+
+
+def find_soffice() -> str:
+    """The LibreOffice executable; LibreOfficeIntrouvable, saying how to install it, if none."""
+    for name in ("soffice", "libreoffice"):
+        found = shutil.which(name)
+        if found:
+            return found
+    for usual in (Path("/Applications/LibreOffice.app/Contents/MacOS/soffice"),
+                  Path(os.environ.get("PROGRAMFILES", r"C:\Program Files"))
+                  / "LibreOffice" / "program" / "soffice.exe"):
+        if usual.is_file():
+            return str(usual)
+    raise LibreOfficeIntrouvable(f"LibreOffice est introuvable (commande « soffice ») : "
+                                 f"{INSTALL_HINT}")
+
+
+def recalculate(paths: list[Path], outdir: Path, *, timeout: float | None = None) -> list[Path]:
+    """Open each .xlsx in LibreOffice, recalculate every formula, save it as .xlsx in ``outdir``.
+
+    Returns the output paths, in the order of ``paths`` (same file names). ``outdir`` must not
+    be the folder of an input: the originals (jurors' files) are never overwritten.
+    """
+    return _convert(paths, outdir, "xlsx", "xlsx:Calc MS Excel 2007 XML", timeout)
+
+
+def convert_to_pdf(paths: list[Path], outdir: Path, *,
+                   timeout: float | None = None) -> list[Path]:
+    """Convert each document (.docx, .xlsx, .odt…) to PDF in ``outdir``, in one batch.
+
+    Returns the PDF paths, in the order of ``paths``.
+    """
+    return _convert(paths, outdir, "pdf", "pdf", timeout)
+
+
+def _convert(paths: list[Path], outdir: Path, extension: str, target: str,
+             timeout: float | None) -> list[Path]:
+    if not paths:
+        return []
+    soffice = find_soffice()
+    sources = [p.resolve() for p in paths]
+    for src in sources:
+        if not src.is_file():
+            raise LibreOfficeError(f"{src} : fichier introuvable, rien n'a été converti")
+    outdir.mkdir(parents=True, exist_ok=True)
+    out = outdir.resolve()
+    names = [src.with_suffix(f".{extension}").name for src in sources]
+    if len(set(names)) != len(names):
+        doubles = sorted({n for n in names if names.count(n) > 1})
+        raise LibreOfficeError(f"plusieurs fichiers donneraient le même résultat "
+                               f"({', '.join(doubles)}) : convertissez-les séparément")
+    for src, name in zip(sources, names, strict=True):
+        if out / name == src:
+            raise LibreOfficeError(f"{src} : le résultat remplacerait l'original ; choisissez "
+                                   "un autre dossier de sortie")
+    limit = timeout if timeout is not None else STARTUP_SECONDS + SECONDS_PER_FILE * len(paths)
+    with tempfile.TemporaryDirectory(prefix="certidocs-lo-") as tmp:
+        profile = Path(tmp) / "profil"
+        (profile / "user").mkdir(parents=True)
+        (profile / "user" / "registrymodifications.xcu").write_text(_REGISTRY, encoding="utf-8")
+        with tempfile.TemporaryDirectory(prefix=".certidocs-", dir=out) as staging:
+            command = [soffice, f"-env:UserInstallation={profile.as_uri()}", "--headless",
+                       "--invisible", "--nologo", "--nodefault", "--norestore",
+                       "--nolockcheck", "--convert-to", target, "--outdir", staging,
+                       *map(str, sources)]
+            log = _run(command, limit, Path(tmp))
+            produced = [Path(staging) / name for name in names]
+            missing = [src.name for src, p in zip(sources, produced, strict=True)
+                       if not p.is_file() or p.stat().st_size == 0]
+            if missing:
+                detail = f" ({log})" if log else ""
+                raise LibreOfficeError(f"LibreOffice n'a pas converti : {', '.join(missing)}"
+                                       f"{detail}")
+            results = []
+            for p in produced:
+                final = out / p.name
+                os.replace(p, final)
+                results.append(final)
+    return results
+
+
+def _run(command: list[str], limit: float, home: Path) -> str:
+    """Run soffice; its last output lines when it fails. Killed with its children on timeout."""
+    # A private HOME too: some LibreOffice builds write caches there whatever the profile.
+    env = {**os.environ, "HOME": str(home), "SAL_USE_VCLPLUGIN": "svp"}
+    try:
+        proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                stdin=subprocess.DEVNULL, env=env, start_new_session=True)
+    except OSError as exc:
+        raise LibreOfficeError(f"LibreOffice ne démarre pas ({exc.strerror}) : {INSTALL_HINT}"
+                               ) from None
+    try:
+        output, _ = proc.communicate(timeout=limit)
+    except subprocess.TimeoutExpired:
+        _kill(proc)
+        proc.communicate()
+        raise LibreOfficeError(f"LibreOffice n'a pas terminé en {limit:.0f} secondes : "
+                               "conversion abandonnée (un fichier est peut-être trop gros ou "
+                               "endommagé)") from None
+    text = output.decode("utf-8", "replace").strip()
+    if proc.returncode != 0:
+        raise LibreOfficeError(f"LibreOffice a échoué (code {proc.returncode}) : "
+                               f"{_tail(text) or 'aucun message'}")
+    return _tail(text) if "Error" in text else ""
+
+
+def _kill(proc: subprocess.Popen[bytes]) -> None:
+    """Stop soffice and the helper processes it started (the group it leads is ours)."""
+    if sys.platform == "win32":
+        proc.kill()
+    else:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+
+
+def _tail(text: str, lines: int = 3) -> str:
+    return " | ".join(text.splitlines()[-lines:])

@@ -1,0 +1,168 @@
+"""LibreOffice headless: forced recalculation, PDF conversion, and failures said in French."""
+
+from __future__ import annotations
+
+import stat
+import zipfile
+from pathlib import Path
+
+import openpyxl
+import pytest
+from gridtools import soffice
+
+from certidocs import libreoffice
+from certidocs.errors import LibreOfficeError, LibreOfficeIntrouvable
+from certidocs.libreoffice import convert_to_pdf, find_soffice, recalculate
+
+# A workbook as a spreadsheet saved it, with STALE cached results: B1 = A1*3 but says 999,
+# C1 = A1&"x" but says « périmé ». Only a real recalculation on load can fix them.
+_STALE = {
+    "[Content_Types].xml": (
+        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
+        '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+        '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.'
+        'relationships+xml"/><Default Extension="xml" ContentType="application/xml"/>'
+        '<Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-'
+        'officedocument.spreadsheetml.sheet.main+xml"/><Override PartName="/xl/worksheets/'
+        'sheet1.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.'
+        'worksheet+xml"/></Types>'),
+    "_rels/.rels": (
+        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
+        '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+        '<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/'
+        'relationships/officeDocument" Target="xl/workbook.xml"/></Relationships>'),
+    "xl/workbook.xml": (
+        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
+        '<workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
+        'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships">'
+        '<sheets><sheet name="Feuille" sheetId="1" r:id="rId1"/></sheets>'
+        '<calcPr calcId="191029"/></workbook>'),
+    "xl/_rels/workbook.xml.rels": (
+        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
+        '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+        '<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/'
+        'relationships/worksheet" Target="worksheets/sheet1.xml"/></Relationships>'),
+    "xl/worksheets/sheet1.xml": (
+        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
+        '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+        '<sheetData><row r="1"><c r="A1"><v>2</v></c><c r="B1"><f>A1*3</f><v>999</v></c>'
+        '<c r="C1" t="str"><f>A1&amp;"x"</f><v>périmé</v></c></row></sheetData></worksheet>'),
+}
+
+
+def _stale_workbook(path: Path) -> Path:
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+        for name, text in _STALE.items():
+            zf.writestr(name, text.encode("utf-8"))
+    return path
+
+
+@pytest.mark.libreoffice
+def test_recalculation_is_forced_on_load(tmp_path: Path) -> None:
+    """Stale cached results are recomputed: LibreOffice's default would keep 999."""
+    soffice()
+    src = _stale_workbook(tmp_path / "perime.xlsx")
+    before = openpyxl.load_workbook(src, data_only=True)["Feuille"]
+    assert (before["B1"].value, before["C1"].value) == (999, "périmé")
+    (out,) = recalculate([src], tmp_path / "recalcule")
+    assert out == (tmp_path / "recalcule" / "perime.xlsx").resolve()
+    after = openpyxl.load_workbook(out, data_only=True)["Feuille"]
+    assert (after["B1"].value, after["C1"].value) == (6, "2x")
+    assert openpyxl.load_workbook(out)["Feuille"]["B1"].value == "=A1*3"
+    assert src.read_bytes()  # the original is untouched
+    assert [p.name for p in (tmp_path / "recalcule").iterdir()] == ["perime.xlsx"]
+
+
+@pytest.mark.libreoffice
+def test_pdf_of_a_docx_and_a_workbook_in_one_batch(tmp_path: Path) -> None:
+    """A Word document built with python-docx and a workbook: two PDFs, one LibreOffice."""
+    soffice()
+    import docx
+
+    document = docx.Document()
+    document.add_heading("Procès-verbal de session", level=1)
+    document.add_paragraph("Candidate n° 001 — Élodie Lefèvre : « Certifié ».")
+    word = tmp_path / "entree" / "proces-verbal.docx"
+    word.parent.mkdir()
+    document.save(word)
+    wb = openpyxl.Workbook()
+    wb.active["A1"] = "Résultats"
+    sheet = tmp_path / "entree" / "resultats.xlsx"
+    wb.save(sheet)
+    pdfs = convert_to_pdf([word, sheet], tmp_path / "pdf")
+    assert [p.name for p in pdfs] == ["proces-verbal.pdf", "resultats.pdf"]
+    for pdf in pdfs:
+        data = pdf.read_bytes()
+        assert data.startswith(b"%PDF-") and len(data) > 500
+    assert sorted(p.name for p in (tmp_path / "pdf").iterdir()) == ["proces-verbal.pdf",
+                                                                    "resultats.pdf"]
+
+
+# --- without LibreOffice: how failures are said -------------------------------------------------
+
+
+def test_missing_libreoffice_says_how_to_install_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No soffice anywhere: a French message naming the Debian packages."""
+    monkeypatch.setattr(libreoffice.shutil, "which", lambda name: None)
+    monkeypatch.setattr(libreoffice.Path, "is_file", lambda self: False)
+    with pytest.raises(LibreOfficeIntrouvable) as info:
+        find_soffice()
+    message = str(info.value)
+    assert "LibreOffice est introuvable" in message
+    assert "apt-get install libreoffice-calc-nogui libreoffice-writer-nogui" in message
+
+
+def _fake_soffice(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, body: str) -> None:
+    script = tmp_path / "faux-soffice"
+    script.write_text(f"#!/bin/sh\nPATH=/usr/bin:/bin\n{body}\n", encoding="utf-8")
+    script.chmod(script.stat().st_mode | stat.S_IXUSR)
+    monkeypatch.setattr(libreoffice, "find_soffice", lambda: str(script))
+
+
+def _input(tmp_path: Path) -> Path:
+    path = tmp_path / "entree" / "grille.xlsx"
+    path.parent.mkdir(exist_ok=True)
+    path.write_bytes(b"x")
+    return path
+
+
+def test_timeout_kills_libreoffice_and_says_so(tmp_path: Path,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    """A conversion that hangs is stopped, with its children, and nothing is left."""
+    _fake_soffice(tmp_path, monkeypatch, "sleep 60 & sleep 60")
+    with pytest.raises(LibreOfficeError, match="n'a pas terminé en 1 secondes"):
+        recalculate([_input(tmp_path)], tmp_path / "sortie", timeout=1)
+    assert list((tmp_path / "sortie").iterdir()) == []
+
+
+def test_failure_exit_code_is_reported(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """soffice exits with an error: its code and last words."""
+    _fake_soffice(tmp_path, monkeypatch, "echo 'Error: source file could not be loaded'; exit 3")
+    with pytest.raises(LibreOfficeError, match=r"a échoué \(code 3\).*could not be loaded"):
+        recalculate([_input(tmp_path)], tmp_path / "sortie")
+
+
+def test_nothing_produced_is_reported(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """soffice says nothing and produces nothing: the files not converted are named."""
+    _fake_soffice(tmp_path, monkeypatch, "exit 0")
+    with pytest.raises(LibreOfficeError, match=r"n'a pas converti : grille\.xlsx"):
+        convert_to_pdf([_input(tmp_path)], tmp_path / "sortie")
+    assert list((tmp_path / "sortie").iterdir()) == []
+
+
+def test_bad_requests_are_refused_before_starting(tmp_path: Path,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """Missing input, output over the original, two inputs with one output name."""
+    _fake_soffice(tmp_path, monkeypatch, "exit 99")
+    assert recalculate([], tmp_path) == []
+    with pytest.raises(LibreOfficeError, match="fichier introuvable"):
+        recalculate([tmp_path / "absent.xlsx"], tmp_path / "sortie")
+    src = _input(tmp_path)
+    with pytest.raises(LibreOfficeError, match="remplacerait l'original"):
+        recalculate([src], src.parent)
+    other = tmp_path / "ailleurs" / "grille.xlsx"
+    other.parent.mkdir()
+    other.write_bytes(b"x")
+    with pytest.raises(LibreOfficeError, match="même résultat"):
+        recalculate([src, other], tmp_path / "sortie")
+    assert src.read_bytes() == b"x"
