@@ -332,7 +332,8 @@ class _Progress:
     def __init__(self, label: str) -> None:
         import time
 
-        self.label, self.start, self.bar = label, time.monotonic(), None
+        self.label, self.start = label, time.monotonic()
+        self.bar: Any = None
         self._time = time.monotonic
 
     def __call__(self, done: int, total: int) -> None:

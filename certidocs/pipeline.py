@@ -15,8 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from certidocs.errors import SessionInvalide
-from certidocs.resultats import resultat_json
 from certidocs.model import ABSENT, INCOMPLET, Anomalie, Candidat, Resultat
+from certidocs.resultats import resultat_json
 from certidocs.session import SessionOuverte, open_session, verify_session
 from certidocs.workspace import Workspace, find_workspace
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import math
 import random
-from fractions import Fraction
 from collections.abc import Mapping
+from fractions import Fraction
 from pathlib import Path
 
 from certidocs.fileio import atomic_path

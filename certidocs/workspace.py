@@ -119,7 +119,7 @@ class Workspace:
     def find_referentiel(self, code: str) -> Path:
         """The YAML file of the référentiel ``code``: this workspace's first, then the defaults."""
         dirs = [self.referentiels_dir]
-        if (DEFAULTS / "referentiels") != self.referentiels_dir:
+        if self.referentiels_dir != (DEFAULTS / "referentiels"):
             dirs.append(DEFAULTS / "referentiels")
         for folder in dirs:
             candidate = folder / f"{code}.yaml"

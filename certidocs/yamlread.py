@@ -86,19 +86,22 @@ def _build(node: Any, chemin: str, doc: YamlDoc, constructor: Any) -> Any:
             key = constructor.construct_object(key_node, deep=True)
             if not isinstance(key, (str, int, float, bool)) and key is not None:
                 doc.problemes.append(
-                    Probleme(chemin, "une clé doit être un simple mot", key_node.start_mark.line + 1)
+                    Probleme(chemin, "une clé doit être un simple mot",
+                             key_node.start_mark.line + 1)
                 )
                 continue
             key = str(key)
             sub = join(chemin, key)
             if key in result:
                 doc.problemes.append(
-                    Probleme(sub, "clé en double (déjà définie plus haut)", key_node.start_mark.line + 1)
+                    Probleme(sub, "clé en double (déjà définie plus haut)",
+                             key_node.start_mark.line + 1)
                 )
                 continue
             doc.lignes[sub] = key_node.start_mark.line + 1
             result[key] = _build(value_node, sub, doc, constructor)
         return result
     if isinstance(node, yaml.SequenceNode):
-        return [_build(item, join(chemin, i), doc, constructor) for i, item in enumerate(node.value)]
+        return [_build(item, join(chemin, i), doc, constructor)
+                for i, item in enumerate(node.value)]
     return constructor.construct_object(node, deep=True)

@@ -7,10 +7,11 @@ import datetime as dt
 from pathlib import Path
 from typing import Any
 
+from helpers import REFERENTIELS
+
 from certidocs.referentiel import load_referentiel
 from certidocs.session.creator import create_session
 from certidocs.session.filler import fill_session
-from helpers import REFERENTIELS
 
 START = dt.date(2026, 12, 15)
 

@@ -6,11 +6,11 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from helpers import FIXTURES, REFERENTIELS
 
 from certidocs.cli import main
 from certidocs.errors import ReferentielInvalide
 from certidocs.referentiel import load_referentiel, read_referentiel
-from helpers import FIXTURES, REFERENTIELS
 
 REFS = FIXTURES / "referentiels"
 

@@ -153,7 +153,8 @@ def test_registre_candidat_and_exporter(tmp_path: Path, cli_runner: CliRunner) -
     result = cli_runner.invoke(main, ["registre", "candidat", "lefevre"])
     assert result.exit_code == 0, result.output
     assert "Lefèvre Élodie" in result.output
-    assert "Validation partielle" in result.output and "bloc capitalisé CPECOM BC01" in result.output
+    assert "Validation partielle" in result.output
+    assert "bloc capitalisé CPECOM BC01" in result.output
     assert cli_runner.invoke(main, ["registre", "candidat", "Inconnu"]).exit_code == 1
     result = cli_runner.invoke(main, ["registre", "exporter", "-o", "export.xlsx"])
     assert result.exit_code == 0, result.output

@@ -12,7 +12,6 @@ import re
 from pathlib import Path
 
 import yaml
-
 from seedtools import SEEDS, normalise, plain, raw, strip_markup
 
 SEED = "000"

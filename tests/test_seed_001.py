@@ -14,7 +14,6 @@ import re
 from pathlib import Path
 
 import yaml
-
 from seedtools import SEEDS, normalise, plain, raw, strip_markup
 
 YAML_PATH = Path(__file__).resolve().parent.parent / "referentiels" / "CPECOM.yaml"
@@ -33,7 +32,8 @@ PAGE_BREAK_JOINS: dict[str, list[str]] = {}
 # so the libellé is not one substring of the plain text; each piece is checked on its own.
 BULLET_JOINS: dict[str, list[str]] = {
     "BC01-C3.3": [
-        "La sélection et l'ordre de mise en œuvre des leviers (web)marketing y répondant, notamment",
+        "La sélection et l'ordre de mise en œuvre des leviers (web)marketing y répondant, "
+        "notamment",
         "référencement naturel,",
         "référencement payant,",
         "e-publicité,",
@@ -74,7 +74,7 @@ def _bloc_sections() -> list[str]:
     """The raw seed text of each bloc, from its title line to the next one (or the end)."""
     text = raw("001")
     starts = [m.start() for m in _BLOC_TITLE.finditer(text)]
-    return [text[a:b] for a, b in zip(starts, starts[1:] + [len(text)])]
+    return [text[a:b] for a, b in zip(starts, [*starts[1:], len(text)], strict=False)]
 
 
 def _table_rows(section: str) -> list[list[str]]:
@@ -130,7 +130,7 @@ def test_blocs_counted_from_the_seed() -> None:
     blocs = _doc()["blocs"]
     assert len(titles) == N_BLOCS == 5
     assert len(blocs) == len(titles)
-    for (number, title), bloc in zip(titles, blocs):
+    for (number, title), bloc in zip(titles, blocs, strict=False):
         assert bloc["code"] == f"BC{int(number):02d}"
         assert bloc["intitule"] == title.strip()
 
@@ -145,7 +145,7 @@ def test_competences_counted_from_the_seed() -> None:
     assert yaml_counts == seed_counts
     n_competences = sum(seed_counts)
     assert n_competences == N_COMPETENCES == 38
-    for section, bloc in zip(sections, blocs):
+    for section, bloc in zip(sections, blocs, strict=False):
         expected = _seed_competences(section)
         assert len(set(expected)) == len(expected)
         assert [_local(c["code"]) for c in bloc["competences"]] == expected
@@ -161,14 +161,14 @@ def test_criteres_counted_from_the_seed() -> None:
     assert [len(b["criteres"]) for b in blocs] == seed_counts
     n_criteres = sum(seed_counts)
     assert n_criteres == N_CRITERES == 93
-    for section, bloc in zip(sections, blocs):
+    for section, bloc in zip(sections, blocs, strict=False):
         assert [_local(c["code"]) for c in bloc["criteres"]] == _seed_criteres(section)
 
 
 def test_every_seed_competence_code_is_in_the_yaml() -> None:
     """Each compétence code of the seed exists in the YAML, in the bloc where the seed has it."""
     blocs = _doc()["blocs"]
-    for section, bloc in zip(_bloc_sections(), blocs):
+    for section, bloc in zip(_bloc_sections(), blocs, strict=False):
         codes = {c["code"] for c in bloc["competences"]}
         for code in _seed_competences(section):
             assert f"{bloc['code']}-{code}" in codes
@@ -215,7 +215,7 @@ def test_libelles_are_verbatim() -> None:
 
 def test_criteria_column_is_fully_covered() -> None:
     """Each bloc's criteria column, bullets removed, is exactly its groupes, codes and libellés."""
-    for section, bloc in zip(_bloc_sections(), _doc()["blocs"]):
+    for section, bloc in zip(_bloc_sections(), _doc()["blocs"], strict=False):
         column = " ".join(strip_markup(cells[3]) for cells in _table_rows(section))
         for mark in _MARKS:
             column = column.replace(mark, " ")

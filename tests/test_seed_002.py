@@ -1,4 +1,5 @@
-"""Seed 002 (``002_8c44ac07cd0ca90b.txt``) against its hand-made YAML ``referentiels/MEDIAS-ECOM.yaml``.
+"""Seed 002 (``002_8c44ac07cd0ca90b.txt``) against its hand-made YAML
+``referentiels/MEDIAS-ECOM.yaml``.
 
 The seed is a four-column Word table (activités, compétences, modalités, critères) exported as
 tab-separated text. Blocs are announced by « Bloc de compétences N : … » rows, compétences start

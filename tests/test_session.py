@@ -43,7 +43,8 @@ def test_creer_writes_six_sheets_ready_to_fill(cli_runner: CliRunner, tmp_path: 
         assert [c.value for c in ws[1]] == [c.titre for c in table.colonnes]
         assert ws.freeze_panes == "A2"
     cand = wb["Candidats"]
-    lists = {str(dv.sqref).split(":")[0]: dv.formula1 for dv in cand.data_validations.dataValidation}
+    lists = {str(dv.sqref).split(":")[0]: dv.formula1
+             for dv in cand.data_validations.dataValidation}
     assert lists["B2"] == '"Madame,Monsieur"'
     assert lists["L2"] == '"Formation,VAE,Parcours mixte"'
     assert lists["N2"] == '"Présent,Absent,Excusé"'

@@ -133,7 +133,8 @@ def _build(data: dict[str, Any]) -> Referentiel:
         Bloc(
             code=b["code"],
             intitule=b["intitule"],
-            competences=tuple(Competence(c["code"], c["libelle"]) for c in b.get("competences") or ()),
+            competences=tuple(Competence(c["code"], c["libelle"])
+                              for c in b.get("competences") or ()),
             criteres=tuple(
                 Critere(c["code"], c["libelle"], tuple(c["competences"]), c.get("groupe"))
                 for c in b["criteres"]

@@ -209,12 +209,13 @@ def _walk(spec: Spec, value: Any, chemin: str, doc: YamlDoc, out: list[Probleme]
     if isinstance(value, bool) or not isinstance(value, ok_types):
         problem(f"doit être {_KIND_FR[spec.kind]}")
         return
+    number = float(value)  # type: ignore[arg-type]  # int or float, checked just above
     if spec.minimum is not None and spec.maximum is not None and not (
-        spec.minimum <= value <= spec.maximum
+        spec.minimum <= number <= spec.maximum
     ):
         lo, hi = _fmt(spec.minimum), _fmt(spec.maximum)
-        hint = " (70 % s'écrit 0.70)" if spec.kind == "float" and value > 1 else ""
-        problem(f"{_fmt(value)} est hors des limites : entre {lo} et {hi}{hint}")
+        hint = " (70 % s'écrit 0.70)" if spec.kind == "float" and number > 1 else ""
+        problem(f"{_fmt(number)} est hors des limites : entre {lo} et {hi}{hint}")
 
 
 def _fmt(n: float) -> str:

@@ -51,7 +51,8 @@ _EXCEL_EPOCH = dt.date(1899, 12, 30)
 ALIASES = {"m": "Monsieur", "m.": "Monsieur", "mr": "Monsieur", "mr.": "Monsieur",
            "mme": "Madame", "mme.": "Madame", "mlle": "Madame", "present": "Présent",
            "present(e)": "Présent", "presente": "Présent", "absente": "Absent",
-           "excusee": "Excusé", "femme": "F", "homme": "M", "mixte": "Parcours mixte", "representant": "Représentant du "
+           "excusee": "Excusé", "femme": "F", "homme": "M", "mixte": "Parcours mixte",
+           "representant": "Représentant du "
            "certificateur", "professionnelle": "Professionnel"}
 
 
@@ -201,12 +202,13 @@ def _read_info(frame: Any, problems: list[Probleme]) -> tuple[SessionInfo, dict[
         if colonne.champ not in cells:
             problems.append(Probleme(f"{SESSION}!A", f"rubrique « {colonne.titre} » absente de "
                                                       "la colonne A"))
-        elif colonne.obligatoire and values.get(colonne.champ) in (None, ""):
-            if not _already(problems, cells[colonne.champ]):
+        elif (colonne.obligatoire and values.get(colonne.champ) in (None, "")
+              and not _already(problems, cells[colonne.champ])):
                 problems.append(Probleme(cells[colonne.champ],
                                          f"« {colonne.titre} » est obligatoire"))
-    info = SessionInfo(**{k: ("" if v is None and _is_text(k) else v) for k, v in values.items()
-                          if k in SessionInfo.__dataclass_fields__})
+    fields: dict[str, Any] = {k: ("" if v is None and _is_text(k) else v)
+                              for k, v in values.items() if k in SessionInfo.__dataclass_fields__}
+    info = SessionInfo(**fields)
     return info, cells
 
 
