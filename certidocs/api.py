@@ -137,3 +137,38 @@ def marquer_accrochage(fichier: Path, acceptes: bool, passages: tuple[str, ...] 
 
     ws = find_workspace(espace or Path.cwd())
     return marquer(ws, fichier, acceptes=acceptes, passages=passages, motif=motif)
+
+
+def documents(dossier: Path, *, stage: str | None = None, types: tuple[str, ...] | None = None,
+              pdf: bool = False, remplacer_modifies: bool = False) -> Any:
+    """`certidocs documents`: the documents due at this stage (DocumentsReport)."""
+    from certidocs.production import produire_documents
+
+    return produire_documents(dossier, etape=stage, types=types, pdf=pdf,
+                              remplacer_modifies=remplacer_modifies)
+
+
+def verifier_certificat(numero: str, code: str, espace: Path) -> dict[str, Any]:
+    """`certidocs registre verifier`: the certificate, its holder, and whether ``code`` is
+    the one its holder's data and the workspace secret give."""
+    import datetime as dt
+
+    from certidocs.documents import code_valide
+    from certidocs.errors import RegistreError
+    from certidocs.production import workspace_secret
+    from certidocs.registre import Registre
+    from certidocs.workspace import find_workspace
+
+    ws = find_workspace(espace)
+    if not ws.registre_path.exists():
+        raise RegistreError(f"{ws.registre_path} introuvable : aucun certificat n'a été délivré "
+                            "dans cet espace")
+    with Registre(ws.registre_path) as reg:
+        found = reg.trouver_certificat(numero.strip())
+    if found is None:
+        return {"authentique": False, "numero": numero}
+    born = dt.date.fromisoformat(found["date_naissance"]) if found["date_naissance"] else None
+    found["authentique"] = code_valide(
+        code, workspace_secret(ws), found["numero"], found["nom_naissance"], found["prenom"],
+        born, dt.date.fromisoformat(found["date_delivrance"]))
+    return found

@@ -574,3 +574,62 @@ def accrochage_marquer(fichier: Path, acceptes: bool | None, passages: tuple[str
     if report.statut == "rejeté" and report.marques:
         click.echo("Les passages refusés seront proposés au prochain « certidocs accrochage "
                    "exporter » : corrigez d'abord ce que la Caisse des Dépôts signale.")
+
+
+@main.command("documents")
+@click.argument("dossier", type=click.Path(path_type=Path))
+@click.option("--type", "types", multiple=True, metavar="TYPE",
+              help="Seulement ce type (répétable) : convocation_candidat, convocation_jury, "
+                   "emargement, fiche_resultats, proces_verbal, certificat, attestation_blocs, "
+                   "notification_resultats, non_recevabilite, suivi_dysfonctionnements.")
+@click.option("--pdf", is_flag=True, help="Convertir aussi chaque document en PDF "
+                                          "(LibreOffice).")
+@click.option("--remplacer-modifies", is_flag=True,
+              help="Remplacer aussi les documents modifiés à la main depuis leur production.")
+def documents_cmd(dossier: Path, types: tuple[str, ...], pdf: bool,
+                  remplacer_modifies: bool) -> None:
+    """Produire les documents Word dus à ce stade de la session, dans DOSSIER/documents/.
+
+    Avant les résultats : convocations des candidats et du jury, feuille d'émargement.
+    Après : fiches individuelles, procès-verbal, certificats, attestations de blocs,
+    notifications de résultats et de non-recevabilité, fiche de suivi des
+    dysfonctionnements. Un fichier par personne et, pour l'impression, un fichier
+    _impression_<type>.docx par type. Un document modifié à la main n'est pas remplacé.
+    """
+    from certidocs import api
+
+    report = api.documents(dossier, types=types or None, pdf=pdf,
+                           remplacer_modifies=remplacer_modifies)
+    stage = {"avant": "d'avant l'examen", "apres": "d'après l'examen"}.get(report.etape, "")
+    click.echo(f"Documents {stage} produits dans {dossier / 'documents'} :".replace("  ", " "))
+    for kind, count in report.par_type.items():
+        click.echo(f"  {kind:<26} {count} fichier(s)")
+    if report.pdfs:
+        click.echo(f"  {len(report.pdfs)} PDF")
+    for warning in report.avertissements:
+        click.echo(f"attention : {warning}")
+
+
+@registre_group.command("verifier")
+@click.argument("numero")
+@click.argument("code")
+@click.option("--espace", type=click.Path(path_type=Path), default=".",
+              help="Dossier de l'espace de travail (par défaut : le dossier courant).")
+def registre_verifier(numero: str, code: str, espace: Path) -> None:
+    """Dire si le certificat NUMERO, de code de vérification CODE, est authentique.
+
+    Affiche à qui et quand il a été délivré. Code de sortie 1 si le certificat est inconnu
+    ou si le code ne correspond pas.
+    """
+    from certidocs import api
+
+    found = api.verifier_certificat(numero, code, espace)
+    if "nom_naissance" not in found:
+        _fail(f"Certificat {numero} inconnu du registre : il n'est pas authentique.")
+    who = f"{found['prenom']} {found['nom_naissance']}"
+    if not found["authentique"]:
+        _fail(f"Certificat {found['numero']} : le code {code} ne correspond pas ; ce "
+              "certificat n'est pas authentique (ou le code a été mal recopié).")
+    click.echo(f"Certificat {found['numero']} authentique : délivré le "
+               f"{found['date_delivrance']} à {who}, né(e) le {found['date_naissance']}, "
+               f"certification {found['referentiel']}, session {found['session']}.")

@@ -18,6 +18,15 @@ from certidocs.errors import CertidocsError
 from certidocs.workspace import DEFAULTS, init_workspace
 
 SAMPLES = DEFAULTS / "samples"
+# The demo organisation, written into the new workspace's certidocs.toml.
+DEMO_SETTINGS = (
+    ('nom = "Organisme certificateur"', 'nom = "Centre Exemple de Certification"'),
+    ('adresse = ""', 'adresse = "12 rue de la République, 69002 Lyon"'),
+    ('ville = ""', 'ville = "Lyon"'),
+    ('nom = ""', 'nom = "Claire Martin"'),
+    ('fonction = "Le directeur"', 'fonction = "Directrice"'),
+    ('url_verification = ""', 'url_verification = "https://certificats.exemple.fr/verifier"'),
+)
 Say = Callable[[str], None]
 
 
@@ -94,6 +103,11 @@ def run_demo(dossier: Path, say: Say) -> DemoReport:
 
     plan = load_plan()
     espace = init_workspace(dossier).root
+    config = espace / "certidocs.toml"
+    text = config.read_text(encoding="utf-8")
+    for key, value in DEMO_SETTINGS:
+        text = text.replace(key, value, 1)
+    config.write_text(text, encoding="utf-8")
     say(f"1. Espace de travail créé : {espace}")
     session_dir = espace / "sessions" / plan["session"]
     shutil.copytree(SAMPLES / plan["session"], session_dir)
@@ -108,17 +122,15 @@ def run_demo(dossier: Path, say: Say) -> DemoReport:
     report = DemoReport(espace, session_dir)
     grids = api.grilles(session_dir)
     say(f"4. {len(grids.creees)} grilles protégées créées dans {session_dir / 'grilles'}")
-    documents = getattr(api, "documents", None)
-    if documents is not None:
-        report.documents += documents(session_dir, stage="avant").fichiers
-        say("5. Convocations, feuille d'émargement et convocation du jury produites")
+    report.documents += api.documents(session_dir, stage="avant").fichiers
+    say("5. Convocations, feuille d'émargement et convocation du jury produites dans "
+        f"{session_dir / 'documents'}")
     filled = simulate_jurors(session_dir, plan)
     say(f"6. {filled} grilles remplies par les jurés simulés")
     report.resultats = api.resultats(session_dir)
     say(f"7. Résultats calculés : {report.resultats.xlsx_path}")
-    if documents is not None:
-        report.documents += documents(session_dir, stage="apres").fichiers
-        say("8. Procès-verbal, fiches, certificats, attestations et notifications produits")
+    report.documents += api.documents(session_dir, stage="apres").fichiers
+    say("8. Procès-verbal, fiches, certificats, attestations et notifications produits")
     expected = {num: spec.get("attendu") for num, spec in (plan.get("jurys_simules") or {}).items()}
     for r in report.resultats.resultats:
         if expected.get(r.numero) and expected[r.numero] != r.decision:

@@ -28,8 +28,7 @@ class LancerReport:
 def _documents(dossier: Path, stage: str) -> list[Path]:
     from certidocs import api
 
-    render = getattr(api, "documents", None)
-    return list(render(dossier, stage=stage).fichiers) if render is not None else []
+    return list(api.documents(dossier, stage=stage).fichiers)
 
 
 def lancer(dossier: Path, progress: Progress = _noop) -> LancerReport:

@@ -339,10 +339,16 @@ class Registre:
             (numero, referentiel, year, rang, cid, session_id, date_delivrance.isoformat()))
         return numero, date_delivrance
 
+    def enregistrer_code(self, conn: sqlite3.Connection, numero: str, code: str) -> None:
+        """Keep the verification code printed on certificate ``numero``."""
+        conn.execute("UPDATE certificats SET code_verification = ? WHERE numero = ?",
+                     (code, numero))
+
     def trouver_certificat(self, numero: str) -> dict[str, Any] | None:
         """A certificate with its holder and session, or None."""
         row = self.conn.execute(
-            "SELECT k.numero, k.referentiel, k.date_delivrance, c.nom_naissance, c.nom_usage, "
+            "SELECT k.numero, k.referentiel, k.date_delivrance, k.code_verification, "
+            "c.nom_naissance, c.nom_usage, "
             "c.prenom, c.date_naissance, s.nom AS session, s.lieu FROM certificats k "
             "JOIN candidats c ON c.id = k.candidat_id JOIN sessions s ON s.id = k.session_id "
             "WHERE k.numero = ?", (numero,)).fetchone()

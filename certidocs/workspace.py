@@ -29,6 +29,8 @@ CONFIG_TEMPLATE = """\
 nom = "Organisme certificateur"
 # Adresse sur une ligne, reprise dans les courriers.
 adresse = ""
+# Ville des courriers (« Fait à <ville>, le … ») ; vide : le lieu de la session.
+ville = ""
 # Une image PNG ou JPEG, chemin relatif à ce dossier (laisser vide : pas de logo).
 logo = ""
 

@@ -1,0 +1,670 @@
+"""What each Word template can print: model objects turned into plain, printable data.
+
+Every value a template sees is a string, a number, a boolean, a list or a dict of those (plus
+``Image`` for the logo and the QR code, placed by the renderer), so that a template never
+reaches into Python objects and ``templates/LISEZMOI.md`` can list every variable. Dates are
+already in French, names already in the forms a letter needs (« Madame Élodie MARTIN »).
+
+Each ``contexte_*`` function gives the complete context of one document type: the common part
+(``contexte_commun``) plus what that document is about. They are pure: no file is read, except
+that the logo's path is checked, so that a wrong setting is reported before anything renders.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from certidocs.documents.dates import (
+    date_courte,
+    date_jour,
+    date_texte,
+    periode,
+    pourcentage,
+)
+from certidocs.errors import DocumentError
+from certidocs.model import (
+    ABSENT,
+    CERTIFIE,
+    INCOMPLET,
+    NON_CERTIFIE,
+    VALIDATION_PARTIELLE,
+    Candidat,
+    Dysfonctionnement,
+    Epreuve,
+    Jure,
+    Recours,
+    Referentiel,
+    Resultat,
+    ResultatBloc,
+    Session,
+)
+
+Context = dict[str, Any]
+
+LOGO_HAUTEUR_MM = 12.0
+QR_LARGEUR_MM = 28.0
+
+
+@dataclass(frozen=True)
+class CertificatInfo:
+    """What the register decided for one certificate: its number, code, date and place."""
+
+    numero: str
+    code_verification: str
+    date_delivrance: date
+    lieu: str
+
+
+@dataclass(frozen=True)
+class Image:
+    """An image a template prints where it uses the variable (the logo, a QR code).
+
+    ``source`` is a file path or PNG/JPEG bytes; give a width or a height (the other follows
+    the image's proportions).
+    """
+
+    source: Path | bytes
+    largeur_mm: float | None = None
+    hauteur_mm: float | None = None
+
+
+@dataclass(frozen=True)
+class TypeDocument:
+    """One kind of document: its template, what it is made for and when it is due.
+
+    ``par`` is « candidat », « jure » or « recours » (one document each) or « session » (one
+    document for the whole session); ``etape`` is « avant » (before the exam) or « apres ».
+    """
+
+    nom: str
+    modele: str
+    par: str
+    etape: str
+    libelle: str
+
+
+def _type(nom: str, par: str, etape: str, libelle: str) -> tuple[str, TypeDocument]:
+    return nom, TypeDocument(nom, f"{nom}.docx", par, etape, libelle)
+
+
+TYPES: Mapping[str, TypeDocument] = dict([
+    _type("convocation_candidat", "candidat", "avant", "Convocation du candidat"),
+    _type("convocation_jury", "jure", "avant", "Convocation du jury"),
+    _type("emargement", "session", "avant", "Feuille d'émargement"),
+    _type("fiche_resultats", "candidat", "apres", "Fiche individuelle de résultats"),
+    _type("proces_verbal", "session", "apres", "Procès-verbal de session"),
+    _type("certificat", "candidat", "apres", "Certificat"),
+    _type("attestation_blocs", "candidat", "apres",
+          "Attestation de validation de blocs de compétences"),
+    _type("notification_resultats", "candidat", "apres", "Notification de résultats"),
+    _type("non_recevabilite", "recours", "apres", "Notification de non-recevabilité"),
+    _type("suivi_dysfonctionnements", "session", "apres", "Fiche de suivi des dysfonctionnements"),
+])
+"""Every document type, in the order a session produces them."""
+
+
+def concerne(type_nom: str, resultat: Resultat | None = None,
+             recours: Recours | None = None) -> bool:
+    """Whether a per-candidate (or per-recours) document is due for this outcome.
+
+    Fiche and notification: every candidate with a decision (an « Incomplet » grid has none
+    yet; an absent candidate is notified, the fiche would be empty). Certificate: « Certifié ».
+    Attestation: some bloc validated without the whole certification. Non-recevabilité: a
+    recours judged « Non recevable ». Documents made before the exam concern everyone.
+    """
+    kind = TYPES[type_nom]
+    if kind.etape == "avant" or kind.par == "session":
+        return True
+    if kind.par == "recours":
+        return recours is not None and recours.decision == "Non recevable"
+    if resultat is None:
+        return False
+    decision = resultat.decision
+    if type_nom == "certificat":
+        return decision == CERTIFIE
+    if type_nom == "attestation_blocs":
+        return decision in (VALIDATION_PARTIELLE, NON_CERTIFIE) and any(
+            b.valide for b in resultat.blocs)
+    if type_nom == "fiche_resultats":
+        return decision in (CERTIFIE, VALIDATION_PARTIELLE, NON_CERTIFIE)
+    return decision in (CERTIFIE, VALIDATION_PARTIELLE, NON_CERTIFIE, ABSENT)
+
+
+# --- small conversions ----------------------------------------------------------------------
+
+
+def _t(value: object) -> str:
+    """A printable string: control characters (Excel's _x000B_ line tabs…) cannot go in XML."""
+    if value is None:
+        return ""
+    text = str(value).strip()
+    return "".join(ch for ch in text if ch in "\n\t" or unicodedata.category(ch) != "Cc")
+
+
+def _upper(text: str) -> str:
+    # French capitals keep their accents (Académie française, Imprimerie nationale).
+    return text.upper()
+
+
+def _oui_non(value: bool | None) -> str:
+    return "" if value is None else ("Oui" if value else "Non")
+
+
+def civilite(value: str) -> str:
+    """« Madame », « Monsieur » or "" from what office staff type (Mme, M., Mlle, Monsieur…)."""
+    key = value.strip().lower().rstrip(".")
+    if key in ("madame", "mme", "mlle", "mademoiselle", "mme.", "f"):
+        return "Madame"
+    if key in ("monsieur", "m", "mr", "h"):
+        return "Monsieur"
+    return ""
+
+
+def _civilite_forms(value: str) -> dict[str, str]:
+    civ = civilite(value)
+    if civ == "Madame":
+        return {"civilite": civ, "civilite_abregee": "Mme", "appel": "Madame",
+                "salutation": "Madame,", "ne": "née", "e": "e"}
+    if civ == "Monsieur":
+        return {"civilite": civ, "civilite_abregee": "M.", "appel": "Monsieur",
+                "salutation": "Monsieur,", "ne": "né", "e": ""}
+    return {"civilite": "", "civilite_abregee": "", "appel": "Madame, Monsieur",
+            "salutation": "Madame, Monsieur,", "ne": "né(e)", "e": "(e)"}
+
+
+# --- pieces of context ----------------------------------------------------------------------
+
+
+def organisme_depuis_config(config: Mapping[str, Any], racine: Path) -> dict[str, Any]:
+    """The ``organisme`` argument of the context builders from a parsed certidocs.toml.
+
+    Keeps the [organisme], [signataire] and [certificats] sections and makes the logo path
+    absolute (certidocs.toml gives it relative to the workspace folder ``racine``).
+    """
+    sections = {key: dict(config.get(key) or {}) for key in
+                ("organisme", "signataire", "certificats")}
+    logo = _t(sections["organisme"].get("logo"))
+    if logo and not Path(logo).is_absolute():
+        sections["organisme"]["logo"] = str(racine / logo)
+    return sections
+
+
+def _logo(path_text: str) -> Image | str:
+    if not path_text:
+        return ""
+    path = Path(path_text)
+    try:
+        head = path.read_bytes()[:8]
+    except OSError:
+        raise DocumentError(
+            f"certidocs.toml, [organisme] logo : le fichier {path} est introuvable ou illisible ; "
+            "corrigez le chemin ou laissez logo vide") from None
+    if not (head.startswith(b"\x89PNG") or head.startswith(b"\xff\xd8")):
+        raise DocumentError(
+            f"certidocs.toml, [organisme] logo : {path} n'est pas une image PNG ou JPEG")
+    return Image(path, hauteur_mm=LOGO_HAUTEUR_MM)
+
+
+def _bloc_titles(referentiel: Referentiel) -> dict[str, str]:
+    return {b.code: b.intitule for b in referentiel.blocs}
+
+
+def _mention_rncp(rncp: str, niveau: str) -> str:
+    if rncp and niveau:
+        return (f"enregistrée au Répertoire national des certifications professionnelles (RNCP) "
+                f"sous le numéro {rncp}, niveau {niveau} du cadre national des certifications "
+                f"professionnelles")
+    if rncp:
+        return ("enregistrée au Répertoire national des certifications professionnelles (RNCP) "
+                f"sous le numéro {rncp}")
+    if niveau:
+        return f"de niveau {niveau} du cadre national des certifications professionnelles"
+    return ""
+
+
+def _jure(j: Jure) -> Context:
+    prenom, nom = _t(j.prenom), _t(j.nom)
+    college = _t(j.college)
+    return {
+        "nom": nom,
+        "prenom": prenom,
+        "nom_complet": f"{prenom} {_upper(nom)}".strip(),
+        "email": _t(j.email),
+        "fonction": _t(j.fonction),
+        "organisme": _t(j.organisme),
+        "college": college,
+        "externe": _oui_non(j.externe),
+        "president": j.president,
+        "qualite": "Président(e) du jury" if j.president else (college or "Membre du jury"),
+        "date_session_information": date_texte(j.date_session_information),
+    }
+
+
+def _jure_vide() -> Context:
+    return _jure(Jure(nom="", prenom=""))
+
+
+def _epreuve(e: Epreuve) -> Context:
+    heure, salle = _t(e.heure), _t(e.salle)
+    parts = [date_courte(e.date), heure, _t(e.epreuve), f"salle {salle}" if salle else ""]
+    return {"epreuve": _t(e.epreuve), "date": date_jour(e.date), "date_courte": date_courte(e.date),
+            "heure": heure, "salle": salle, "resume": ", ".join(p for p in parts if p)}
+
+
+def _candidat(c: Candidat, referentiel: Referentiel, session: Session) -> Context:
+    titles = _bloc_titles(referentiel)
+    nom_naissance, nom_usage, prenom = _t(c.nom_naissance), _t(c.nom_usage), _t(c.prenom)
+    nom = nom_usage or nom_naissance
+    forms = _civilite_forms(c.civilite)
+    nom_complet = f"{prenom} {_upper(nom)}".strip()
+    return {
+        "numero": _t(c.numero),
+        **forms,
+        "nom": nom,
+        "nom_majuscules": _upper(nom),
+        "nom_naissance": nom_naissance,
+        "nom_naissance_majuscules": _upper(nom_naissance),
+        "nom_usage": nom_usage,
+        "nom_usage_majuscules": _upper(nom_usage),
+        "prenom": prenom,
+        "nom_complet": nom_complet,
+        "identite": f"{forms['civilite']} {nom_complet}".strip(),
+        "date_naissance": date_texte(c.date_naissance),
+        "date_naissance_courte": date_courte(c.date_naissance),
+        "lieu_naissance": _t(c.lieu_naissance),
+        "email": _t(c.email),
+        "adresse": _t(c.adresse),
+        "code_postal": _t(c.code_postal),
+        "ville": _t(c.ville),
+        "voie_acces": _t(c.voie_acces),
+        "presence": _t(c.presence),
+        "formateur_tuteur": _t(c.formateur_tuteur),
+        "blocs": [{"code": code, "intitule": titles.get(code, "")}
+                  for code in c.blocs(referentiel)],
+        "epreuves": [_epreuve(e) for e in session.planning if e.numero == c.numero],
+    }
+
+
+def _bloc_resultat(b: ResultatBloc, titles: Mapping[str, str]) -> Context:
+    etat = ("Validé (capitalisé)" if b.capitalise
+            else "Validé" if b.valide else "Non validé")
+    return {
+        "code": b.code,
+        "intitule": titles.get(b.code, ""),
+        "acquis": b.acquis,
+        "total": b.total,
+        "taux": pourcentage(b.taux) if b.total else "",
+        "valide": b.valide,
+        "capitalise": b.capitalise,
+        "etat": etat,
+        "detail": f"{b.acquis}/{b.total} – {pourcentage(b.taux)}" if b.total else "",
+    }
+
+
+def _resultat(r: Resultat | None, referentiel: Referentiel) -> Context:
+    if r is None:
+        r = Resultat(numero="", nom="", prenom="", decision="")
+    titles = _bloc_titles(referentiel)
+    blocs = [_bloc_resultat(b, titles) for b in r.blocs]
+    counted = [b for b in r.blocs if not b.capitalise]
+    acquis = sum(b.acquis for b in counted)
+    total = sum(b.total for b in counted)
+    return {
+        "decision": r.decision,
+        "certifie": r.decision == CERTIFIE,
+        "partiel": r.decision == VALIDATION_PARTIELLE,
+        "non_certifie": r.decision == NON_CERTIFIE,
+        "absent": r.decision == ABSENT,
+        "incomplet": r.decision == INCOMPLET,
+        "blocs": blocs,
+        "blocs_valides": [b for b in blocs if b["valide"]],
+        "blocs_non_valides": [b for b in blocs if not b["valide"]],
+        "acquis": acquis,
+        "total": total,
+        "taux": pourcentage(acquis / total) if total else "",
+        "rattrapage_possible": r.rattrapage_possible,
+        "rattrapage_jusqu_au": date_texte(r.rattrapage_jusqu_au),
+        "rattrapage_jusqu_au_courte": date_courte(r.rattrapage_jusqu_au),
+    }
+
+
+def _certificat(info: CertificatInfo | None, organisme: Mapping[str, Any]) -> Context:
+    from certidocs.documents.certificat import qr_payload
+    from certidocs.documents.qr import qr_png
+
+    url = _t((organisme.get("certificats") or {}).get("url_verification"))
+    if info is None:
+        return {"numero": "", "code_verification": "", "date_delivrance": "",
+                "date_delivrance_courte": "", "lieu": "", "url_verification": url, "qr": ""}
+    payload = qr_payload(url, info.numero, info.code_verification)
+    return {
+        "numero": _t(info.numero),
+        "code_verification": _t(info.code_verification),
+        "date_delivrance": date_texte(info.date_delivrance),
+        "date_delivrance_courte": date_courte(info.date_delivrance),
+        "lieu": _t(info.lieu),
+        "url_verification": url,
+        "qr": Image(qr_png(payload), largeur_mm=QR_LARGEUR_MM),
+    }
+
+
+# --- contexts ---------------------------------------------------------------------------------
+
+
+def contexte_commun(session: Session, referentiel: Referentiel, organisme: Mapping[str, Any],
+                    *, date_document: date | None = None, type_nom: str = "") -> Context:
+    """What every template can print: organisme, signatory, certification, session, jury.
+
+    ``organisme`` has the shape of certidocs.toml: sections « organisme » (nom, adresse, ville,
+    logo: an absolute path, see ``organisme_depuis_config``), « signataire » (nom, fonction)
+    and « certificats » (url_verification). ``date_document`` is the date printed as « Fait à
+    …, le … » (today when not given). Raises DocumentError when the logo is not a readable
+    PNG or JPEG file.
+    """
+    org = organisme.get("organisme") or {}
+    sig = organisme.get("signataire") or {}
+    cert = referentiel.certification
+    info = session.info
+    nom_organisme = _t(org.get("nom")) or "Organisme certificateur"
+    rncp = _t(cert.rncp)
+    niveau = "" if cert.niveau is None else str(cert.niveau)
+    regles = referentiel.regles
+    president = next((j for j in session.jury if j.president), None)
+    today = date_document or date.today()
+    lieu = _t(org.get("ville")) or _t(info.lieu)
+    return {
+        "organisme": {
+            "nom": nom_organisme,
+            "adresse": _t(org.get("adresse")),
+            "ville": _t(org.get("ville")),
+            "logo": _logo(_t(org.get("logo"))),
+            "url_verification": _t((organisme.get("certificats") or {}).get("url_verification")),
+        },
+        "signataire": {"nom": _t(sig.get("nom")), "fonction": _t(sig.get("fonction"))},
+        "certification": {
+            "code": _t(cert.code),
+            "intitule": _t(cert.intitule),
+            "rncp": rncp,
+            "niveau": niveau,
+            "nsf": _t(cert.nsf),
+            "certificateur": _t(cert.certificateur) or nom_organisme,
+            "mention_rncp": _mention_rncp(rncp, niveau),
+        },
+        "regles": {
+            "mode_global": regles.mode_decision == "global",
+            "seuil_bloc": pourcentage(regles.seuil_bloc),
+            "seuil_certification": pourcentage(regles.seuil_certification),
+            "capitalisation": regles.capitalisation,
+            "rattrapages_max": regles.rattrapages_max,
+            "delai_rattrapage_jours": regles.delai_rattrapage_jours,
+            "delai_convocation_jours": regles.delai_convocation_jours,
+            "delai_resultats_jours": regles.delai_resultats_jours,
+        },
+        "session": {
+            "nom": _t(session.nom),
+            "intitule": _t(info.intitule) or f"Session {_t(session.nom)}",
+            "lieu": _t(info.lieu),
+            "adresse": _t(info.adresse),
+            "responsable": _t(info.responsable),
+            "date_debut": date_jour(info.date_debut),
+            "date_debut_courte": date_courte(info.date_debut),
+            "date_fin": date_jour(info.date_fin or info.date_debut),
+            "date_fin_courte": date_courte(info.date_fin or info.date_debut),
+            "periode": periode(info.date_debut, info.date_fin),
+            "date_deliberation": date_jour(info.date_deliberation),
+            "date_deliberation_courte": date_courte(info.date_deliberation),
+            "date_envoi_convocations": date_texte(info.date_envoi_convocations),
+        },
+        "blocs": [{"code": b.code, "intitule": _t(b.intitule), "nb_criteres": len(b.criteres)}
+                  for b in referentiel.blocs],
+        "jury": [_jure(j) for j in session.jury],
+        "president": _jure(president) if president else _jure_vide(),
+        "document": {
+            "titre": TYPES[type_nom].libelle if type_nom else "",
+            "date": date_texte(today),
+            "date_courte": date_courte(today),
+            "lieu": lieu,
+            "fait_a": f"Fait à {lieu}, le {date_texte(today)}" if lieu
+            else f"Fait le {date_texte(today)}",
+        },
+    }
+
+
+def contexte_convocation_candidat(session: Session, referentiel: Referentiel,
+                                  organisme: Mapping[str, Any], candidat: Candidat, *,
+                                  date_document: date | None = None) -> Context:
+    """Convocation of one candidate: ``candidat`` (with its blocs and épreuves).
+
+    Dated the day convocations are sent (« Date d'envoi des convocations ») when the session
+    sheet gives it, else ``date_document`` or today.
+    """
+    when = date_document or session.info.date_envoi_convocations
+    ctx = contexte_commun(session, referentiel, organisme, date_document=when,
+                          type_nom="convocation_candidat")
+    ctx["candidat"] = _candidat(candidat, referentiel, session)
+    return ctx
+
+
+def contexte_convocation_jury(session: Session, referentiel: Referentiel,
+                              organisme: Mapping[str, Any], jure: Jure, *,
+                              date_document: date | None = None) -> Context:
+    """Convocation of one juror: ``jure``, the ``candidats`` to evaluate, what jurors must know."""
+    when = date_document or session.info.date_envoi_convocations
+    ctx = contexte_commun(session, referentiel, organisme, date_document=when,
+                          type_nom="convocation_jury")
+    ctx["jure"] = _jure(jure)
+    ctx["candidats"] = [_candidat(c, referentiel, session) for c in session.candidats]
+    ctx["informations_jury"] = [_t(x) for x in referentiel.informations_jury]
+    ctx["qualites_non_observables"] = [_t(x) for x in referentiel.qualites_non_observables]
+    return ctx
+
+
+def _journees(session: Session, referentiel: Referentiel) -> list[Context]:
+    """The attendance sheet's days: candidates scheduled each day, or everyone once."""
+    by_day: dict[date, dict[str, list[Epreuve]]] = {}
+    for e in session.planning:
+        if e.date is not None:
+            by_day.setdefault(e.date, {}).setdefault(e.numero, []).append(e)
+    days: list[Context] = []
+    for day in sorted(by_day):
+        lines = []
+        for c in session.candidats:  # the sheet follows the candidates' order, not the planning's
+            epreuves = by_day[day].get(c.numero)
+            if epreuves is None:
+                continue
+            line = _candidat(c, referentiel, session)
+            line["epreuves_du_jour"] = " ; ".join(
+                " ".join(x for x in (_t(e.heure), _t(e.epreuve)) if x) for e in epreuves)
+            line["salle"] = " ; ".join(sorted({_t(e.salle) for e in epreuves if e.salle}))
+            lines.append(line)
+        days.append({"date": date_jour(day), "date_courte": date_courte(day),
+                     "candidats": lines, "nombre": len(lines)})
+    if not days:
+        lines = []
+        for c in session.candidats:
+            line = _candidat(c, referentiel, session)
+            line["epreuves_du_jour"] = ""
+            line["salle"] = ""
+            lines.append(line)
+        info = session.info
+        days.append({"date": periode(info.date_debut, info.date_fin).removeprefix("le "),
+                     "date_courte": date_courte(info.date_debut), "candidats": lines,
+                     "nombre": len(lines)})
+    return days
+
+
+def contexte_emargement(session: Session, referentiel: Referentiel,
+                        organisme: Mapping[str, Any], *,
+                        date_document: date | None = None) -> Context:
+    """Attendance sheet: ``journees`` (one per exam day, its ``candidats``) and ``candidats``."""
+    ctx = contexte_commun(session, referentiel, organisme, date_document=date_document,
+                          type_nom="emargement")
+    ctx["journees"] = _journees(session, referentiel)
+    ctx["candidats"] = [_candidat(c, referentiel, session) for c in session.candidats]
+    return ctx
+
+
+def contexte_fiche_resultats(session: Session, referentiel: Referentiel,
+                             organisme: Mapping[str, Any], candidat: Candidat,
+                             resultat: Resultat, *,
+                             date_document: date | None = None) -> Context:
+    """Individual results: ``candidat`` and ``resultat`` (decision, blocs, retake)."""
+    ctx = contexte_commun(session, referentiel, organisme, date_document=date_document,
+                          type_nom="fiche_resultats")
+    ctx["candidat"] = _candidat(candidat, referentiel, session)
+    ctx["resultat"] = _resultat(resultat, referentiel)
+    return ctx
+
+
+def _effectifs(session: Session, resultats: Mapping[str, Resultat]) -> Context:
+    decisions = [r.decision for r in resultats.values()]
+    return {
+        "inscrits": len(session.candidats),
+        "presents": sum(1 for c in session.candidats if c.present),
+        "certifies": decisions.count(CERTIFIE),
+        "partiels": decisions.count(VALIDATION_PARTIELLE),
+        "non_certifies": decisions.count(NON_CERTIFIE),
+        "absents": decisions.count(ABSENT),
+        "incomplets": decisions.count(INCOMPLET),
+    }
+
+
+def contexte_proces_verbal(session: Session, referentiel: Referentiel,
+                           organisme: Mapping[str, Any], resultats: Iterable[Resultat], *,
+                           date_document: date | None = None) -> Context:
+    """The session's procès-verbal: ``candidats`` (each with its ``resultat``), ``effectifs``.
+
+    Candidates are listed in the session sheet's order; one without an outcome keeps an empty
+    decision, so that nobody silently disappears from the PV.
+    """
+    ctx = contexte_commun(session, referentiel, organisme, date_document=date_document,
+                          type_nom="proces_verbal")
+    by_numero = {r.numero: r for r in resultats}
+    rows = []
+    for c in session.candidats:
+        row = _candidat(c, referentiel, session)
+        row["resultat"] = _resultat(by_numero.get(c.numero), referentiel)
+        rows.append(row)
+    ctx["candidats"] = rows
+    ctx["effectifs"] = _effectifs(session, by_numero)
+    return ctx
+
+
+def contexte_certificat(session: Session, referentiel: Referentiel,
+                        organisme: Mapping[str, Any], candidat: Candidat, resultat: Resultat,
+                        info: CertificatInfo) -> Context:
+    """The certificate (parchemin): ``candidat``, ``resultat`` and ``certificat`` (number,
+    verification code, date and place of issue, ``qr`` image). Dated the day of issue."""
+    ctx = contexte_commun(session, referentiel, organisme, date_document=info.date_delivrance,
+                          type_nom="certificat")
+    lieu = _t(info.lieu) or ctx["document"]["lieu"]
+    ctx["document"]["lieu"] = lieu
+    when = date_texte(info.date_delivrance)
+    ctx["document"]["fait_a"] = f"Fait à {lieu}, le {when}" if lieu else f"Fait le {when}"
+    ctx["candidat"] = _candidat(candidat, referentiel, session)
+    ctx["resultat"] = _resultat(resultat, referentiel)
+    ctx["certificat"] = _certificat(info, organisme)
+    return ctx
+
+
+def contexte_attestation_blocs(session: Session, referentiel: Referentiel,
+                               organisme: Mapping[str, Any], candidat: Candidat,
+                               resultat: Resultat, *,
+                               date_document: date | None = None) -> Context:
+    """Attestation of validated blocs: ``candidat``, ``resultat`` (its ``blocs_valides``)."""
+    ctx = contexte_commun(session, referentiel, organisme, date_document=date_document,
+                          type_nom="attestation_blocs")
+    ctx["candidat"] = _candidat(candidat, referentiel, session)
+    ctx["resultat"] = _resultat(resultat, referentiel)
+    return ctx
+
+
+def contexte_notification_resultats(session: Session, referentiel: Referentiel,
+                                    organisme: Mapping[str, Any], candidat: Candidat,
+                                    resultat: Resultat, certificat: CertificatInfo | None = None,
+                                    *, date_document: date | None = None) -> Context:
+    """Results letter: ``candidat``, ``resultat`` (retake right and deadline) and
+    ``certificat`` (its number when one is delivered, else empty values)."""
+    ctx = contexte_commun(session, referentiel, organisme, date_document=date_document,
+                          type_nom="notification_resultats")
+    ctx["candidat"] = _candidat(candidat, referentiel, session)
+    ctx["resultat"] = _resultat(resultat, referentiel)
+    ctx["certificat"] = _certificat(certificat, organisme)
+    return ctx
+
+
+def _recours(r: Recours) -> Context:
+    return {
+        "date_reception": date_texte(r.date_reception),
+        "date_reception_courte": date_courte(r.date_reception),
+        "motifs": _t(r.motifs),
+        "decision": _t(r.decision),
+        "motif_decision": _t(r.motif_decision),
+        "date_decision": date_texte(r.date_decision),
+        "date_decision_courte": date_courte(r.date_decision),
+    }
+
+
+def contexte_non_recevabilite(session: Session, referentiel: Referentiel,
+                              organisme: Mapping[str, Any], candidat: Candidat,
+                              recours: Recours, *,
+                              date_document: date | None = None) -> Context:
+    """Notice that an appeal is not admissible: ``candidat`` and ``recours`` (date received,
+    grounds, decision, its reasons and date). Dated the decision's date when known."""
+    when = date_document or recours.date_decision
+    ctx = contexte_commun(session, referentiel, organisme, date_document=when,
+                          type_nom="non_recevabilite")
+    ctx["candidat"] = _candidat(candidat, referentiel, session)
+    ctx["recours"] = _recours(recours)
+    return ctx
+
+
+def _dysfonctionnement(d: Dysfonctionnement) -> Context:
+    return {"date": date_texte(d.date), "date_courte": date_courte(d.date),
+            "description": _t(d.description), "action_corrective": _t(d.action_corrective),
+            "responsable": _t(d.responsable)}
+
+
+def contexte_suivi_dysfonctionnements(session: Session, referentiel: Referentiel,
+                                      organisme: Mapping[str, Any], *,
+                                      date_document: date | None = None) -> Context:
+    """The dysfunction log: ``dysfonctionnements`` (date, description, action, responsable)."""
+    ctx = contexte_commun(session, referentiel, organisme, date_document=date_document,
+                          type_nom="suivi_dysfonctionnements")
+    ctx["dysfonctionnements"] = [_dysfonctionnement(d) for d in session.dysfonctionnements]
+    return ctx
+
+
+def mentions_manquantes(referentiel: Referentiel, organisme: Mapping[str, Any],
+                        candidat: Candidat | None = None) -> list[str]:
+    """What a certificate must carry and the data lacks, in French, one phrase each.
+
+    The parchemin prints whatever it has; the command can warn before printing certificates
+    that would lack a mandatory mention (RNCP number and level, signatory, holder's birth date
+    and place).
+    """
+    missing = []
+    cert = referentiel.certification
+    where = f"référentiel {referentiel.code}"
+    if not _t(cert.rncp):
+        missing.append(f"{where} : numéro RNCP (certification.rncp) non renseigné")
+    if cert.niveau is None:
+        missing.append(f"{where} : niveau (certification.niveau) non renseigné")
+    sig = organisme.get("signataire") or {}
+    if not _t(sig.get("nom")):
+        missing.append("certidocs.toml : nom du signataire ([signataire] nom) non renseigné")
+    if candidat is not None:
+        who = (f"Candidats, ligne {candidat.ligne}" if candidat.ligne
+               else f"candidat n° {candidat.numero}")
+        if candidat.date_naissance is None:
+            missing.append(f"{who} : date de naissance non renseignée")
+        if not _t(candidat.lieu_naissance):
+            missing.append(f"{who} : lieu de naissance non renseigné")
+        if not civilite(candidat.civilite):
+            missing.append(f"{who} : civilité non renseignée (Madame ou Monsieur)")
+    return missing

@@ -1,0 +1,72 @@
+"""French dates and numbers as they are printed in documents.
+
+« mardi 15 décembre 2026 » for events, « 15 décembre 2026 » for a document's or a birth date,
+« 15/12/2026 » where space is short. The first of the month is written « 1er », as French
+typography requires. Names of days and months come from babel (CLDR), not from the system
+locale, so the output is the same on every machine.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+LOCALE = "fr_FR"
+NBSP = "\u00a0"
+
+
+def _names(d: date) -> tuple[str, str]:
+    """The day-of-week and month names of ``d`` in French (lower case, as CLDR gives them)."""
+    from babel.dates import format_date
+
+    return format_date(d, "EEEE", locale=LOCALE), format_date(d, "MMMM", locale=LOCALE)
+
+
+def _day(d: date) -> str:
+    return "1er" if d.day == 1 else str(d.day)
+
+
+def date_jour(d: date | None) -> str:
+    """« mardi 15 décembre 2026 » (with the day of the week); empty when ``d`` is None."""
+    if d is None:
+        return ""
+    weekday, month = _names(d)
+    return f"{weekday} {_day(d)} {month} {d.year}"
+
+
+def date_texte(d: date | None) -> str:
+    """« 15 décembre 2026 »; empty when ``d`` is None."""
+    if d is None:
+        return ""
+    return f"{_day(d)} {_names(d)[1]} {d.year}"
+
+
+def date_courte(d: date | None) -> str:
+    """« 15/12/2026 »; empty when ``d`` is None."""
+    return "" if d is None else d.strftime("%d/%m/%Y")
+
+
+def periode(debut: date | None, fin: date | None) -> str:
+    """A session's dates as a phrase: « le mardi 15 décembre 2026 » or « du … au … ».
+
+    Two dates in the same month share it (« du lundi 14 au mardi 15 décembre 2026 »), as one
+    writes it by hand; a missing end is taken as a one-day session.
+    """
+    if debut is None:
+        return ""
+    if fin is None or fin == debut:
+        return f"le {date_jour(debut)}"
+    if (debut.year, debut.month) == (fin.year, fin.month):
+        weekday, _ = _names(debut)
+        return f"du {weekday} {_day(debut)} au {date_jour(fin)}"
+    if debut.year == fin.year:
+        weekday, month = _names(debut)
+        return f"du {weekday} {_day(debut)} {month} au {date_jour(fin)}"
+    return f"du {date_jour(debut)} au {date_jour(fin)}"
+
+
+def pourcentage(taux: float) -> str:
+    """« 77,8 % »: one decimal at most, French comma, non-breaking space before the sign."""
+    text = f"{taux * 100:.1f}".replace(".", ",")
+    if text.endswith(",0"):
+        text = text[:-2]
+    return f"{text}{NBSP}%"

@@ -1,0 +1,124 @@
+"""PDF of a batch of documents: one LibreOffice process, one PDF per document, names intact.
+
+The tests that run LibreOffice skip when it (or pdftotext, from poppler-utils) is missing, and
+fail instead when CERTIDOCS_EXIGER_LIBREOFFICE=1 (the CI installs both).
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+from helpers import exiger_libreoffice
+from test_documents_data import all_contexts, certificat_info, logo_png, organisme, referentiel
+
+import certidocs.libreoffice
+from certidocs.documents import RenderJob, default_templates_dir, render_batch
+from certidocs.errors import LibreOfficeError, LibreOfficeIntrouvable
+
+DEFAULTS = default_templates_dir()
+
+
+def besoin_libreoffice() -> None:
+    """Skip the test without LibreOffice or pdftotext, or fail when the CI demands them."""
+    missing = []
+    try:
+        certidocs.libreoffice.find_soffice()
+    except LibreOfficeIntrouvable:
+        missing.append("LibreOffice (soffice)")
+    if shutil.which("pdftotext") is None:
+        missing.append("pdftotext (poppler-utils)")
+    if missing:
+        reason = f"absent de cette machine : {', '.join(missing)}"
+        if exiger_libreoffice():
+            pytest.fail(f"{reason} (CERTIDOCS_EXIGER_LIBREOFFICE=1)")
+        pytest.skip(reason)
+
+
+def pdf_text(path: Path) -> str:
+    """The text of a PDF, page breaks as form feeds."""
+    result = subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True,
+                            check=True, timeout=60)
+    return result.stdout.decode("utf-8")
+
+
+def _jobs(tmp_path: Path) -> list[RenderJob]:
+    contexts = all_contexts(referentiel(), organisme(logo_png(tmp_path / "logo.png")))
+    return [RenderJob(t, name, c) for t in ("convocation_candidat", "certificat",
+                                            "proces_verbal")
+            for name, c in contexts[t]]
+
+
+def test_pdf_batch_one_process_one_pdf_per_document(tmp_path: Path,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    besoin_libreoffice()
+    calls: list[int] = []
+    real = certidocs.libreoffice.convert_to_pdf
+
+    def counting(paths: list[Path], outdir: Path, **kw: Any) -> list[Path]:
+        calls.append(len(paths))
+        return real(paths, outdir, **kw)
+
+    monkeypatch.setattr(certidocs.libreoffice, "convert_to_pdf", counting)
+    out = render_batch(_jobs(tmp_path), [DEFAULTS], tmp_path / "documents", pdf=True)
+    assert calls == [4 + 1 + 1 + 2]  # documents and merged files, in one LibreOffice run
+    docs = [p for paths in out.documents.values() for p in paths] + list(out.fusions.values())
+    assert sorted(out.pdfs) == sorted(p.with_suffix(".pdf") for p in docs)
+    assert all(p.is_file() for p in out.pdfs)
+
+    letters = {p.stem: pdf_text(p.with_suffix(".pdf"))
+               for p in out.documents["convocation_candidat"]}
+    assert "Madame Élodie MARTIN" in letters["001"]
+    assert "Monsieur Seán O'BRIEN & <FILS> \"LTD\"" in letters["002"]
+    assert "Madame {% raw %}Zoé {{ 7*7 }}" in letters["003"]
+    assert "Monsieur Paul ABSENT" in letters["004"]
+    for text in letters.values():
+        assert text.count("\f") == 1, "a convocation fits on one page"
+        assert "Page 1 sur 1" in text
+
+    certificate = pdf_text(out.documents["certificat"][0].with_suffix(".pdf"))
+    info = certificat_info()
+    assert certificate.count("\f") == 1, "the parchemin fits on one page"
+    for expected in ["DURAND-LEFÈVRE", "Élodie", "née le 1er mars 1990 à Saint-Étienne (42)",
+                     info.numero, info.code_verification, "Chef de Projet E-Commerce",
+                     "Fait à Lyon, le 18 décembre 2026"]:
+        assert expected in certificate, expected
+
+    pv = pdf_text(out.documents["proces_verbal"][0].with_suffix(".pdf"))
+    for name in ["Élodie MARTIN", "O'BRIEN & <FILS>", "Paul ABSENT", "Anne BERNARD"]:
+        assert name in pv
+
+    merged = pdf_text(out.fusions["convocation_candidat"].with_suffix(".pdf"))
+    assert merged.count("\f") == 4
+    assert merged.count("Page 1") == 4  # numbering restarts with each letter
+    assert " sur " not in "".join(line for line in merged.splitlines() if "Page " in line)
+
+
+def test_missing_libreoffice_leaves_nothing(tmp_path: Path,
+                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    def absent() -> str:
+        raise LibreOfficeIntrouvable("LibreOffice est introuvable (commande « soffice ») : "
+                                     "installez LibreOffice")
+
+    monkeypatch.setattr(certidocs.libreoffice, "find_soffice", absent)
+    outdir = tmp_path / "documents"
+    jobs = _jobs(tmp_path)[:2]
+    with pytest.raises(LibreOfficeIntrouvable) as failure:
+        render_batch(jobs, [DEFAULTS], outdir, pdf=True)
+    assert "LibreOffice est introuvable" in str(failure.value)
+    assert not outdir.exists()
+
+
+def test_failed_conversion_leaves_nothing(tmp_path: Path,
+                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    def failing(paths: list[Path], outdir: Path, **kw: Any) -> list[Path]:
+        raise LibreOfficeError("LibreOffice a échoué (code 1) : aucun message")
+
+    monkeypatch.setattr(certidocs.libreoffice, "convert_to_pdf", failing)
+    outdir = tmp_path / "documents"
+    with pytest.raises(LibreOfficeError):
+        render_batch(_jobs(tmp_path)[:2], [DEFAULTS], outdir, pdf=True)
+    assert not outdir.exists()
