@@ -120,13 +120,15 @@ def docxtpl_loop(jobs: list[Any], templates: list[Path], out: Path) -> float:
     """The baseline: a plain sequential docxtpl loop over the same templates and contexts."""
     from docxtpl import DocxTemplate
 
-    from certidocs.documents.render import find_template
+    from certidocs.documents.context import TYPES
+    from certidocs.documents.render import _resolve_images, find_template
 
     out.mkdir()
     began = time.perf_counter()
     for i, job in enumerate(jobs):
-        doc = DocxTemplate(find_template(job.modele, templates))
-        doc.render(job.contexte, autoescape=True)
+        doc = DocxTemplate(find_template(TYPES[job.type].modele, templates))
+        # The same data: logo and QR code become docxtpl InlineImages, as certidocs does.
+        doc.render(_resolve_images(dict(job.contexte), doc), autoescape=True)
         doc.save(out / f"{i}.docx")
     return time.perf_counter() - began
 
@@ -155,10 +157,11 @@ def chain(n: int, with_documents: bool, pdf: int) -> dict[str, Any]:
         documents = getattr(api, "documents", None)
         if with_documents and documents is not None:
             began = time.perf_counter()
-            report = documents(folder, stage="apres", types=BENCH_TYPES)
+            report = documents(folder, types=BENCH_TYPES)
             figures["documents_s"] = time.perf_counter() - began
             figures["documents_n"] = len(report.fichiers)
             jobs, templates = report.jobs, report.templates
+            figures["documents_rendus_n"] = len(jobs)
             figures["documents_docxtpl_boucle_s"] = docxtpl_loop(jobs, templates, root / "tpl")
             if pdf:
                 from certidocs.libreoffice import convert_to_pdf

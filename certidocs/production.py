@@ -227,4 +227,6 @@ def _both(dossier: Path, types: tuple[str, ...], pdf: bool, replace: bool) -> Do
         report.pdfs += part.pdfs
         report.par_type.update(part.par_type)
         report.avertissements += part.avertissements
+        report.jobs += part.jobs
+        report.templates = part.templates
     return report
