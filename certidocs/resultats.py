@@ -40,16 +40,20 @@ def results_document(session: str, referentiel: str, resultats: list[Resultat],
 
 def write_results(dossier: Path, session: Session, ref: Referentiel, resultats: list[Resultat],
                   anomalies: list[Anomalie]) -> tuple[Path, Path]:
-    """Write both files atomically; returns their paths."""
+    """Write both files atomically, resultats.json last; returns their paths.
+
+    resultats.json is what `lancer` takes as the sign that results are up to date: written
+    last, it never announces a resultats.xlsx that a crash left behind.
+    """
     document = results_document(session.nom, ref.code, resultats, anomalies)
-    json_path = dossier / JSON_NAME
-    with atomic_path(json_path) as tmp:
-        tmp.write_text(json.dumps(document, ensure_ascii=False, indent=2) + "\n",
-                       encoding="utf-8")
     xlsx_path = dossier / XLSX_NAME
     wb = _workbook(session, ref, resultats, anomalies)
     with atomic_path(xlsx_path) as tmp:
         wb.save(tmp)
+    json_path = dossier / JSON_NAME
+    with atomic_path(json_path) as tmp:
+        tmp.write_text(json.dumps(document, ensure_ascii=False, indent=2) + "\n",
+                       encoding="utf-8")
     return json_path, xlsx_path
 
 
@@ -102,9 +106,11 @@ def _workbook(session: Session, ref: Referentiel, resultats: list[Resultat],
         for cell in sheet[1]:
             cell.font, cell.fill = header_font, fill
         sheet.freeze_panes = "A2"
-        for i in range(1, sheet.max_column + 1):
-            values = [str(sheet.cell(row=r, column=i).value or "")
-                      for r in range(1, min(sheet.max_row, 200) + 1)]
-            sheet.column_dimensions[get_column_letter(i)].width = min(
-                max(len(v) for v in values) + 2, 60)
+        # Widths from the first 200 rows: enough to size columns, cheap for 1,000 candidates.
+        widths: dict[int, int] = {}
+        for row in sheet.iter_rows(min_row=1, max_row=min(sheet.max_row, 200)):
+            for cell in row:
+                widths[cell.column] = max(widths.get(cell.column, 0), len(str(cell.value or "")))
+        for column, width in widths.items():
+            sheet.column_dimensions[get_column_letter(column)].width = min(width + 2, 60)
     return wb

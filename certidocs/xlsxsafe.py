@@ -19,7 +19,14 @@ def set_value(cell: Any, value: Any) -> Any:
 
 
 def append_row(ws: Any, values: list[Any]) -> None:
-    """Append a row like ``ws.append`` but with ``set_value`` semantics."""
-    row = ws.max_row + 1 if ws.max_row > 1 or ws.cell(1, 1).value is not None else 1
+    """Append a row like ``ws.append`` but with ``set_value`` semantics.
+
+    ``ws.append`` keeps its own row counter (``max_row`` scans every cell: asking it once per
+    row made large sheets quadratic); the appended cells are then turned back into text
+    where openpyxl took a string for a formula.
+    """
+    ws.append(values)
+    row = ws._current_row  # the row append just wrote (openpyxl's own counter)
     for col, value in enumerate(values, start=1):
-        set_value(ws.cell(row=row, column=col), value)
+        if isinstance(value, str) and value.startswith("="):
+            set_value(ws.cell(row=row, column=col), value)
