@@ -179,12 +179,7 @@ def referentiel_verifier(fichier: str) -> None:
 
     path = _referentiel_path(fichier)
     ref, problems = api.verifier_referentiel(path)
-    errors = [p for p in problems if p.grave]
-    warnings = [p for p in problems if not p.grave]
-    for p in errors:
-        click.echo(f"{path} : {p}", err=True)
-    for p in warnings:
-        click.echo(f"{path} : {p}", err=bool(errors))
+    errors, warnings = _echo_problems(problems, f"{path} : ")
     if ref is None:
         _fail(f"{path} : {len(errors)} erreur(s), référentiel refusé.")
     click.echo(f"{path} : référentiel valide — {ref.code}, {len(ref.blocs)} bloc(s), "
@@ -250,13 +245,19 @@ def session_creer(dossier: Path, code: str) -> None:
                f"« certidocs session verifier {dossier} ».")
 
 
-def _print_problems(problems: list[Any], label: str) -> None:
+def _echo_problems(problems: list[Any], prefix: str = "") -> tuple[list[Any], list[Any]]:
+    """Print errors (stderr) then warnings (stdout, or stderr next to errors); returns both."""
     errors = [p for p in problems if p.grave]
     warnings = [p for p in problems if not p.grave]
     for p in errors:
-        click.echo(f"erreur : {p}", err=True)
+        click.echo(f"{prefix}erreur : {p}", err=True)
     for p in warnings:
-        click.echo(f"attention : {p.lieu} : {p.message}", err=bool(errors))
+        click.echo(f"{prefix}{p}", err=bool(errors))
+    return errors, warnings
+
+
+def _print_problems(problems: list[Any], label: str) -> None:
+    errors, warnings = _echo_problems(problems)
     if errors:
         _fail(f"{label} : {len(errors)} erreur(s), {len(warnings)} avertissement(s) ; "
               "corrigez les cellules indiquées puis relancez.")
