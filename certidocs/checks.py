@@ -9,6 +9,7 @@ convocations « 1 mois avant » (exactly 30 days is enough).
 from __future__ import annotations
 
 import datetime as dt
+import re
 import unicodedata
 from collections.abc import Callable
 
@@ -74,17 +75,33 @@ def check_dates(session: Session, referentiel: Referentiel, cell: Callable[[str]
 
 def check_candidates(session: Session, referentiel: Referentiel, locate: Locate
                      ) -> list[Probleme]:
-    """Duplicate numbers, unknown blocs, access routes the référentiel does not open."""
+    """Duplicate numbers (or numbers whose grids would share a file name), unknown blocs,
+    access routes the référentiel does not open."""
+    from certidocs.grid.writer import grid_filename
+
     out: list[Probleme] = []
     seen: dict[str, int] = {}
+    files: dict[str, Candidat] = {}
     codes = {b.code for b in referentiel.blocs}
     for c in session.candidats:
+        # Compared without case: Windows and macOS would take the two files for one.
+        filename = grid_filename(c).casefold()
         if c.numero in seen:
             out.append(Probleme(locate(CANDIDATS, c.ligne, "numero"),
                                 f"N° candidat « {c.numero} » en double (déjà ligne "
                                 f"{seen[c.numero]})"))
         elif c.numero:
             seen[c.numero] = c.ligne
+            if filename in files:
+                other = files[filename]
+                out.append(Probleme(locate(CANDIDATS, c.ligne, "numero"),
+                                    f"N° candidat « {c.numero} » trop proche du n° "
+                                    f"« {other.numero} » (ligne {other.ligne}) pour un même nom :"
+                                    f" leurs grilles porteraient le même nom de fichier "
+                                    f"« {grid_filename(c)} » ; donnez des numéros qui diffèrent "
+                                    "par des lettres ou des chiffres"))
+            else:
+                files[filename] = c
         unknown = [b for b in c.blocs_presentes if b not in codes]
         if unknown:
             out.append(Probleme(locate(CANDIDATS, c.ligne, "blocs_presentes"),
@@ -129,7 +146,20 @@ def check_jury(session: Session, referentiel: Referentiel, locate: Locate,
     if len(presidents) != 1:
         out.append(Probleme(first_row(), f"{len(presidents)} président(s) désigné(s) : il en "
                                          "faut un (colonne « Président »)"))
+    seen: dict[tuple[str, ...], Jure] = {}
     for j in jury:
+        # Same name once accents, case and punctuation are set aside: a row typed twice (it
+        # would count twice in the composition above), or homonyms whose documents would
+        # share one file name.
+        key = tuple(" ".join(re.sub(r"[^a-z0-9]+", " ", _fold(part)).split())
+                    for part in (j.nom, j.prenom))
+        if key in seen:
+            out.append(Probleme(locate(JURY, j.ligne, "nom"),
+                                f"{j.prenom} {j.nom} : juré en double (même nom et prénom "
+                                f"que ligne {seen[key].ligne}) ; supprimez la ligne en trop, "
+                                "ou distinguez les homonymes (initiale d'un second prénom)"))
+        else:
+            seen[key] = j
         out += _check_juror(j, rule.experience_min_annees, rule.cessation_max_annees,
                             rule.session_information_heures, start, locate)
     return out

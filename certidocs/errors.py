@@ -104,3 +104,7 @@ class AccrochageReglagesInvalides(ProblemesError):
 
 class FluxInvalide(ProblemesError):
     """Raised when a built flux breaks the Caisse des Dépôts' XSD; nothing is written then."""
+
+
+class ArchiveRefusee(CertidocsError):
+    """Raised when a workbook's zip archive is refused from its declared sizes (zip bomb)."""

@@ -203,8 +203,10 @@ def calculer_resultats(dossier: Path, progress: Progress = _noop) -> ResultatsRe
             result = replace(result, rattrapage_possible=possible, rattrapage_jusqu_au=until)
             resultats.append(result)
             anomalies.extend(found)
-        json_path, xlsx_path = write_results(dossier, session, ref, resultats, anomalies)
+        # The register first: resultats.json tells `lancer` that the step is done, so it must
+        # not exist until the passages are recorded (a crash in between would lose them).
         _record(reg, opened, resultats)
+        json_path, xlsx_path = write_results(dossier, session, ref, resultats, anomalies)
     return ResultatsReport(dossier, session.nom, ref.code, resultats, anomalies, json_path,
                            xlsx_path, missing)
 

@@ -119,7 +119,14 @@ class Workspace:
         return (self.config.get(section) or {}).get(key, default)
 
     def find_referentiel(self, code: str) -> Path:
-        """The YAML file of the référentiel ``code``: this workspace's first, then the defaults."""
+        """The YAML file of the référentiel ``code``: this workspace's first, then the defaults.
+
+        The code comes from session.xlsx: anything but a bare file name (« ../../x ») is
+        refused, so that a session can only name a référentiel of these folders.
+        """
+        if not code or code in (".", "..") or any(c in code for c in "/\\:\x00"):
+            raise ReferentielError(f"code de référentiel « {code} » invalide : lettres, chiffres, "
+                                   "« . », « - » ou « _ » seulement (pas de chemin)")
         dirs = [self.referentiels_dir]
         if self.referentiels_dir != (DEFAULTS / "referentiels"):
             dirs.append(DEFAULTS / "referentiels")
@@ -143,6 +150,13 @@ def load_config(path: Path) -> dict[str, Any]:
             return tomllib.load(fh)
     except tomllib.TOMLDecodeError as exc:
         raise EspaceError(f"{path} : réglages illisibles ({exc})") from None
+    except UnicodeDecodeError as exc:
+        # A Notepad or Latin-1 save: TOML is UTF-8 only, and tomllib says so in English.
+        with path.open("rb") as fh:
+            line = fh.read()[: exc.start].count(b"\n") + 1
+        raise EspaceError(f"{path} : ligne {line} : le fichier n'est pas encodé en UTF-8 ; "
+                          "enregistrez-le en UTF-8 (dans le Bloc-notes : « Enregistrer "
+                          "sous », codage UTF-8)") from None
     except OSError as exc:
         raise EspaceError(f"{path} : lecture impossible ({exc.strerror})") from None
 

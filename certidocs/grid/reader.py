@@ -18,10 +18,13 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+from certidocs.errors import ArchiveRefusee
 from certidocs.grid import layout as L
 from certidocs.model import Anomalie, Candidat, Referentiel
+from certidocs.zipcheck import check_archive
 
 _MAX_PART = 50 * 1024 * 1024  # no grid part is this big: refuse zip bombs before inflating
+_MAX_TOTAL = 100 * 1024 * 1024  # nor all of them together (a grid weighs about 100 kB)
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _REL_OFFICE = "/officeDocument"
 _REL_SHEET = "/worksheet"
@@ -109,8 +112,6 @@ class _XlsxReader:
             info = zf.getinfo(name)
         except KeyError:
             raise _Unreadable(f"partie « {name} » absente : le classeur est incomplet") from None
-        if info.file_size > _MAX_PART:
-            raise _Unreadable(f"partie « {name} » démesurée pour une grille")
         parser = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False)
         return etree.fromstring(zf.read(info), parser)
 
@@ -153,7 +154,10 @@ class _XlsxReader:
                               "format .xlsx, sans mot de passe d'ouverture")
         try:
             with zipfile.ZipFile(self.path) as zf:
+                check_archive(zf, max_total=_MAX_TOTAL, max_part=_MAX_PART)
                 return self._read(zf, sheets_wanted)
+        except ArchiveRefusee as exc:
+            raise _Unreadable(str(exc)) from None
         except _Unreadable:
             raise
         except zipfile.BadZipFile:
@@ -167,6 +171,10 @@ class _XlsxReader:
         workbook = next((t for typ, t in root_rels.values() if typ.endswith(_REL_OFFICE)),
                         "xl/workbook.xml")
         wb_root = self._part(zf, workbook)
+        if _local(wb_root.tag) != "workbook":  # a Word or PowerPoint file renamed .xlsx
+            raise _Unreadable("ce fichier n'est pas un classeur Excel (.xlsx)"
+                              + (" : c'est un document Word renommé"
+                                 if _local(wb_root.tag) == "document" else ""))
         wb_rels = self._rels(zf, workbook)
         strings: list[str] = []
         for typ, target in wb_rels.values():

@@ -39,6 +39,7 @@ from certidocs.model import (
     Referentiel,
     SessionInfo,
 )
+from certidocs.xlsxsafe import set_value
 
 if TYPE_CHECKING:
     from openpyxl import Workbook
@@ -361,8 +362,8 @@ def _consignes(ws: Worksheet, st: _Styles, plan: L.GridPlan, referentiel: Refere
         lines += [(f"• Qualité non observable par le jury : {t}", st.text)
                   for t in referentiel.qualites_non_observables]
     for row, (text, style) in enumerate(lines, start=1):
-        cell = ws.cell(row=row, column=1, value=text or None)
-        cell.style = style
+        # Texts come from the session, the settings and the référentiel: data, never formulas.
+        set_value(ws.cell(row=row, column=1), text or None).style = style
     ws.column_dimensions["A"].width = 110
     ws.sheet_view.showGridLines = False
 
@@ -370,17 +371,17 @@ def _consignes(ws: Worksheet, st: _Styles, plan: L.GridPlan, referentiel: Refere
 def _bloc_sheet(ws: Worksheet, st: _Styles, fmt: _Formats, bp: L.BlocPlan, who: _Who,
                 session_nom: str, choix: Any) -> None:
     bloc = bp.bloc
-    ws.cell(L.ROW_TITLE, 1, f"{bloc.code} — {bloc.intitule}").style = st.title
-    ws.cell(L.ROW_CANDIDAT, 1,
-            f"Candidat : {who.identite}    Session : {session_nom}").style = st.subtitle
+    set_value(ws.cell(L.ROW_TITLE, 1), f"{bloc.code} — {bloc.intitule}").style = st.title
+    set_value(ws.cell(L.ROW_CANDIDAT, 1),
+              f"Candidat : {who.identite}    Session : {session_nom}").style = st.subtitle
     ws[L.CELL_BILAN_LABEL] = "Décision pour ce bloc :"
     ws[L.CELL_BILAN_LABEL].style = st.bold
     for col, text in enumerate(L.BLOC_HEADERS, start=1):
         ws.cell(L.ROW_HEADER, col, text).style = st.header
     for row, critere in enumerate(bloc.criteres, start=bp.first_row):
-        ws.cell(row, 1, critere.code).style = st.code
-        ws.cell(row, 2, ", ".join(critere.competences)).style = st.cell
-        ws.cell(row, 3, critere.libelle).style = st.cell
+        set_value(ws.cell(row, 1), critere.code).style = st.code
+        set_value(ws.cell(row, 2), ", ".join(critere.competences)).style = st.cell
+        set_value(ws.cell(row, 3), critere.libelle).style = st.cell
         ws.cell(row, 4).style = st.evaluation
         ws.cell(row, 5).style = st.observation
     evaluations = f"{L.COL_EVALUATION}{bp.first_row}:{L.COL_EVALUATION}{bp.last_row}"
@@ -396,8 +397,8 @@ def _bloc_sheet(ws: Worksheet, st: _Styles, fmt: _Formats, bp: L.BlocPlan, who: 
 def _synthese(ws: Worksheet, st: _Styles, fmt: _Formats, plan: L.GridPlan, who: _Who,
               session_nom: str) -> None:
     ws.cell(L.SYN_ROW_TITLE, 1, "Synthèse des évaluations").style = st.title
-    ws.cell(L.SYN_ROW_CANDIDAT, 1,
-            f"Candidat : {who.identite}    Session : {session_nom}").style = st.subtitle
+    set_value(ws.cell(L.SYN_ROW_CANDIDAT, 1),
+              f"Candidat : {who.identite}    Session : {session_nom}").style = st.subtitle
     ws.cell(L.SYN_ROW_PORTEE, 1, L.PORTEE).style = st.text
     ws.merge_cells(start_row=L.SYN_ROW_PORTEE, start_column=1, end_row=L.SYN_ROW_PORTEE,
                    end_column=len(L.SYN_HEADERS))
@@ -405,8 +406,8 @@ def _synthese(ws: Worksheet, st: _Styles, fmt: _Formats, plan: L.GridPlan, who: 
     for col, text in enumerate(L.SYN_HEADERS, start=1):
         ws.cell(L.SYN_ROW_HEADER, col, text).style = st.header
     for bp in plan.blocs:
-        ws.cell(bp.synthese_row, 1, bp.bloc.code).style = st.code
-        ws.cell(bp.synthese_row, 2, bp.bloc.intitule).style = st.cell
+        set_value(ws.cell(bp.synthese_row, 1), bp.bloc.code).style = st.code
+        set_value(ws.cell(bp.synthese_row, 2), bp.bloc.intitule).style = st.cell
     t = plan.ensemble_row
     ws.cell(t, 1, "Ensemble").style = st.code
     ws.cell(t, 2, "Tous les blocs présentés").style = st.bold
@@ -451,7 +452,8 @@ def _meta(ws: Worksheet, referentiel: Referentiel, session_nom: str, who: _Who,
     }
     for row, key in enumerate(L.META_KEYS, start=1):
         ws.cell(row, 1, key)
-        ws.cell(row, 2, values[key])
+        # A session folder named « =1+1 » must read back as that name, not as a formula.
+        set_value(ws.cell(row, 2), values[key])
     for i, word in enumerate(L.CHOIX):
         ws[f"{L.CHOIX_COLUMN}{L.CHOIX_FIRST_ROW + i}"] = word
     ws.sheet_state = "veryHidden"

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from certidocs.errors import Probleme, SessionError
+from certidocs.errors import ArchiveRefusee, Probleme, SessionError
 from certidocs.model import (
     Candidat,
     Dysfonctionnement,
@@ -40,8 +40,10 @@ from certidocs.session.layout import (
     Colonne,
     Feuille,
 )
+from certidocs.zipcheck import check_archive
 
 MAX_ROWS = 20_000  # far more than any session; a sheet beyond this is refused, not read
+MAX_INFLATED = 256 * 1024 * 1024  # ten times the largest session: beyond, not even inflated
 _DATE_TEXT = re.compile(r"^(\d{1,2})\s*[/.\-]\s*(\d{1,2})\s*[/.\-]\s*(\d{4})$")
 _DATE_ISO = re.compile(r"^(\d{4})-(\d{2})-(\d{2})(?:[ T]00:00(?::00)?)?$")
 _EMAIL = re.compile(r"^[^@\s;,]+@[^@\s;,]+\.[A-Za-z]{2,}$")
@@ -122,8 +124,6 @@ def read_session(dossier: Path) -> Lecture:
 
 
 def _load(path: Path) -> dict[str, Any]:
-    import pandas as pd
-
     try:
         with path.open("rb") as fh:
             head = fh.read(8)
@@ -137,16 +137,48 @@ def _load(path: Path) -> dict[str, Any]:
                            ".xls) ; enregistrez-le sans mot de passe au format .xlsx")
     if not head.startswith(b"PK"):
         raise SessionError(f"{path} : ce n'est pas un classeur Excel (.xlsx)")
+    _check_zip(path)
+    import warnings
+
+    import pandas as pd
+
     try:
-        frames = pd.read_excel(path, sheet_name=None, header=None, dtype=object,
-                               engine="openpyxl", nrows=MAX_ROWS + 1)
-    except (zipfile.BadZipFile, KeyError, ValueError, OSError, EOFError) as exc:
-        raise SessionError(f"{path} : classeur illisible ou abîmé ({exc})") from None
+        with warnings.catch_warnings():
+            # openpyxl's warnings (unsupported extensions, dangling names) mean nothing to
+            # office staff; what matters is reported below.
+            warnings.simplefilter("ignore")
+            frames = pd.read_excel(path, sheet_name=None, header=None, dtype=object,
+                                   engine="openpyxl", nrows=MAX_ROWS + 1)
+    except Exception as exc:  # malformed XML, missing parts, odd values: all the file's fault
+        detail = f"XML invalide : {exc}" if isinstance(exc, SyntaxError) else str(exc)
+        raise SessionError(f"{path} : classeur illisible ou abîmé ({detail}) ; ouvrez-le dans "
+                           "Excel et enregistrez-le à nouveau") from None
     for name, frame in frames.items():
         if len(frame) > MAX_ROWS:
             raise SessionError(f"{path} : la feuille « {name} » dépasse {MAX_ROWS} lignes ; "
                                "supprimez les lignes vides ou en trop")
     return dict(frames)
+
+
+def _check_zip(path: Path) -> None:
+    """Refuse a zip bomb or a truncated archive from its directory, before pandas inflates it.
+
+    Rows are bounded by ``nrows`` as pandas streams the sheets; what streaming cannot bound
+    (the shared strings, loaded whole, or one endless row) the declared sizes do.
+    """
+    try:
+        with zipfile.ZipFile(path) as zf:
+            check_archive(zf, max_total=MAX_INFLATED)
+            names = set(zf.namelist())
+    except ArchiveRefusee as exc:
+        raise SessionError(f"{path} : {exc}") from None
+    except (zipfile.BadZipFile, OSError, EOFError):
+        raise SessionError(f"{path} : classeur illisible ou abîmé (tronqué : ce n'est pas une "
+                           "archive .xlsx complète) ; enregistrez-le à nouveau depuis Excel"
+                           ) from None
+    if "[Content_Types].xml" not in names or not any(n.startswith("xl/") for n in names):
+        renamed = " (c'est un document Word renommé)" if "word/document.xml" in names else ""
+        raise SessionError(f"{path} : ce n'est pas un classeur Excel (.xlsx){renamed}")
 
 
 def _columns(frame: Any, feuille: Feuille, problems: list[str]) -> dict[str, int]:

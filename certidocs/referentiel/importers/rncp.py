@@ -36,14 +36,24 @@ def _load(path: Path) -> Any:
     parser = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False,
                              remove_comments=True)
     try:
-        tree = etree.parse(str(path), parser)
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise ImportErreur(f"{path} : lecture impossible ({exc.strerror or exc})") from None
+    try:
+        # From bytes, not from the path: lxml then reports a wrong encoding as a syntax error
+        # with its line, instead of an OSError in English.
+        tree = etree.ElementTree(etree.fromstring(raw, parser))
     except etree.XMLSyntaxError as exc:
         where = f"ligne {exc.lineno}" if getattr(exc, "lineno", None) else "début du fichier"
+        if "encoding" in str(exc).lower():
+            raise ImportErreur(f"{path} : {where} : caractère hors UTF-8 alors que le fichier "
+                               "ne déclare pas d'autre encodage (export en Latin-1 ou "
+                               "Windows-1252 ?) ; enregistrez-le en UTF-8, ou ajoutez en "
+                               "première ligne <?xml version=\"1.0\" "
+                               "encoding=\"ISO-8859-1\"?>") from None
         raise ImportErreur(f"{path} : XML illisible ({where} : balise non fermée, caractère "
                            "interdit ou fichier tronqué) ; ce n'est pas un export RNCP "
                            "valide") from None
-    except OSError as exc:
-        raise ImportErreur(f"{path} : lecture impossible ({exc.strerror or exc})") from None
     for element in tree.getroot().iter():
         # Some tools add a default namespace to the export: the tag names are what counts.
         if isinstance(element.tag, str) and "}" in element.tag:
