@@ -217,7 +217,37 @@ def init_workspace(dossier: Path) -> Workspace:
 
 
 def _write_secret(path: Path) -> None:
-    """The workspace secret used to sign certificates; readable by its owner only."""
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w", encoding="ascii") as fh:
-        fh.write(secrets.token_hex(32) + "\n")
+    """Create the workspace secret used to sign certificates, readable by its owner only.
+
+    Written to a temporary file, flushed, then linked into place: a crash leaves either no
+    secret or a complete one, never an empty file; an existing secret is never replaced
+    (FileExistsError).
+    """
+    tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        with os.fdopen(fd, "w", encoding="ascii") as fh:
+            fh.write(secrets.token_hex(32) + "\n")
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.link(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def read_secret(ws: Workspace) -> bytes:
+    """The secret that signs this workspace's certificates; created on first use."""
+    path = ws.root / SECRET_NAME
+    if not path.exists():
+        try:
+            _write_secret(path)
+        except FileExistsError:
+            pass  # created meanwhile by another run: use it
+    try:
+        value = path.read_text(encoding="ascii").strip()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise EspaceError(f"{path} : secret de vérification illisible ({exc})") from None
+    if len(value) < 32:
+        raise EspaceError(f"{path} : secret de vérification vide ou tronqué ; s'il n'a signé "
+                          "aucun certificat, supprimez-le et certidocs en créera un nouveau")
+    return value.encode("ascii")

@@ -88,3 +88,22 @@ def test_referentiel_by_code_in_workspace(cli_runner: CliRunner, tmp_path: Path,
     assert missing.exit_code == 1
     assert "référentiel « INCONNU » introuvable" in missing.stderr
     assert "CPECOM" in missing.stderr
+
+
+def test_secret_created_on_first_use_and_empty_one_refused(tmp_path: Path) -> None:
+    """A workspace without a secret gets one (0600); an empty one (interrupted creation) is
+    refused with a French message instead of signing with an empty key."""
+    import pytest
+
+    from certidocs.errors import EspaceError
+    from certidocs.workspace import Workspace, read_secret
+
+    ws = Workspace(tmp_path)
+    first = read_secret(ws)
+    assert len(first) == 64 and read_secret(ws) == first
+    secret = tmp_path / SECRET_NAME
+    assert stat.S_IMODE(secret.stat().st_mode) == 0o600
+    assert not list(tmp_path.glob(".*.tmp"))
+    secret.write_text("", encoding="ascii")
+    with pytest.raises(EspaceError, match="vide ou tronqué"):
+        read_secret(ws)
