@@ -82,3 +82,20 @@ def with_changes(rows: list[dict[str, Any]], index: int, changes: dict[str, Any]
     out = copy.deepcopy(rows)
     out[index].update(changes)
     return out
+
+
+def fill_grids(folder: Path, rate: float = 0.9, numbers: set[str] | None = None) -> None:
+    """Fill the grids of ``folder`` (all, or those of ``numbers``) as simulated jurors would,
+    each criterion « Acquis » with probability ``rate``."""
+    from certidocs.grid.writer import grid_filename
+    from certidocs.session import open_session
+    from certidocs.simulation import fill_grid, simulated_evaluations
+    from certidocs.workspace import find_workspace
+
+    opened = open_session(folder, find_workspace(folder))
+    ref = opened.referentiel
+    for c in opened.lecture.session.candidats:
+        if numbers is None or c.numero in numbers:
+            blocs = c.blocs(ref)
+            fill_grid(folder / "grilles" / grid_filename(c), ref, blocs,
+                      simulated_evaluations(ref, blocs, {"tous": rate}, c.numero))

@@ -26,7 +26,7 @@ import pytest
 from click.testing import CliRunner
 from gridtools import INFO, SESSION, candidat, fill, make_grid, protection, synthetic
 from openpyxl import load_workbook
-from sessiondata import CANDIDATS, make_session
+from sessiondata import CANDIDATS, fill_grids, make_session
 
 from certidocs.cli import main
 from certidocs.errors import GrilleError
@@ -34,7 +34,7 @@ from certidocs.grid.reader import read_grid
 from certidocs.grid.writer import GridWriter, grid_filename
 from certidocs.registre import Registre
 from certidocs.session import open_session
-from certidocs.simulation import fill_grid, simulated_evaluations
+from certidocs.simulation import fill_grid
 from certidocs.workspace import find_workspace
 
 pytestmark = pytest.mark.skipif(not hasattr(os, "killpg"), reason="SIGKILL : POSIX seulement")
@@ -160,13 +160,7 @@ def _check_outputs(folder: Path) -> list[Path]:
 
 
 def _fill(folder: Path, numbers: set[str] | None = None, rate: float = 0.9) -> None:
-    opened = open_session(folder, find_workspace(folder))
-    ref = opened.referentiel
-    for c in opened.lecture.session.candidats:
-        if numbers is None or c.numero in numbers:
-            blocs = c.blocs(ref)
-            fill_grid(folder / "grilles" / grid_filename(c), ref, blocs,
-                      simulated_evaluations(ref, blocs, {"tous": rate}, c.numero))
+    fill_grids(folder, rate, numbers)
 
 
 def _all_grids_read_clean(folder: Path) -> int:

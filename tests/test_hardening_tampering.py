@@ -21,11 +21,10 @@ import openpyxl
 import pytest
 from click.testing import CliRunner
 from helpers import REFERENTIELS
-from sessiondata import make_session
+from sessiondata import fill_grids, make_session
 
 from certidocs.cli import main
 from certidocs.grid import layout as L
-from certidocs.grid.writer import grid_filename
 from certidocs.registre import Registre
 from certidocs.session import open_session
 from certidocs.simulation import fill_grid, simulated_evaluations
@@ -36,12 +35,7 @@ OTHERS = {"002": "Validation partielle", "003": "Certifié"}  # 002 presents BC0
 
 
 def _fill(folder: Path, rate: float = 1.0) -> None:
-    opened = open_session(folder, find_workspace(folder))
-    ref = opened.referentiel
-    for c in opened.lecture.session.candidats:
-        blocs = c.blocs(ref)
-        fill_grid(folder / "grilles" / grid_filename(c), ref, blocs,
-                  simulated_evaluations(ref, blocs, {"tous": rate}, c.numero))
+    fill_grids(folder, rate)
 
 
 @pytest.fixture(scope="module")
