@@ -94,7 +94,7 @@ def _workbook(session: Session, ref: Referentiel, resultats: list[Resultat],
             append_row(detail, [r.numero, r.nom, r.prenom, b.code, titles.get(b.code, ""),
                                 b.acquis, b.total, b.taux, "Oui" if b.valide else "Non",
                                 "Oui" if b.capitalise else "Non"])
-            detail.cell(row=detail.max_row, column=8).number_format = "0.0%"
+            detail.cell(row=detail._current_row, column=8).number_format = "0.0%"
 
     anomalies_ws = wb.create_sheet("Anomalies")
     append_row(anomalies_ws, ["Fichier", "Cellule", "Anomalie"])
