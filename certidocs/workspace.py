@@ -6,6 +6,7 @@ that ``certidocs init`` copies and that any workspace falls back on.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
 import shutil
@@ -239,10 +240,8 @@ def read_secret(ws: Workspace) -> bytes:
     """The secret that signs this workspace's certificates; created on first use."""
     path = ws.root / SECRET_NAME
     if not path.exists():
-        try:
+        with contextlib.suppress(FileExistsError):  # created meanwhile by another run
             _write_secret(path)
-        except FileExistsError:
-            pass  # created meanwhile by another run: use it
     try:
         value = path.read_text(encoding="ascii").strip()
     except (OSError, UnicodeDecodeError) as exc:
