@@ -140,12 +140,13 @@ def marquer_accrochage(fichier: Path, acceptes: bool, passages: tuple[str, ...] 
 
 
 def documents(dossier: Path, *, stage: str | None = None, types: tuple[str, ...] | None = None,
-              pdf: bool = False, remplacer_modifies: bool = False) -> Any:
+              pdf: bool = False, remplacer_modifies: bool = False,
+              progress: Any = None) -> Any:
     """`certidocs documents`: the documents due at this stage (DocumentsReport)."""
     from certidocs.production import produire_documents
 
     return produire_documents(dossier, etape=stage, types=types, pdf=pdf,
-                              remplacer_modifies=remplacer_modifies)
+                              remplacer_modifies=remplacer_modifies, progress=progress)
 
 
 def verifier_certificat(numero: str, code: str, espace: Path) -> dict[str, Any]:

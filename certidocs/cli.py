@@ -348,6 +348,7 @@ class _Progress:
         self.bar.update(1)
         if done >= total:
             self.bar.__exit__(None, None, None)
+            self.bar = None  # a next stage gets its own bar
 
 
 @main.command("grilles")
@@ -600,7 +601,8 @@ def documents_cmd(dossier: Path, types: tuple[str, ...], pdf: bool,
     from certidocs import api
 
     report = api.documents(dossier, types=types or None, pdf=pdf,
-                           remplacer_modifies=remplacer_modifies)
+                           remplacer_modifies=remplacer_modifies,
+                           progress=_Progress("Documents"))
     stage = {"avant": "d'avant l'examen", "apres": "d'après l'examen"}.get(report.etape, "")
     click.echo(f"Documents {stage} produits dans {dossier / 'documents'} :".replace("  ", " "))
     for kind, count in report.par_type.items():

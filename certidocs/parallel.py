@@ -5,13 +5,21 @@ hundreds of candidates a process pool divides the wall time by the number of cor
 handful of candidates starting processes costs more than it saves, so small batches run in
 the calling process. Results come back in the order of the inputs, whatever order the
 workers finish in, so outputs stay deterministic.
+
+``parallel_imap`` does the same over a stream: items are pulled only as workers need them and
+only a few chunks are in flight, so that a session of any size takes the same memory.
 """
 
 from __future__ import annotations
 
+import itertools
 import os
-from collections.abc import Callable, Sequence
-from typing import TypeVar
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from typing import TYPE_CHECKING, Any, TypeVar
+
+if TYPE_CHECKING:
+    from concurrent.futures import Future
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -56,3 +64,56 @@ def parallel_map(fn: Callable[[T], R], items: Sequence[T],
             if progress:
                 progress(i, total)
     return results
+
+
+def _run_chunk(fn: Callable[[T], R], chunk: list[T]) -> list[R]:
+    return [fn(item) for item in chunk]
+
+
+def parallel_imap(fn: Callable[[T], R], items: Iterable[T], *,
+                  initializer: Callable[..., object] | None = None,
+                  initargs: tuple[Any, ...] = (), chunk: int = 8,
+                  ahead: int = 2) -> Iterator[R]:
+    """``fn(x)`` for each item of ``items``, yielded in the order of the items, lazily.
+
+    Items are taken from ``items`` in chunks of ``chunk`` as workers need them, with at most
+    ``ahead`` chunks per worker in flight: neither the items nor the results are ever all in
+    memory. Results come back in order, so one slow item holds the results behind it: a larger
+    ``ahead`` lets the other workers go on meanwhile, at the cost of more items in flight. Each
+    worker runs ``initializer(*initargs)`` once before its first item (per-worker state: caches,
+    data shared by every item, sent once instead of with each item). With one worker, or fewer
+    than MIN_PARALLEL items in all, everything runs in the calling process, ``initializer``
+    included. ``fn`` and ``initializer`` must be module-level functions, items picklable. An
+    exception raised by ``fn`` or while iterating ``items`` propagates once the work still in
+    flight is cancelled.
+    """
+    iterator = iter(items)
+    head = list(itertools.islice(iterator, MIN_PARALLEL))
+    n = workers()
+    if n == 1 or len(head) < MIN_PARALLEL:
+        if initializer is not None:
+            initializer(*initargs)
+        for item in itertools.chain(head, iterator):
+            yield fn(item)
+        return
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    context = multiprocessing.get_context("fork" if hasattr(os, "fork") else "spawn")
+    stream = itertools.chain(head, iterator)
+    pending: deque[Future[list[R]]] = deque()
+    with ProcessPoolExecutor(max_workers=n, mp_context=context, initializer=initializer,
+                             initargs=initargs) as pool:
+        try:
+            while True:
+                batch = list(itertools.islice(stream, max(1, chunk)))
+                if batch:
+                    pending.append(pool.submit(_run_chunk, fn, batch))
+                while pending and (not batch or len(pending) >= max(1, ahead) * n):
+                    yield from pending.popleft().result()
+                if not batch:
+                    return
+        except BaseException:
+            # Nothing more is needed: do not wait for the chunks queued behind a failure.
+            pool.shutdown(wait=True, cancel_futures=True)
+            raise

@@ -5,25 +5,30 @@ After the results: individual results, procès-verbal, certificates, bloc attest
 letters, notices of non-recevabilité, dysfunction log. Certificates get their number from the
 register (sequential per certification and year, the same number when regenerated) and a
 verification code signed with the workspace's secret.
+
+Jobs are produced lazily and carry the recipe of their context, not the context: the data
+every context is built from (``_Donnees``: session, référentiel, results, certificates) goes
+once to each rendering process, which builds the contexts of its documents (QR codes
+included). No list of contexts or documents is ever held, so memory does not grow with the
+number of candidates (but for the procès-verbal, the one document that lists them all), and
+building contexts is spread over the cores like rendering.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
-import os
-import secrets
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from certidocs.errors import CertidocsError
-from certidocs.model import Anomalie, Resultat, ResultatBloc
+from certidocs.model import Anomalie, Candidat, Referentiel, Resultat, ResultatBloc, Session
 from certidocs.pipeline import open_checked
 from certidocs.resultats import JSON_NAME
 from certidocs.session import SessionOuverte
-from certidocs.workspace import SECRET_NAME, Workspace
+from certidocs.workspace import Workspace, read_secret
 
 DOCUMENTS = "documents"
 STAGES = ("avant", "apres")
@@ -35,7 +40,11 @@ class DocumentsError(CertidocsError):
 
 @dataclass
 class DocumentsReport:
-    """What was rendered: files per type, plus the jobs (for the benchmark's baseline)."""
+    """What was rendered: files per type, PDFs, warnings, the template folders searched.
+
+    ``jobs`` stays empty: jobs stream through rendering and are not kept (``iter_jobs`` gives
+    them again, contexts built, for whoever needs them).
+    """
 
     etape: str
     fichiers: list[Path] = field(default_factory=list)
@@ -47,17 +56,8 @@ class DocumentsReport:
 
 
 def workspace_secret(ws: Workspace) -> bytes:
-    """The secret that signs certificates; created (mode 0600) on first use."""
-    path = ws.root / SECRET_NAME
-    if not path.exists():
-        try:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except FileExistsError:
-            pass
-        else:
-            with os.fdopen(fd, "w", encoding="ascii") as fh:
-                fh.write(secrets.token_hex(32) + "\n")
-    return path.read_text(encoding="ascii").strip().encode("ascii")
+    """The secret that signs certificates; created on first use (see workspace.read_secret)."""
+    return read_secret(ws)
 
 
 def load_results(dossier: Path) -> list[Resultat]:
@@ -90,54 +90,95 @@ def current_stage(dossier: Path) -> str:
     return "apres" if (dossier / JSON_NAME).exists() else "avant"
 
 
-def _jobs(opened: SessionOuverte, etape: str, types: tuple[str, ...] | None,
-          resultats: list[Resultat], certificats: dict[str, Any],
-          organisme: dict[str, Any]) -> Iterator[Any]:
+@dataclass(frozen=True)
+class _Donnees:
+    """What every context of a batch is built from; sent once to each rendering process."""
+
+    session: Session
+    referentiel: Referentiel
+    organisme: dict[str, Any]
+    resultats: tuple[Resultat, ...]
+    certificats: dict[str, Any]  # candidate number → CertificatInfo
+    par_numero: dict[str, Resultat]
+    candidats: dict[str, Candidat]
+
+    @classmethod
+    def of(cls, session: Session, referentiel: Referentiel, organisme: dict[str, Any],
+           resultats: list[Resultat], certificats: dict[str, Any]) -> _Donnees:
+        """The data, with the look-up tables every context needs built once."""
+        return cls(session, referentiel, organisme, tuple(resultats), certificats,
+                   {r.numero: r for r in resultats}, {c.numero: c for c in session.candidats})
+
+
+def _contexte(d: _Donnees, nom: str, key: Any) -> Mapping[str, Any]:
+    """The context of one document: ``key`` is the candidate's number, or the juror's or the
+    recours' index in the session (None for a session document)."""
     from certidocs import documents as D
+
+    session, ref, organisme = d.session, d.referentiel, d.organisme
+    kind = D.TYPES[nom]
+    if kind.par == "session":
+        builder = getattr(D, f"contexte_{nom}")
+        context: Mapping[str, Any] = (
+            builder(session, ref, organisme, list(d.resultats)) if nom == "proces_verbal"
+            else builder(session, ref, organisme))
+        return context
+    if kind.par == "jure":
+        return D.contexte_convocation_jury(session, ref, organisme, session.jury[key])
+    if kind.par == "recours":
+        rec = session.recours[key]
+        return D.contexte_non_recevabilite(session, ref, organisme, d.candidats[rec.numero], rec)
+    c = d.candidats[key]
+    if kind.etape == "avant":
+        return D.contexte_convocation_candidat(session, ref, organisme, c)
+    r = d.par_numero[key]
+    if nom == "certificat":
+        return D.contexte_certificat(session, ref, organisme, c, r, d.certificats[key])
+    if nom == "notification_resultats":
+        return D.contexte_notification_resultats(session, ref, organisme, c, r,
+                                                 d.certificats.get(key))
+    built: Mapping[str, Any] = getattr(D, f"contexte_{nom}")(session, ref, organisme, c, r)
+    return built
+
+
+def _jobs(d: _Donnees, etape: str, types: tuple[str, ...] | None) -> Iterator[Any]:
+    """The documents due, in order (type by type, candidates in the session's order), each
+    with the recipe of its context."""
+    from certidocs import documents as D
+    from certidocs.documents.render import ContextRecipe
     from certidocs.pipeline import expects_grid
 
-    session, ref = opened.lecture.session, opened.referentiel
-    by_number = {r.numero: r for r in resultats}
-    candidates = {c.numero: c for c in session.candidats}
+    session = d.session
+
+    def job(nom: str, file_name: str, key: Any) -> Any:
+        return D.RenderJob(nom, file_name, ContextRecipe(_contexte, (nom, key)))
+
     for nom, kind in D.TYPES.items():
         if kind.etape != etape or (types and nom not in types):
             continue
         if kind.par == "session":
-            builder = getattr(D, f"contexte_{nom}")
-            context = builder(session, ref, organisme, resultats) if nom == "proces_verbal" \
-                else builder(session, ref, organisme)
-            yield D.RenderJob(nom, D.safe_filename(nom, session.nom), context)
+            yield job(nom, D.safe_filename(nom, session.nom), None)
         elif kind.par == "jure":
-            for j in session.jury:
-                yield D.RenderJob(nom, D.safe_filename(nom, j.nom.upper(), j.prenom),
-                                  D.contexte_convocation_jury(session, ref, organisme, j))
+            for i, j in enumerate(session.jury):
+                # Homonyms are refused by the session checks: one file name per juror.
+                yield job(nom, D.safe_filename(nom, j.nom.upper(), j.prenom), i)
         elif kind.par == "recours":
-            for rec in session.recours:
-                c = candidates.get(rec.numero)
+            for i, rec in enumerate(session.recours):
+                c = d.candidats.get(rec.numero)
                 if c is None or not D.concerne(nom, recours=rec):
                     continue
-                yield D.RenderJob(nom, D.safe_filename(nom, c.numero, c.nom.upper(), c.prenom),
-                                  D.contexte_non_recevabilite(session, ref, organisme, c, rec))
+                yield job(nom, D.safe_filename(nom, c.numero, c.nom.upper(), c.prenom), i)
         else:
             for c in session.candidats:
                 file_name = D.safe_filename(c.numero, c.nom.upper(), c.prenom)
                 if etape == "avant":
                     if expects_grid(c):
-                        yield D.RenderJob(nom, file_name, D.contexte_convocation_candidat(
-                            session, ref, organisme, c))
+                        yield job(nom, file_name, c.numero)
                     continue
-                r = by_number.get(c.numero)
+                r = d.par_numero.get(c.numero)
                 if r is None or not D.concerne(nom, resultat=r):
                     continue
-                if nom == "certificat":
-                    context = D.contexte_certificat(session, ref, organisme, c, r,
-                                                    certificats[c.numero])
-                elif nom == "notification_resultats":
-                    context = D.contexte_notification_resultats(
-                        session, ref, organisme, c, r, certificats.get(c.numero))
-                else:
-                    context = getattr(D, f"contexte_{nom}")(session, ref, organisme, c, r)
-                yield D.RenderJob(nom, file_name, context)
+                yield job(nom, file_name, c.numero)
 
 
 def _certificates(opened: SessionOuverte, resultats: list[Resultat]) -> dict[str, Any]:
@@ -169,11 +210,20 @@ def _certificates(opened: SessionOuverte, resultats: list[Resultat]) -> dict[str
     return out
 
 
-def produire_documents(dossier: Path, *, etape: str | None = None,
-                       types: tuple[str, ...] | None = None, pdf: bool = False,
-                       remplacer_modifies: bool = False) -> DocumentsReport:
-    """Render the documents due (or those of ``etape`` / ``types``) into
-    ``dossier/documents/<type>/``; all or nothing."""
+@dataclass
+class _Lot:
+    """One stage's documents, ready to render."""
+
+    etape: str
+    types: tuple[str, ...] | None
+    donnees: _Donnees
+    templates: list[Path]
+    avertissements: list[str]
+
+
+def _stages(dossier: Path, etape: str | None,
+            types: tuple[str, ...] | None) -> list[tuple[str, tuple[str, ...] | None]]:
+    """The stages to render (one, or both when ``types`` spans them) and their types."""
     from certidocs import documents as D
 
     unknown = [t for t in types or () if t not in D.TYPES]
@@ -184,49 +234,82 @@ def produire_documents(dossier: Path, *, etape: str | None = None,
         stages = {D.TYPES[t].etape for t in types}
         etape = stages.pop() if len(stages) == 1 else None
         if etape is None:
-            return _both(dossier, types, pdf, remplacer_modifies)
-    etape = etape or current_stage(dossier)
-    opened = open_checked(dossier)
+            return [(s, tuple(t for t in types if D.TYPES[t].etape == s)) for s in STAGES
+                    if any(D.TYPES[t].etape == s for t in types)]
+    return [(etape or current_stage(dossier), types)]
+
+
+def _prepare(dossier: Path, opened: SessionOuverte, etape: str,
+             types: tuple[str, ...] | None) -> _Lot:
+    """Read the results, draw the certificates, check the mandatory mentions."""
+    from certidocs import documents as D
+
     ws = opened.workspace
     organisme = D.organisme_depuis_config(ws.config, ws.root)
     resultats = load_results(dossier) if etape == "apres" else []
     certificats = _certificates(opened, resultats) if etape == "apres" and (
         not types or "certificat" in types or "notification_resultats" in types) else {}
-    report = DocumentsReport(etape)
-    jobs = list(_jobs(opened, etape, types, resultats, certificats, organisme))
-    report.jobs = jobs
-    report.templates = [ws.templates_dir, D.default_templates_dir()]
+    donnees = _Donnees.of(opened.lecture.session, opened.referentiel, organisme, resultats,
+                          certificats)
+    warnings = []
     holders: dict[str, list[str]] = {}
     for numero in certificats:
-        c = opened.lecture.session.candidat(numero)
+        c = donnees.candidats[numero]
         for mention in D.mentions_manquantes(opened.referentiel, organisme, c):
             holders.setdefault(mention, []).append(f"{c.prenom} {c.nom}")
     for mention, names in holders.items():
         who = "tous les certificats" if len(names) == len(certificats) else ", ".join(names)
-        report.avertissements.append(f"mention obligatoire manquante sur le certificat "
-                                     f"({who}) : {mention}")
-    result = D.render_batch(jobs, report.templates, dossier / DOCUMENTS, pdf=pdf,
-                            overwrite_edited=remplacer_modifies)
-    report.fichiers = result.fichiers
-    report.pdfs = result.pdfs
-    report.par_type = {t: len(paths) for t, paths in result.documents.items()}
-    return report
+        warnings.append(f"mention obligatoire manquante sur le certificat ({who}) : {mention}")
+    return _Lot(etape, types, donnees, [ws.templates_dir, D.default_templates_dir()], warnings)
 
 
-def _both(dossier: Path, types: tuple[str, ...], pdf: bool, replace: bool) -> DocumentsReport:
+def iter_jobs(dossier: Path, *, etape: str | None = None,
+              types: tuple[str, ...] | None = None) -> Iterator[Any]:
+    """The documents ``produire_documents`` renders for the same arguments, one at a time,
+    each a RenderJob with its context built (the benchmark renders them with plain docxtpl).
+
+    Certificates get their numbers from the register as in ``produire_documents`` (the same
+    numbers when already issued).
+    """
     from certidocs import documents as D
 
-    report = DocumentsReport("avant+apres")
-    for etape in STAGES:
-        wanted = tuple(t for t in types if D.TYPES[t].etape == etape)
-        if not wanted:
-            continue
-        part = produire_documents(dossier, etape=etape, pdf=pdf, remplacer_modifies=replace,
-                                  types=wanted)
-        report.fichiers += part.fichiers
-        report.pdfs += part.pdfs
-        report.par_type.update(part.par_type)
-        report.avertissements += part.avertissements
-        report.jobs += part.jobs
-        report.templates = part.templates
+    stages = _stages(dossier, etape, types)
+    opened = open_checked(dossier)
+    for stage, wanted in stages:
+        lot = _prepare(dossier, opened, stage, wanted)
+        for job in _jobs(lot.donnees, stage, wanted):
+            yield D.RenderJob(job.type, job.nom, job.contexte(lot.donnees))
+
+
+def produire_documents(dossier: Path, *, etape: str | None = None,
+                       types: tuple[str, ...] | None = None, pdf: bool = False,
+                       remplacer_modifies: bool = False,
+                       progress: Any = None) -> DocumentsReport:
+    """Render the documents due (or those of ``etape`` / ``types``) into
+    ``dossier/documents/<type>/``; all or nothing for each stage (when ``types`` spans both,
+    the documents of before the exam are written first). ``progress(done, total)`` follows the
+    rendering, stage by stage. The session is read and checked once."""
+    stages = _stages(dossier, etape, types)
+    opened = open_checked(dossier)
+    report = DocumentsReport("+".join(stage for stage, _ in stages))
+    for stage, wanted in stages:
+        _render_stage(dossier, opened, stage, wanted, pdf, remplacer_modifies, progress, report)
     return report
+
+
+def _render_stage(dossier: Path, opened: SessionOuverte, etape: str,
+                  types: tuple[str, ...] | None, pdf: bool, replace: bool, progress: Any,
+                  report: DocumentsReport) -> None:
+    """Render one stage's documents, adding what was written to ``report``."""
+    from certidocs import documents as D
+
+    lot = _prepare(dossier, opened, etape, types)
+    report.templates = lot.templates
+    report.avertissements += lot.avertissements
+    total = sum(1 for _ in _jobs(lot.donnees, etape, types)) if progress else 0
+    result = D.render_batch(_jobs(lot.donnees, etape, types), lot.templates,
+                            dossier / DOCUMENTS, pdf=pdf, overwrite_edited=replace,
+                            shared=lot.donnees, progress=progress, total=total)
+    report.fichiers += result.fichiers
+    report.pdfs += result.pdfs
+    report.par_type.update({t: len(paths) for t, paths in result.documents.items()})

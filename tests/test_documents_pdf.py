@@ -122,3 +122,39 @@ def test_failed_conversion_leaves_nothing(tmp_path: Path,
     with pytest.raises(LibreOfficeError):
         render_batch(_jobs(tmp_path)[:2], [DEFAULTS], outdir, pdf=True)
     assert not outdir.exists()
+
+
+def pdf_pages(path: Path) -> int:
+    """The number of pages of a PDF (pdftotext ends each page with a form feed)."""
+    return pdf_text(path).count("\f")
+
+
+def test_merged_files_print_like_their_documents(tmp_path: Path) -> None:
+    """In LibreOffice, a merged file shows every document in order and has exactly as many
+    pages as its documents together (one LibreOffice run for singles and merged files)."""
+    besoin_libreoffice()
+    from test_documents_merge import certificate_jobs
+
+    logo = logo_png(tmp_path / "logo.png")
+    contexts = all_contexts(referentiel(), organisme(logo))
+    jobs = certificate_jobs(3, logo) + [
+        RenderJob(t, name, c) for t in ("convocation_jury", "fiche_resultats")
+        for name, c in contexts[t]]
+    out = render_batch(jobs, [DEFAULTS], tmp_path / "documents", pdf=True)
+    holders = {"certificat": ["Titulaire1", "Titulaire2", "Titulaire3"],
+               "convocation_jury": ["Anne BERNARD", "Moussa N'DIAYE", "Lucie LEROY"],
+               "fiche_resultats": ["Élodie", "Seán", "Zoé"]}
+    for type_nom, names in holders.items():
+        merged = out.fusions[type_nom].with_suffix(".pdf")
+        singles = [p.with_suffix(".pdf") for p in out.documents[type_nom]]
+        assert pdf_pages(merged) == sum(pdf_pages(p) for p in singles), type_nom
+        text = pdf_text(merged)
+        positions = [text.find(name) for name in names]
+        assert -1 not in positions and positions == sorted(positions), (type_nom, positions)
+        # each document starts on a page of its own, numbered from 1 where there are numbers
+        starts = [text.count("\f", 0, p) for p in positions]
+        assert len(set(starts)) == len(starts)
+    listing = subprocess.run(["pdfimages", "-list", str(out.fusions["certificat"].with_suffix(
+        ".pdf"))], capture_output=True, check=True, timeout=60).stdout.decode().splitlines()[2:]
+    pages = [int(line.split()[0]) for line in listing]
+    assert sorted(pages) == [1, 1, 2, 2, 3, 3]  # a logo and a QR code on each certificate

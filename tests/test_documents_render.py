@@ -494,8 +494,9 @@ def test_job_names_are_checked(tmp_path: Path, contexts: dict[str, list[tuple[st
     for bad in ["../x", ".cache", "_impression_emargement"]:
         with pytest.raises(ValueError):
             render_batch([RenderJob("emargement", bad, context)], [DEFAULTS], tmp_path / "d")
-    with pytest.raises(ValueError):
+    with pytest.raises(DocumentError, match="même nom de fichier a"):
         render_batch([RenderJob("emargement", "a", context)] * 2, [DEFAULTS], tmp_path / "d")
+    assert not (tmp_path / "d" / "emargement").exists()
     with pytest.raises(ValueError):
         render_batch([RenderJob("inconnu", "a", context)], [DEFAULTS], tmp_path / "d")
     assert not (tmp_path / "d").exists()
@@ -556,3 +557,35 @@ def test_unknown_filter(tmp_path: Path, contexts: dict[str, list[tuple[str, Any]
     message = _fails(tmp_path, folder, contexts)
     assert "filtre « majuscule » inconnu" in message
     assert "« {{ candidat.prenom|majuscule }} Merci" in message
+
+
+def test_qr_code_drawn_only_where_the_template_prints_it(
+        tmp_path: Path, contexts: dict[str, list[tuple[str, Any]]]) -> None:
+    """The certificate prints its QR code; the results letter carries it but does not print
+    it by default, so it is never drawn there."""
+    import dataclasses
+
+    from certidocs.documents.context import Image
+    drawn: list[str] = []
+
+    def counting(type_nom: str, context: dict[str, Any]) -> dict[str, Any]:
+        qr = context["certificat"]["qr"]
+        assert isinstance(qr, Image) and callable(qr.source)
+        lazy = qr.source
+
+        def draw() -> bytes:
+            drawn.append(type_nom)
+            return lazy()
+
+        return {**context, "certificat": {**context["certificat"],
+                                          "qr": dataclasses.replace(qr, source=draw)}}
+
+    env = make_environment()
+    for type_nom in ("certificat", "notification_resultats"):
+        context = next(c for _, c in contexts[type_nom] if c["certificat"]["qr"] != "")
+        Template(DEFAULTS / TYPES[type_nom].modele, env).render_to(
+            counting(type_nom, context), tmp_path / f"{type_nom}.docx")
+    assert drawn == ["certificat"]
+    with zipfile.ZipFile(tmp_path / "certificat.docx") as zf:
+        pictures = [n for n in zf.namelist() if n.startswith("word/media/")]
+    assert len(pictures) == 2, pictures  # the logo and the QR code

@@ -111,3 +111,16 @@ def test_unknown_type_and_missing_results(tmp_path: Path, cli_runner: CliRunner)
     result = cli_runner.invoke(main, ["documents", "s1", "--type", "certificat"])
     assert result.exit_code == 1 and "lancez d'abord « certidocs resultats" in result.stderr
     assert not (tmp_path / "s1" / "documents").exists()
+
+
+
+def test_progress_counts_every_document(session_done: Path) -> None:
+    """The progress callback sees each document once, and the announced total is right."""
+    from certidocs.production import produire_documents
+
+    calls: list[tuple[int, int]] = []
+    report = produire_documents(session_done, progress=lambda d, t: calls.append((d, t)))
+    rendered = [p for p in report.fichiers if not p.name.startswith("_impression_")]
+    assert calls, "no progress reported"
+    assert [d for d, _ in calls] == list(range(1, len(rendered) + 1))
+    assert {t for _, t in calls} == {len(rendered)}

@@ -12,8 +12,9 @@ that the logo's path is checked, so that a wrong setting is reported before anyt
 
 from __future__ import annotations
 
+import functools
 import unicodedata
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -64,11 +65,13 @@ class CertificatInfo:
 class Image:
     """An image a template prints where it uses the variable (the logo, a QR code).
 
-    ``source`` is a file path or PNG/JPEG bytes; give a width or a height (the other follows
-    the image's proportions).
+    ``source`` is a file path, PNG/JPEG bytes, or a function that returns them: called only
+    if the template prints the image (a QR code costs milliseconds to draw, and most result
+    letters do not print the certificate's); give a width or a height (the other follows the
+    image's proportions).
     """
 
-    source: Path | bytes
+    source: Path | bytes | Callable[[], bytes]
     largeur_mm: float | None = None
     hauteur_mm: float | None = None
 
@@ -199,7 +202,8 @@ def _logo(path_text: str) -> Image | str:
         return ""
     path = Path(path_text)
     try:
-        head = path.read_bytes()[:8]
+        with path.open("rb") as fh:
+            head = fh.read(8)
     except OSError:
         raise DocumentError(
             f"certidocs.toml, [organisme] logo : le fichier {path} est introuvable ou illisible ; "
@@ -349,7 +353,7 @@ def _certificat(info: CertificatInfo | None, organisme: Mapping[str, Any]) -> Co
         "date_delivrance_courte": date_courte(info.date_delivrance),
         "lieu": _t(info.lieu),
         "url_verification": url,
-        "qr": Image(qr_png(payload), largeur_mm=QR_LARGEUR_MM),
+        "qr": Image(functools.partial(qr_png, payload), largeur_mm=QR_LARGEUR_MM),
     }
 
 

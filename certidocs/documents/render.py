@@ -4,11 +4,19 @@ A batch is all-or-nothing: every document is rendered into a hidden staging fold
 output folder, and only when all of them (and the merged files, and the PDFs) are done are they
 moved to ``<outdir>/<type>/``. A template error therefore leaves nothing behind.
 
-Templates are compiled once per batch: docxtpl re-parses the .docx and recompiles the Jinja
+Templates are compiled once per process: docxtpl re-parses the .docx and recompiles the Jinja
 source of each part at every render, which dominates the time of a batch; ``_FastTemplate``
 keeps the template's bytes in memory and caches the cleaned XML and the compiled Jinja
 template of each part, keyed by the part's XML text, so only the data changes between
-documents. Documents are written to disk as they are rendered, never kept together in memory.
+documents.
+
+A batch streams: jobs are taken from the caller's iterable as workers need them (a process
+pool over the machine's cores, see certidocs.parallel), each document is written to disk as
+soon as it is rendered and appended to its type's merged file (certidocs.documents.merge) in
+the order of the jobs. Neither the contexts nor the documents are ever all in memory, and the
+output does not depend on the number of workers. A job's context can be a recipe
+(``ContextRecipe``), built in the worker that renders it, so that building contexts (QR codes
+included) is spread over the cores too.
 """
 
 from __future__ import annotations
@@ -21,12 +29,14 @@ import shutil
 import tempfile
 import unicodedata
 import zipfile
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+import zlib
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from certidocs.documents.context import TYPES, Image
+from certidocs.documents.package import MemoryReader, TemplateMembers, write_package
 from certidocs.errors import DocumentError, ModeleError
 
 if TYPE_CHECKING:
@@ -41,12 +51,30 @@ CUSTOM_PROPERTIES_NS = "http://schemas.openxmlformats.org/officeDocument/2006/cu
 
 
 @dataclass(frozen=True)
+class ContextRecipe:
+    """A context built where the document is rendered: ``build(shared, *args)``.
+
+    ``build`` is a module-level function (workers find it by name); ``shared`` is the batch's
+    ``shared`` argument of ``render_batch`` (the session, the référentiel…), sent once to each
+    worker, so that a recipe itself stays a few bytes: the document type and a candidate number.
+    """
+
+    build: Callable[..., Mapping[str, Any]]
+    args: tuple[Any, ...] = ()
+
+    def __call__(self, shared: Any) -> Mapping[str, Any]:
+        """The context."""
+        return self.build(shared, *self.args)
+
+
+@dataclass(frozen=True)
 class RenderJob:
-    """One document to render: its type (a key of TYPES), file name and context."""
+    """One document to render: its type (a key of TYPES), file name and context (or the
+    recipe of its context)."""
 
     type: str
     nom: str
-    contexte: Mapping[str, Any]
+    contexte: Mapping[str, Any] | ContextRecipe
 
 
 @dataclass
@@ -264,9 +292,31 @@ def _docxtpl_class() -> type[Any]:
     class FastTemplate(DocxTemplate):  # type: ignore[misc]
         """DocxTemplate sharing cleaned XML and compiled Jinja templates across renders."""
 
-        def __init__(self, data: bytes, cache: dict[str, Any]) -> None:
+        def __init__(self, data: bytes, cache: dict[str, Any],
+                     members: TemplateMembers) -> None:
             super().__init__(io.BytesIO(data))
             self._cache = cache
+            self._members = members
+
+        def init_docx(self, reload: bool = True) -> None:
+            if self.docx and not (self.is_rendered and reload):
+                return
+            # Rendering never touches styles, numbering or settings: opened as plain bytes,
+            # python-docx neither parses them nor writes them again (a quarter of a render).
+            # The template's members come from memory, decompressed once (see package.py).
+            from docx.opc import pkgreader
+            from docx.opc.part import PartFactory
+
+            previous = PartFactory.part_class_selector
+            module: Any = pkgreader
+            reader = module.PhysPkgReader
+            PartFactory.part_class_selector = _untouched_parts(previous)
+            module.PhysPkgReader = lambda _file: MemoryReader(self._members)
+            try:
+                super().init_docx(reload)
+            finally:
+                PartFactory.part_class_selector = previous
+                module.PhysPkgReader = reader
 
         def patch_xml(self, src_xml: str) -> str:
             key = "patch:" + src_xml
@@ -338,16 +388,61 @@ def _docxtpl_class() -> type[Any]:
 _FAST: type[Any] | None = None
 
 
+def _untouched_parts(previous: Callable[[str, str], Any] | None) -> Callable[[str, str], Any]:
+    """python-docx's part class selector, with the parts a render leaves alone as bytes."""
+    from docx.opc.constants import CONTENT_TYPE as CT
+    from docx.opc.part import Part
+
+    untouched = {CT.WML_STYLES, CT.WML_NUMBERING, CT.WML_SETTINGS}
+
+    def select(content_type: str, reltype: str) -> Any:
+        if content_type in untouched:
+            return Part
+        return previous(content_type, reltype) if previous is not None else None
+
+    return select
+
+
+def _lazy_inline_image_class() -> type[Any]:
+    from docxtpl import InlineImage
+
+    class LazyInlineImage(InlineImage):  # type: ignore[misc]
+        """An InlineImage whose bytes are made when the template prints it, not before."""
+
+        def _insert_image(self) -> Any:
+            make: Any = getattr(self, "image_descriptor")  # noqa: B009 (untyped base)
+            if callable(make):
+                self.image_descriptor = io.BytesIO(make())
+            return super()._insert_image()
+
+    return LazyInlineImage
+
+
+def _lazy_inline_image(*args: Any, **kwargs: Any) -> Any:
+    global _LAZY_IMAGE
+    if _LAZY_IMAGE is None:
+        _LAZY_IMAGE = _lazy_inline_image_class()
+    return _LAZY_IMAGE(*args, **kwargs)
+
+
+_LAZY_IMAGE: type[Any] | None = None
+
+
 def _resolve_images(value: Any, tpl: Any) -> Any:
     """The context with every Image turned into a docxtpl InlineImage bound to ``tpl``."""
     if isinstance(value, Image):
         from docx.shared import Mm
         from docxtpl import InlineImage
 
-        source = io.BytesIO(value.source) if isinstance(value.source, bytes) else str(value.source)
-        return InlineImage(tpl, source,
-                           width=Mm(value.largeur_mm) if value.largeur_mm else None,
-                           height=Mm(value.hauteur_mm) if value.hauteur_mm else None)
+        # A path stays a path: python-docx names the picture after the file (« logo.png »).
+        source: Any = value.source
+        if isinstance(source, bytes):
+            source = io.BytesIO(source)
+        elif not callable(source):
+            source = str(source)
+        make = _lazy_inline_image if callable(source) else InlineImage
+        return make(tpl, source, width=Mm(value.largeur_mm) if value.largeur_mm else None,
+                   height=Mm(value.hauteur_mm) if value.hauteur_mm else None)
     if isinstance(value, Mapping):
         return {k: _resolve_images(v, tpl) for k, v in value.items()}
     if isinstance(value, list | tuple):
@@ -480,6 +575,7 @@ class Template:
         self._variables: set[str] | None = None
         self._trees: list[tuple[str, Any, str]] = []  # (Jinja source, tree, part) per part
         self._checked: set[Any] = set()  # context shapes already checked by _ShapeCheck
+        self._members: TemplateMembers | None = None  # compressed once, for write_package
 
     def _error(self, fault: _Fault) -> ModeleError:
         where = f" dans le texte « {fault.excerpt} »" if fault.excerpt else ""
@@ -494,12 +590,22 @@ class Template:
             message = f"{name} : {fault.detail}{where}."
         return ModeleError(message)
 
+    def _docxtpl(self) -> Any:
+        """A fresh docxtpl template over this one's bytes, caches and members."""
+        if self._members is None:
+            try:
+                self._members = TemplateMembers.of(self.data)
+            except (zipfile.BadZipFile, zlib.error, OSError, EOFError) as exc:
+                raise ModeleError(f"modèle {self.path} : fichier Word abîmé, illisible ({exc})"
+                                  ) from None
+        return _docxtpl_class()(self.data, self._cache, self._members)
+
     def variables(self) -> set[str]:
         """Top-level names the template uses (docxtpl's get_undeclared_template_variables)."""
         if self._variables is None:
             from jinja2 import TemplateSyntaxError, meta
 
-            tpl = _docxtpl_class()(self.data, self._cache)
+            tpl = self._docxtpl()
             tpl.init_docx()
             parts = [("", tpl.get_xml())]
             for uri in (tpl.HEADER_URI, tpl.FOOTER_URI):
@@ -550,7 +656,7 @@ class Template:
     def render_to(self, context: Mapping[str, Any], target: Path) -> Path:
         """Render with ``context`` and save to ``target``; ModeleError names the fault."""
         self.check(context)
-        tpl = _docxtpl_class()(self.data, self._cache)
+        tpl = self._docxtpl()
         try:
             tpl.render(_resolve_images(context, tpl), self.env, autoescape=True)
         except _Fault as fault:
@@ -560,8 +666,11 @@ class Template:
             raise ModeleError(f"modèle {self.path.name} : le document n'a pas pu être produit "
                               f"({type(exc).__name__} : {exc})") from None
         _mark(tpl.docx)
-        tpl.save(str(target))
-        return target
+        if tpl.pics_to_replace or tpl.crc_to_new_media or tpl.crc_to_new_embedded or \
+                tpl.zipname_to_replace:  # docxtpl's replacements, which certidocs never asks
+            tpl.save(str(target))
+            return target
+        return write_package(tpl.docx, target, tpl._members)
 
 
 # --- batches ----------------------------------------------------------------------------------
@@ -578,107 +687,18 @@ def _generated_by_us(path: Path) -> bool:
     return match is not None and match.group(1) == MARKER
 
 
-def _end_section(master: Any) -> None:
-    """End the merged document's current section here: the next document starts on a new
-    page, with its own page numbers (the footer's « Page n sur m » counts per document)."""
-    import copy
-
-    from docx.oxml import OxmlElement
-    from docx.oxml.ns import qn
-
-    body = master.element.body
-    body_sectpr = body[-1] if len(body) and body[-1].tag == qn("w:sectPr") else None
-    last = body_sectpr.getprevious() if body_sectpr is not None else (
-        body[-1] if len(body) else None)
-    if last is None or last.tag != qn("w:p"):
-        last = OxmlElement("w:p")
-        if body_sectpr is not None:
-            body_sectpr.addprevious(last)
-        else:
-            body.append(last)
-    ppr = last.find(qn("w:pPr"))
-    if ppr is None:
-        ppr = OxmlElement("w:pPr")
-        last.insert(0, ppr)
-    old = ppr.find(qn("w:sectPr"))
-    if old is not None:
-        ppr.remove(old)
-    if body_sectpr is not None:
-        ppr.append(copy.deepcopy(body_sectpr))
-
-
-def _restart_numbering(sectpr: Any) -> None:
-    from docx.oxml import OxmlElement
-    from docx.oxml.ns import qn
-
-    num = sectpr.find(qn("w:pgNumType"))
-    if num is None:
-        num = OxmlElement("w:pgNumType")
-        # pgNumType goes after pgBorders/lnNumType and before cols in the schema order
-        anchor = None
-        for tag in ("w:cols", "w:formProt", "w:vAlign", "w:noEndnote", "w:titlePg",
-                    "w:textDirection", "w:bidi", "w:rtlGutter", "w:docGrid"):
-            anchor = sectpr.find(qn(tag))
-            if anchor is not None:
-                break
-        if anchor is not None:
-            anchor.addprevious(num)
-        else:
-            sectpr.append(num)
-    num.set(qn("w:start"), "1")
-
-
-def _drop_page_totals(master: Any) -> None:
-    """Remove « sur NUMPAGES » from the footers: in a merged file it would count the pages of
-    every document together, while the page numbers restart with each one."""
-    from docx.opc.constants import RELATIONSHIP_TYPE as RT
-    from docx.oxml.ns import qn
-
-    for rel in master.part.rels.values():
-        if rel.reltype not in (RT.FOOTER, RT.HEADER):
-            continue
-        for p in rel.target_part.element.iter(qn("w:p")):
-            runs = list(p.iter(qn("w:r")))
-            for i, run in enumerate(runs):
-                instr = run.find(qn("w:instrText"))
-                if instr is None or (instr.text or "").split()[:1] != ["NUMPAGES"]:
-                    continue
-                start = i - 1  # the begin fldChar is in the run before the instruction
-                end = next((j for j in range(i, len(runs))
-                            if (c := runs[j].find(qn("w:fldChar"))) is not None
-                            and c.get(qn("w:fldCharType")) == "end"), None)
-                if end is None or start < 0:
-                    break
-                before = runs[start - 1] if start > 0 else None
-                text = ("".join(t.text or "" for t in before.iter(qn("w:t")))
-                        if before is not None else "")
-                if before is not None and text.strip() in ("sur", "/", "de", "of"):
-                    start -= 1
-                for run_el in runs[start:end + 1]:
-                    run_el.getparent().remove(run_el)
-                break
-
-
 def _fix_core_prefix() -> None:
     """Give python-docx back its « cp » prefix.
 
-    Importing docxcompose (docxtpl imports it too) rebinds « cp » in python-docx's namespace
-    map to the custom-properties namespace, for the whole process: python-docx then writes
-    core properties (« last modified by », title…) into elements Word does not read, and reads
-    them back empty. docxcompose only needs the prefix for custom properties, which certidocs
-    does not merge.
+    Importing docxcompose (docxtpl does, for its subdocuments, whenever docxcompose is
+    installed) rebinds « cp » in python-docx's namespace map to the custom-properties
+    namespace, for the whole process: python-docx then writes core properties (« last modified
+    by », title…) into elements Word does not read, and reads them back empty. certidocs itself
+    no longer uses docxcompose (merged files are built by certidocs.documents.merge).
     """
     from docx.oxml.ns import nsmap
 
     nsmap["cp"] = CORE_PROPERTIES_NS
-
-
-def _composer_class() -> Any:
-    """docxcompose's Composer (imported on first use, then python-docx's prefix repaired)."""
-    from docxcompose.composer import Composer  # type: ignore[import-untyped]
-
-    _fix_core_prefix()
-    return Composer
 
 
 def _mark(document: Any) -> None:
@@ -691,28 +711,11 @@ def _mark(document: Any) -> None:
 
 
 def merge(paths: Sequence[Path], target: Path) -> Path:
-    """One file holding every document of ``paths``, each starting on a new page.
+    """One file holding every document of ``paths`` (rendered from one template), each
+    starting on a new page with its own page numbers; see certidocs.documents.merge."""
+    from certidocs.documents.merge import merge_documents
 
-    docxcompose carries styles, numbering and images across; each document becomes its own
-    section so that page numbers restart. Documents are read one at a time.
-    """
-    from docx import Document
-    from docx.oxml.ns import qn
-
-    Composer = _composer_class()
-
-    master = Document(str(paths[0]))
-    body_sectpr = master.element.body.find(qn("w:sectPr"))
-    if body_sectpr is not None:
-        _restart_numbering(body_sectpr)
-    _drop_page_totals(master)
-    composer = Composer(master)
-    for path in paths[1:]:
-        _end_section(master)
-        composer.append(Document(str(path)))
-    _mark(master)
-    composer.save(str(target))
-    return target
+    return merge_documents(paths, target)
 
 
 def _umask_mode() -> int:
@@ -767,54 +770,137 @@ def _convert_pdfs(docs: Sequence[Path], staging: Path) -> dict[Path, Path]:
     return out
 
 
+@dataclass(frozen=True)
+class _Task:
+    """One document for a worker: what ``render_batch`` checked and decided for a job."""
+
+    template: Path
+    contexte: Mapping[str, Any] | ContextRecipe
+    target: Path
+
+
+class _Renderer:
+    """What a worker keeps between documents: compiled templates, the batch's shared data."""
+
+    def __init__(self, shared: Any, mode: int) -> None:
+        self.shared = shared
+        self.mode = mode
+        self.env = make_environment()
+        self.templates: dict[Path, Template] = {}
+
+    def render(self, task: _Task) -> Path:
+        template = self.templates.get(task.template)
+        if template is None:
+            template = Template(task.template, self.env)
+            self.templates[task.template] = template
+        context = task.contexte
+        if isinstance(context, ContextRecipe):
+            context = context(self.shared)
+        template.render_to(context, task.target)
+        task.target.chmod(self.mode)
+        return task.target
+
+
+_RENDERER: _Renderer | None = None  # this process's, during a batch
+
+
+def _start_renderer(shared: Any, mode: int) -> None:
+    global _RENDERER
+    _RENDERER = _Renderer(shared, mode)
+
+
+def _render_task(task: _Task) -> Path:
+    assert _RENDERER is not None, "_start_renderer was not called in this process"
+    return _RENDERER.render(task)
+
+
+RENDER_CHUNK = 4  # documents per task sent to a worker (a document takes 10 to 30 ms)
+# Chunks in flight per worker. The procès-verbal of a large session takes seconds; meanwhile
+# the other workers go on with up to this many chunks. Jobs in flight are recipes or contexts
+# of a few kilobytes, so memory stays flat.
+RENDER_AHEAD = 16
+
+
 def render_batch(jobs: Iterable[RenderJob], templates_dirs: Sequence[Path], outdir: Path, *,
                  merge_files: bool = True, pdf: bool = False,
-                 overwrite_edited: bool = False) -> BatchResult:
+                 overwrite_edited: bool = False, shared: Any = None,
+                 progress: Callable[[int, int], None] | None = None,
+                 total: int = 0) -> BatchResult:
     """Render every job into ``outdir/<type>/<nom>.docx``; all or nothing.
 
     Templates are looked up in ``templates_dirs`` in order (the workspace's own first, then
     ``default_templates_dir()``). With ``merge_files``, each per-person type also gets
-    ``_impression_<type>.docx`` holding all its documents; with ``pdf``, every file gets its
-    PDF, converted by one LibreOffice process. An existing file is replaced only if certidocs
-    wrote it and nobody saved it since, unless ``overwrite_edited``: DocumentError lists the
-    hand-edited files otherwise. Raises ModeleError (template name and the text around the
-    fault) for a template that cannot render; nothing is written then.
+    ``_impression_<type>.docx`` holding all its documents in the order of ``jobs``; with
+    ``pdf``, every file gets its PDF, converted by one LibreOffice process. An existing file is
+    replaced only if certidocs wrote it and nobody saved it since, unless ``overwrite_edited``:
+    DocumentError lists the hand-edited files otherwise. Raises ModeleError (template name and
+    the text around the fault) for a template that cannot render; nothing is written then.
+
+    ``jobs`` is consumed lazily (a generator keeps memory flat) and rendered over the cores
+    (CERTIDOCS_PROCESSUS sets how many; the files are the same whatever the number). A job
+    whose context is a ContextRecipe gets it built by the worker, from ``shared``.
+    ``progress(done, total)`` is called after each document when given, ``total`` being the
+    number of jobs the caller announced.
     """
-    env = make_environment()
-    templates: dict[str, Template] = {}
+    from certidocs.documents.merge import MergedDocument
+    from certidocs.parallel import parallel_imap
+
+    global _RENDERER
+    templates: dict[str, Path] = {}
     result = BatchResult()
-    with _staging(outdir) as staging:
+    mode = _umask_mode()
+    with _staging(outdir) as staging, contextlib.ExitStack() as merging:
         staged: dict[str, list[Path]] = {}
         names: dict[str, set[str]] = {}
-        mode = _umask_mode()
-        for job in jobs:
-            kind = TYPES.get(job.type)
-            if kind is None:
-                raise ValueError(f"unknown document type {job.type!r}")
-            template = templates.get(job.type)
-            if template is None:
-                template = Template(find_template(kind.modele, templates_dirs), env)
-                templates[job.type] = template
-            name = job.nom if job.nom.endswith(".docx") else f"{job.nom}.docx"
-            if "/" in name or "\\" in name or name.startswith((".", MERGED_PREFIX)):
-                raise ValueError(f"invalid document file name {job.nom!r}")
-            seen = names.setdefault(job.type, set())
-            if name in seen:
-                raise ValueError(f"two {job.type} documents named {name!r}")
-            seen.add(name)
-            folder = staging / job.type
-            folder.mkdir(exist_ok=True)
-            target = template.render_to(job.contexte, folder / name)
-            target.chmod(mode)
-            staged.setdefault(job.type, []).append(target)
 
+        def tasks() -> Iterator[_Task]:
+            # Runs in this process as the workers ask for work: checks come in job order.
+            for job in jobs:
+                kind = TYPES.get(job.type)
+                if kind is None:
+                    raise ValueError(f"unknown document type {job.type!r}")
+                template = templates.get(job.type)
+                if template is None:
+                    template = find_template(kind.modele, templates_dirs)
+                    Template(template)  # unreadable or not a .docx: ModeleError now
+                    templates[job.type] = template
+                name = job.nom if job.nom.endswith(".docx") else f"{job.nom}.docx"
+                if "/" in name or "\\" in name or name.startswith((".", MERGED_PREFIX)):
+                    raise ValueError(f"invalid document file name {job.nom!r}")
+                seen = names.setdefault(job.type, set())
+                if name in seen:
+                    raise DocumentError(f"deux documents « {job.type} » porteraient le même "
+                                        f"nom de fichier {name} ; rien n'a été écrit")
+                seen.add(name)
+                folder = staging / job.type
+                folder.mkdir(exist_ok=True)
+                staged.setdefault(job.type, []).append(folder / name)
+                yield _Task(template, job.contexte, folder / name)
+
+        writers: dict[str, MergedDocument] = {}
+        done = 0
+        try:
+            for target in parallel_imap(_render_task, tasks(), initializer=_start_renderer,
+                                        initargs=(shared, mode), chunk=RENDER_CHUNK,
+                                        ahead=RENDER_AHEAD):
+                done += 1
+                if progress is not None:
+                    progress(done, max(total, done))
+                type_nom = target.parent.name
+                if not merge_files or TYPES[type_nom].par == "session":
+                    continue
+                writer = writers.get(type_nom)
+                if writer is None:
+                    writer = merging.enter_context(
+                        MergedDocument(staging / type_nom / merged_name(type_nom)))
+                    writers[type_nom] = writer
+                writer.add(target)  # in job order: parallel_imap keeps it
+        finally:
+            _RENDERER = None  # set here when the batch ran in this process
         merged: dict[str, Path] = {}
-        if merge_files:
-            for type_nom, paths in staged.items():
-                if TYPES[type_nom].par != "session" and paths:
-                    target = merge(paths, staging / type_nom / merged_name(type_nom))
-                    target.chmod(mode)
-                    merged[type_nom] = target
+        for type_nom, writer in writers.items():
+            merged[type_nom] = writer.close()
+            merged[type_nom].chmod(mode)
 
         pdfs: dict[Path, Path] = {}
         if pdf:
