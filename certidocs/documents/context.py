@@ -513,15 +513,25 @@ def contexte_emargement(session: Session, referentiel: Referentiel,
     return ctx
 
 
+def _contexte_resultat(session: Session, referentiel: Referentiel,
+                       organisme: Mapping[str, Any], candidat: Candidat, resultat: Resultat,
+                       type_nom: str, date_document: date | None) -> Context:
+    """What every per-candidate results document holds: the common part, ``candidat`` and
+    ``resultat``."""
+    ctx = contexte_commun(session, referentiel, organisme, date_document=date_document,
+                          type_nom=type_nom)
+    ctx["candidat"] = _candidat(candidat, referentiel, session)
+    ctx["resultat"] = _resultat(resultat, referentiel)
+    return ctx
+
+
 def contexte_fiche_resultats(session: Session, referentiel: Referentiel,
                              organisme: Mapping[str, Any], candidat: Candidat,
                              resultat: Resultat, *,
                              date_document: date | None = None) -> Context:
     """Individual results: ``candidat`` and ``resultat`` (decision, blocs, retake)."""
-    ctx = contexte_commun(session, referentiel, organisme, date_document=date_document,
-                          type_nom="fiche_resultats")
-    ctx["candidat"] = _candidat(candidat, referentiel, session)
-    ctx["resultat"] = _resultat(resultat, referentiel)
+    ctx = _contexte_resultat(session, referentiel, organisme, candidat, resultat,
+                             "fiche_resultats", date_document)
     return ctx
 
 
@@ -564,14 +574,12 @@ def contexte_certificat(session: Session, referentiel: Referentiel,
                         info: CertificatInfo) -> Context:
     """The certificate (parchemin): ``candidat``, ``resultat`` and ``certificat`` (number,
     verification code, date and place of issue, ``qr`` image). Dated the day of issue."""
-    ctx = contexte_commun(session, referentiel, organisme, date_document=info.date_delivrance,
-                          type_nom="certificat")
+    ctx = _contexte_resultat(session, referentiel, organisme, candidat, resultat, "certificat",
+                             info.date_delivrance)
     lieu = _t(info.lieu) or ctx["document"]["lieu"]
     ctx["document"]["lieu"] = lieu
     when = date_texte(info.date_delivrance)
     ctx["document"]["fait_a"] = f"Fait à {lieu}, le {when}" if lieu else f"Fait le {when}"
-    ctx["candidat"] = _candidat(candidat, referentiel, session)
-    ctx["resultat"] = _resultat(resultat, referentiel)
     ctx["certificat"] = _certificat(info, organisme)
     return ctx
 
@@ -581,10 +589,8 @@ def contexte_attestation_blocs(session: Session, referentiel: Referentiel,
                                resultat: Resultat, *,
                                date_document: date | None = None) -> Context:
     """Attestation of validated blocs: ``candidat``, ``resultat`` (its ``blocs_valides``)."""
-    ctx = contexte_commun(session, referentiel, organisme, date_document=date_document,
-                          type_nom="attestation_blocs")
-    ctx["candidat"] = _candidat(candidat, referentiel, session)
-    ctx["resultat"] = _resultat(resultat, referentiel)
+    ctx = _contexte_resultat(session, referentiel, organisme, candidat, resultat,
+                             "attestation_blocs", date_document)
     return ctx
 
 
@@ -594,10 +600,8 @@ def contexte_notification_resultats(session: Session, referentiel: Referentiel,
                                     *, date_document: date | None = None) -> Context:
     """Results letter: ``candidat``, ``resultat`` (retake right and deadline) and
     ``certificat`` (its number when one is delivered, else empty values)."""
-    ctx = contexte_commun(session, referentiel, organisme, date_document=date_document,
-                          type_nom="notification_resultats")
-    ctx["candidat"] = _candidat(candidat, referentiel, session)
-    ctx["resultat"] = _resultat(resultat, referentiel)
+    ctx = _contexte_resultat(session, referentiel, organisme, candidat, resultat,
+                             "notification_resultats", date_document)
     ctx["certificat"] = _certificat(certificat, organisme)
     return ctx
 
