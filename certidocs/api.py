@@ -156,9 +156,8 @@ def verifier_certificat(numero: str, code: str, espace: Path) -> dict[str, Any]:
 
     from certidocs.documents import code_valide
     from certidocs.errors import RegistreError
-    from certidocs.production import workspace_secret
     from certidocs.registre import Registre
-    from certidocs.workspace import find_workspace
+    from certidocs.workspace import find_workspace, read_secret
 
     ws = find_workspace(espace)
     if not ws.registre_path.exists():
@@ -170,6 +169,6 @@ def verifier_certificat(numero: str, code: str, espace: Path) -> dict[str, Any]:
         return {"authentique": False, "numero": numero}
     born = dt.date.fromisoformat(found["date_naissance"]) if found["date_naissance"] else None
     found["authentique"] = code_valide(
-        code, workspace_secret(ws), found["numero"], found["nom_naissance"], found["prenom"],
+        code, read_secret(ws), found["numero"], found["nom_naissance"], found["prenom"],
         born, dt.date.fromisoformat(found["date_delivrance"]))
     return found

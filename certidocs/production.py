@@ -28,7 +28,7 @@ from certidocs.model import Anomalie, Candidat, Referentiel, Resultat, ResultatB
 from certidocs.pipeline import open_checked
 from certidocs.resultats import JSON_NAME
 from certidocs.session import SessionOuverte
-from certidocs.workspace import Workspace, read_secret
+from certidocs.workspace import read_secret
 
 DOCUMENTS = "documents"
 STAGES = ("avant", "apres")
@@ -53,11 +53,6 @@ class DocumentsReport:
     avertissements: list[str] = field(default_factory=list)
     jobs: list[Any] = field(default_factory=list)
     templates: list[Path] = field(default_factory=list)
-
-
-def workspace_secret(ws: Workspace) -> bytes:
-    """The secret that signs certificates; created on first use (see workspace.read_secret)."""
-    return read_secret(ws)
 
 
 def load_results(dossier: Path) -> list[Resultat]:
@@ -190,7 +185,7 @@ def _certificates(opened: SessionOuverte, resultats: list[Resultat]) -> dict[str
     session, ref = opened.lecture.session, opened.referentiel
     info = session.info
     day = info.date_deliberation or info.date_fin or info.date_debut or dt.date.today()
-    secret = workspace_secret(opened.workspace)
+    secret = read_secret(opened.workspace)
     by_number = {c.numero: c for c in session.candidats}
     out: dict[str, Any] = {}
     with Registre(opened.workspace.registre_path) as reg, reg.transaction() as conn:
