@@ -29,10 +29,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
+from certidocs.documents.render import MARKER  # the lastModifiedBy of generated files
+
 if TYPE_CHECKING:
     from lxml import etree
 
-MARKER = "certidocs"  # the lastModifiedBy of generated files (see render._generated_by_us)
 
 W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 R_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"

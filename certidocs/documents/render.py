@@ -666,10 +666,8 @@ class Template:
             raise ModeleError(f"modèle {self.path.name} : le document n'a pas pu être produit "
                               f"({type(exc).__name__} : {exc})") from None
         _mark(tpl.docx)
-        if tpl.pics_to_replace or tpl.crc_to_new_media or tpl.crc_to_new_embedded or \
-                tpl.zipname_to_replace:  # docxtpl's replacements, which certidocs never asks
-            tpl.save(str(target))
-            return target
+        # Not tpl.save: docxtpl's picture and media replacements, which certidocs never asks
+        # for, are all it would add to the package python-docx writes.
         return write_package(tpl.docx, target, tpl._members)
 
 
