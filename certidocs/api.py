@@ -150,8 +150,9 @@ def documents(dossier: Path, *, stage: str | None = None, types: tuple[str, ...]
 
 
 def verifier_certificat(numero: str, code: str, espace: Path) -> dict[str, Any]:
-    """`certidocs registre verifier`: the certificate, its holder, and whether ``code`` is
-    the one its holder's data and the workspace secret give."""
+    """`certidocs registre verifier`: the certificate, its holder, whether ``code`` is the one
+    its holder's data and the workspace secret give (``authentique``), and its revocation
+    (``revoque_le``, ``motif_revocation``; None and "" when it stands)."""
     import datetime as dt
 
     from certidocs.documents import code_valide
@@ -172,3 +173,128 @@ def verifier_certificat(numero: str, code: str, espace: Path) -> dict[str, Any]:
         code, read_secret(ws), found["numero"], found["nom_naissance"], found["prenom"],
         born, dt.date.fromisoformat(found["date_delivrance"]))
     return found
+
+
+def deliberer(dossier: Path) -> Any:
+    """`certidocs deliberer`: seal the session's decisions (DeliberationReport)."""
+    from certidocs.deliberation import deliberer as run
+
+    return run(dossier)
+
+
+def reviser_decision(dossier: Path, numero: str, motif: str, date: str | None = None) -> Any:
+    """`certidocs decision reviser`: decide again for one candidate of a sealed session
+    (RevisionReport); ``date`` as typed (JJ/MM/AAAA), today by default."""
+    from certidocs.accrochage import lire_date
+    from certidocs.deliberation import DeliberationError, reviser
+
+    try:
+        day = lire_date(date) if date else None
+    except ValueError as exc:
+        raise DeliberationError(f"--date : {exc}") from None
+    return reviser(dossier, numero, motif, day)
+
+
+def controler_registre(espace: Path) -> list[Any]:
+    """`certidocs registre controler`: every hand edit found in the register (Constat list;
+    empty when the register is what certidocs wrote)."""
+    from certidocs.errors import RegistreError
+    from certidocs.registre import Registre
+    from certidocs.signature import key_path, read_private_key
+    from certidocs.workspace import find_workspace
+
+    ws = find_workspace(espace)
+    if not ws.registre_path.exists():
+        raise RegistreError(f"{ws.registre_path} introuvable : rien à contrôler")
+    public = read_private_key(ws.root).public_key() if key_path(ws.root).exists() else None
+    with Registre(ws.registre_path) as reg:
+        return reg.controler(public)
+
+
+def cle_publique(espace: Path, sortie: Path | None = None) -> bytes:
+    """`certidocs registre cle-publique`: the PEM of the workspace's public key, written to
+    ``sortie`` when given (never over an existing file)."""
+    from certidocs.errors import EspaceError
+    from certidocs.signature import public_key_pem, read_private_key
+    from certidocs.workspace import find_workspace
+
+    pem = public_key_pem(read_private_key(find_workspace(espace).root))
+    if sortie is not None:
+        _write_new(sortie, pem, EspaceError)
+    return pem
+
+
+def _write_new(path: Path, data: bytes, error: type[Exception]) -> None:
+    from certidocs.fileio import atomic_path
+
+    try:
+        with atomic_path(path, overwrite=False) as tmp:
+            tmp.write_bytes(data)
+    except FileExistsError:
+        raise error(f"{path} existe déjà ; choisissez un autre nom (-o)") from None
+    except OSError as exc:
+        raise error(f"{path} : écriture impossible ({exc.strerror or exc})") from None
+
+
+def liste_revocations(espace: Path, sortie: Path) -> tuple[Path, int]:
+    """`certidocs registre revocations`: write the signed list of revoked certificates
+    (numbers and dates only, to be published); returns the file and how many it lists."""
+    import datetime as dt
+
+    from certidocs.errors import RegistreError
+    from certidocs.registre import Registre
+    from certidocs.signature import read_private_key, sign_revocation_list
+    from certidocs.workspace import find_workspace
+
+    ws = find_workspace(espace)
+    key = read_private_key(ws.root)
+    revoked: list[dict[str, Any]] = []
+    if ws.registre_path.exists():
+        with Registre(ws.registre_path) as reg:
+            revoked = reg.certificats_revoques()
+    emetteur = str(ws.setting("organisme", "nom", "") or "")
+    text = sign_revocation_list(key, emetteur, revoked, dt.datetime.now().astimezone())
+    _write_new(sortie, text.encode("utf-8"), RegistreError)
+    return sortie, len(revoked)
+
+
+def creer_cles(espace: Path) -> list[Path]:
+    """`certidocs registre creer-cles`: create the secret and the signing key a workspace made
+    before this version lacks; refused (EspaceError) when the register already holds
+    certificates, which depend on the lost files (restore them from the backup instead)."""
+    from certidocs.errors import EspaceError
+    from certidocs.registre import Registre
+    from certidocs.signature import ensure_keys
+    from certidocs.workspace import find_workspace
+
+    ws = find_workspace(espace)
+    if ws.registre_path.exists():
+        with Registre(ws.registre_path) as reg:
+            issued = reg.conn.execute("SELECT COUNT(*) FROM certificats").fetchone()[0]
+        if issued:
+            raise EspaceError(f"{ws.root} : le registre compte {issued} certificat(s) délivré(s), "
+                              "qui dépendent du secret et de la clé d'origine ; restaurez-les "
+                              "depuis votre sauvegarde au lieu d'en créer de nouveaux")
+    return ensure_keys(ws.root)
+
+
+def verifier_hors_ligne(source: str, cle: Path, revocations: Path | None = None
+                        ) -> dict[str, Any]:
+    """`certidocs verifier`: what a certificate states, checked with the certifier's public
+    key alone (no register, no network). ``source`` is the QR code's text or an image file
+    of it. Returns ``attestation`` (signature.Attestation) and ``revoque_le`` (ISO date, or
+    None; checked only when a signed revocation list is given). SignatureError otherwise."""
+    from certidocs.signature import (
+        decode_image,
+        load_public_key,
+        read_revocation_list,
+        verify_token,
+    )
+
+    public = load_public_key(cle)
+    image = Path(source)
+    text = decode_image(image) if len(source) < 4096 and image.is_file() else source
+    attestation = verify_token(public, text)
+    revoked = read_revocation_list(revocations, public) if revocations else {}
+    return {"attestation": attestation, "revoque_le": revoked.get(attestation.numero),
+            "liste": revocations is not None}

@@ -303,16 +303,35 @@ def registre_candidat(nom: str, espace: Path) -> None:
         _fail(f"Aucun candidat « {nom} » dans le registre.")
     for p in people:
         usage = f" ({p['nom_usage']})" if p.get("nom_usage") else ""
-        born = p.get("date_naissance") or "date de naissance inconnue"
+        born = _jour(p.get("date_naissance")) or "date de naissance inconnue"
         click.echo(f"{p['nom_naissance']}{usage} {p['prenom']}, né(e) le {born}")
         for s in p["passages"]:  # type: ignore[attr-defined]
-            click.echo(f"  {s['date_session'] or '?'}  {s['session']}  {s['referentiel']}  "
-                       f"n° {s['numero']}  {s['decision']}")
+            click.echo(f"  {_jour(s['date_session']) or '?'}  {s['session']}  "
+                       f"{s['referentiel']}  n° {s['numero']}  {s['decision']}")
+        for r in p.get("revisions", []):  # type: ignore[attr-defined]
+            click.echo(f"  décision révisée le {_jour(r['date_revision'])} ({r['session']}, "
+                       f"n° {r['numero']}) : {r['ancienne_decision']} → "
+                       f"{r['nouvelle_decision']} ; motif : {r['motif']}")
         for b in p["blocs"]:  # type: ignore[attr-defined]
             click.echo(f"  bloc capitalisé {b['referentiel']} {b['bloc']} le "
-                       f"{b['date_validation']}")
+                       f"{_jour(b['date_validation'])}")
         for k in p["certificats"]:  # type: ignore[attr-defined]
-            click.echo(f"  certificat {k['numero']} délivré le {k['date_delivrance']}")
+            line = f"  certificat {k['numero']} délivré le {_jour(k['date_delivrance'])}"
+            if k.get("revoque_le"):
+                line += f", RÉVOQUÉ le {_jour(k['revoque_le'])} : {k['motif_revocation']}"
+            click.echo(line)
+
+
+def _jour(value: Any) -> str:
+    """An ISO date of the register as people write it: 14/01/2027 (empty when unknown)."""
+    import datetime as dt
+
+    if not value:
+        return ""
+    try:
+        return dt.date.fromisoformat(str(value)[:10]).strftime("%d/%m/%Y")
+    except ValueError:
+        return str(value)
 
 
 @registre_group.command("exporter")
@@ -399,6 +418,9 @@ def resultats_cmd(dossier: Path, fmt: str) -> None:
     for a in report.anomalies:
         where = f"{a.fichier} {a.cellule}".strip()
         click.echo(f"anomalie : {where} : {a.message}")
+    if report.scelle:
+        click.echo("Session délibérée : les décisions sont celles scellées au registre ; "
+                   "aucune n'a été recalculée (révision : « certidocs decision reviser »).")
     click.echo(f"Écrit : {report.xlsx_path} et {report.json_path}")
 
 
@@ -532,6 +554,11 @@ def accrochage_exporter(session: Path | None, depuis: str | None, sortie: Path |
                    "--passage N° pour les passages refusés)")
     elif not report.ecartes:
         click.echo("Aucun certificat à déclarer : aucun fichier écrit.")
+    for path in report.orphelins:
+        click.echo(f"supprimé : {path} (flux d'un export interrompu, jamais enregistré)")
+    for line in report.a_rectifier:
+        click.echo(f"déclaration rectificative à faire auprès de la Caisse des Dépôts : "
+                   f"certificat {line}")
     if report.en_attente:
         files = sorted({p["fichier"] for p in report.en_attente})
         click.echo(f"{len(report.en_attente)} certificat(s) en attente de la réponse de la Caisse "
@@ -633,6 +660,174 @@ def registre_verifier(numero: str, code: str, espace: Path) -> None:
     if not found["authentique"]:
         _fail(f"Certificat {found['numero']} : le code {code} ne correspond pas ; ce "
               "certificat n'est pas authentique (ou le code a été mal recopié).")
+    if found.get("revoque_le"):
+        _fail(f"Certificat {found['numero']} RÉVOQUÉ le {_jour(found['revoque_le'])} : "
+              f"{found['motif_revocation']} (il avait été délivré le "
+              f"{_jour(found['date_delivrance'])} à {who}) ; il ne vaut plus certification.")
     click.echo(f"Certificat {found['numero']} authentique : délivré le "
-               f"{found['date_delivrance']} à {who}, né(e) le {found['date_naissance']}, "
-               f"certification {found['referentiel']}, session {found['session']}.")
+               f"{_jour(found['date_delivrance'])} à {who}, né(e) le "
+               f"{_jour(found['date_naissance'])}, certification {found['referentiel']}, "
+               f"session {found['session']}.")
+
+
+@registre_group.command("controler")
+@click.option("--espace", type=click.Path(path_type=Path), default=".",
+              help="Dossier de l'espace de travail (par défaut : le dossier courant).")
+def registre_controler(espace: Path) -> None:
+    """Chercher toute modification du registre faite hors de certidocs.
+
+    Recalcule le chaînage du journal (chaque écriture y est gardée avec l'empreinte de la
+    précédente), vérifie sa tête signée, puis rejoue le journal et compare chaque table :
+    toute ligne modifiée, supprimée ou ajoutée à la main est nommée. Code de sortie 1 si
+    quelque chose est trouvé.
+    """
+    from certidocs import api
+
+    found = api.controler_registre(espace)
+    for f in found:
+        click.echo(f"anomalie : {f}", err=True)
+    if found:
+        _fail(f"{len(found)} anomalie(s) : le registre a été modifié hors de certidocs. "
+              "Comparez avec votre sauvegarde avant toute nouvelle délivrance.")
+    click.echo("Registre intègre : le journal est complet et chaîné, chaque table est "
+               "exactement ce que certidocs y a écrit.")
+
+
+@registre_group.command("cle-publique")
+@click.option("-o", "--sortie", type=click.Path(path_type=Path), default=None,
+              help="Fichier à écrire (par défaut : affichée à l'écran).")
+@click.option("--espace", type=click.Path(path_type=Path), default=".",
+              help="Dossier de l'espace de travail (par défaut : le dossier courant).")
+def registre_cle_publique(sortie: Path | None, espace: Path) -> None:
+    """Exporter la clé publique qui vérifie les certificats, à publier.
+
+    Avec elle seule, n'importe qui vérifie un certificat hors ligne (« certidocs verifier »),
+    même si l'organisme n'existe plus. La clé privée, elle, ne quitte jamais l'espace.
+    """
+    from certidocs import api
+
+    pem = api.cle_publique(espace, sortie)
+    if sortie is None:
+        click.echo(pem.decode("ascii"), nl=False)
+    else:
+        click.echo(f"Clé publique écrite : {sortie}")
+
+
+@registre_group.command("revocations")
+@click.option("-o", "--sortie", type=click.Path(path_type=Path),
+              default=Path("revocations.json"), show_default=True, help="Fichier à écrire.")
+@click.option("--espace", type=click.Path(path_type=Path), default=".",
+              help="Dossier de l'espace de travail (par défaut : le dossier courant).")
+def registre_revocations(sortie: Path, espace: Path) -> None:
+    """Écrire la liste signée des certificats révoqués, à publier avec la clé publique.
+
+    Elle ne donne que les numéros et les dates de révocation ; « certidocs verifier
+    --revocations » la contrôle avec la clé publique.
+    """
+    from certidocs import api
+
+    path, count = api.liste_revocations(espace, sortie)
+    click.echo(f"Liste de révocation signée écrite : {path} ({count} certificat(s) révoqué(s))")
+
+
+@registre_group.command("creer-cles")
+@click.option("--espace", type=click.Path(path_type=Path), default=".",
+              help="Dossier de l'espace de travail (par défaut : le dossier courant).")
+def registre_creer_cles(espace: Path) -> None:
+    """Créer le secret et la clé de signature d'un espace qui n'en a pas.
+
+    Pour un espace créé avant cette version et qui n'a encore délivré aucun certificat ;
+    refusé si le registre en compte (restaurez alors les fichiers depuis la sauvegarde).
+    """
+    from certidocs import api
+
+    created = api.creer_cles(espace)
+    for path in created:
+        click.echo(f"Créé : {path} (à sauvegarder : les certificats en dépendront)")
+    if not created:
+        click.echo("Rien à créer : le secret et la clé de signature existent.")
+
+
+@main.command("deliberer")
+@click.argument("dossier", type=click.Path(path_type=Path))
+def deliberer_cmd(dossier: Path) -> None:
+    """Sceller les décisions de la session DOSSIER (délibération du jury).
+
+    Chaque candidat doit avoir une décision au registre, calculée sur sa grille telle
+    qu'elle est. L'empreinte des décisions et de leurs preuves est gardée au registre et
+    imprimée sur le procès-verbal. Ensuite, « certidocs resultats » ne décide plus rien :
+    une décision ne change que par « certidocs decision reviser ». Les premiers documents
+    d'après l'examen scellent la session d'eux-mêmes.
+    """
+    from certidocs import api
+    from certidocs.deliberation import empreinte_affichee
+
+    report = api.deliberer(dossier)
+    state = "déjà scellée" if report.deja_scelle else "scellée"
+    click.echo(f"Session {state} : {report.nombre} décision(s), version {report.version}, "
+               f"empreinte {empreinte_affichee(report.empreinte)}.")
+
+
+@main.group("decision", cls=_Group)
+def decision_group() -> None:
+    """Réviser une décision après la délibération (erreur du jury, recours accueilli)."""
+
+
+@decision_group.command("reviser")
+@click.argument("dossier", type=click.Path(path_type=Path))
+@click.argument("numero")
+@click.option("--motif", required=True, metavar="TEXTE",
+              help="Pourquoi la décision change (gardé à l'historique).")
+@click.option("--date", "date_", default=None, metavar="JJ/MM/AAAA",
+              help="Date de la décision de révision (par défaut : aujourd'hui).")
+def decision_reviser(dossier: Path, numero: str, motif: str, date_: str | None) -> None:
+    """Décider de nouveau pour le candidat NUMERO, d'après sa grille corrigée.
+
+    La révision s'ajoute à l'historique (jamais d'écrasement) ; un certificat qu'elle
+    invalide est révoqué (gardé, marqué révoqué avec le motif), les blocs capitalisés
+    suivent, la session est scellée de nouveau.
+    """
+    from certidocs import api
+
+    r = api.reviser_decision(dossier, numero, motif, date_)
+    click.echo(f"Décision de {r.numero} révisée le {r.date_revision:%d/%m/%Y} : {r.ancienne} → "
+               f"{r.nouvelle} (scellement version {r.scellement}).")
+    for bloc in r.blocs_retires:
+        click.echo(f"  bloc {bloc} : n'est plus capitalisé")
+    for bloc in r.blocs_ajoutes:
+        click.echo(f"  bloc {bloc} : capitalisé")
+    if r.revoque:
+        click.echo(f"  certificat {r.revoque} RÉVOQUÉ : {r.motif}")
+        if r.a_rectifier_cdc:
+            click.echo("  ce titulaire a déjà été déclaré à la Caisse des Dépôts : faites une "
+                       "déclaration rectificative (voir « certidocs accrochage exporter »).")
+    click.echo(f"Relancez « certidocs documents {dossier} » pour les documents à jour.")
+
+
+@main.command("verifier")
+@click.argument("source", metavar="QR_TEXTE|IMAGE")
+@click.option("--cle", required=True, type=click.Path(path_type=Path), metavar="FICHIER",
+              help="La clé publique du certificateur (certidocs registre cle-publique).")
+@click.option("--revocations", type=click.Path(path_type=Path), default=None,
+              metavar="FICHIER", help="La liste de révocation signée qu'il publie.")
+def verifier_cmd(source: str, cle: Path, revocations: Path | None) -> None:
+    """Vérifier un certificat hors ligne, avec la seule clé publique du certificateur.
+
+    SOURCE est le texte du QR code du certificat (ou l'adresse qu'il contient), ou une image
+    (PNG, JPEG) de ce QR code. Dit ce que le certificat atteste. Code de sortie 1 si la
+    signature ne correspond pas ou si le certificat est révoqué.
+    """
+    from certidocs import api
+
+    found = api.verifier_hors_ligne(source, cle, revocations)
+    a = found["attestation"]
+    born = f", né(e) le {a.date_naissance:%d/%m/%Y}" if a.date_naissance else ""
+    statement = (f"certificat n° {a.numero} délivré le {a.date_delivrance:%d/%m/%Y} à "
+                 f"{a.prenom} {a.nom}{born} : {a.intitule} ({a.referentiel})")
+    if found["revoque_le"]:
+        _fail(f"Signature valide, mais {statement} a été RÉVOQUÉ le "
+              f"{_jour(found['revoque_le'])} (liste de révocation signée).")
+    click.echo(f"Signature valide : {statement}.")
+    if not found["liste"]:
+        click.echo("Révocation non contrôlée : ajoutez --revocations avec la liste que publie "
+                   "le certificateur.")

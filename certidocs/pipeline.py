@@ -61,13 +61,13 @@ class GrillesReport:
 def grid_password(opened: SessionOuverte) -> str:
     """The sheet password: certidocs.toml's, else one drawn for the session and kept in the
     register (never in a grid)."""
-    from certidocs.registre import Registre
+    from certidocs.registre import ouvrir_registre
 
     configured = str(opened.workspace.setting("grilles", "mot_de_passe", "") or "")
     if configured:
         return configured
     info = opened.lecture.session.info
-    with Registre(opened.workspace.registre_path) as reg:
+    with ouvrir_registre(opened.workspace) as reg:
         return reg.grid_password(opened.cle, opened.lecture.session.nom, info.referentiel,
                                  secrets.token_urlsafe(12))
 
@@ -135,6 +135,8 @@ class ResultatsReport:
     json_path: Path
     xlsx_path: Path
     grilles_manquantes: list[Candidat] = field(default_factory=list)
+    scelle: bool = False
+    """The session was sealed: nothing was decided again, the outcomes are the register's."""
 
     def as_json(self) -> dict[str, Any]:
         """The resultats.json document of ARCHITECTURE.md."""
@@ -153,80 +155,212 @@ class _ReadJob:
     shown: str
 
 
-def _read(job: _ReadJob) -> tuple[tuple[Anomalie, ...], dict[str, bool | None] | None]:
-    """Anomalies and evaluations of one grid; evaluations None when the grid is missing."""
+@dataclass(frozen=True)
+class _Lu:
+    """What one grid gave: its anomalies, its evaluations (None when the grid is missing) and
+    the SHA-256 of the file read (None when there was no regular file)."""
+
+    anomalies: tuple[Anomalie, ...]
+    evaluations: dict[str, bool | None] | None
+    empreinte: str | None
+
+
+def file_sha256(path: Path) -> str | None:
+    """The SHA-256 (hex) of a regular file, None for anything else (missing, FIFO, device)."""
+    import hashlib
+
+    if not path.is_file():
+        return None
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _read(job: _ReadJob) -> _Lu:
+    """Anomalies, evaluations and fingerprint of one grid."""
     from certidocs.grid.reader import read_grid
 
     if not job.path.exists():
-        return (Anomalie(job.shown, "", "grille absente : pas encore rendue par le jury"),), None
+        return _Lu((Anomalie(job.shown, "", "grille absente : pas encore rendue par le jury"),),
+                   None, None)
     reading = read_grid(job.path, referentiel=job.referentiel, session_nom=job.session_nom,
                         candidat=job.candidat, blocs=job.blocs, fichier_affiche=job.shown)
-    return tuple(reading.anomalies), reading.evaluations
+    return _Lu(tuple(reading.anomalies), reading.evaluations, file_sha256(job.path))
+
+
+def preuves(job: _ReadJob, lu: _Lu | None) -> dict[str, Any]:
+    """The evidence a decision is taken from, as the register keeps it: the grid read (its
+    file and SHA-256), every evaluation read, the anomalies found, the référentiel's code and
+    fingerprint and the rules' version (``rules.REGLES_VERSION``)."""
+    from certidocs.rules import REGLES_VERSION
+
+    return {
+        "grille": {"fichier": job.shown, "sha256": lu.empreinte if lu else None},
+        "evaluations": dict(sorted((lu.evaluations or {}).items())) if lu else {},
+        "anomalies": [[a.fichier, a.cellule, a.message] for a in (lu.anomalies if lu else ())],
+        "referentiel": {"code": job.referentiel.code,
+                        "empreinte": job.referentiel.empreinte()},
+        "regles": REGLES_VERSION,
+    }
+
+
+def _jobs_lecture(dossier: Path, opened: SessionOuverte) -> list[_ReadJob]:
+    from certidocs.grid.writer import grid_filename
+
+    session, ref = opened.lecture.session, opened.referentiel
+    return [_ReadJob(dossier / GRILLES / grid_filename(c), ref, session.nom, c, c.blocs(ref),
+                     f"{GRILLES}/{grid_filename(c)}")
+            for c in session.candidats if expects_grid(c)]
+
+
+def decide(opened: SessionOuverte, reg: Any, c: Candidat, lu: _Lu | None,
+           missing: list[Candidat] | None = None) -> Resultat:
+    """The outcome of one candidate from what their grid gave (``lu``; None for a candidate
+    expecting no grid) and the register's history before this session."""
+    from certidocs import rules
+
+    session, ref = opened.lecture.session, opened.referentiel
+    start = session.info.date_debut or dt.date.today()
+    history = reg.historique(c.nom_naissance, c.prenom, c.date_naissance, ref.code,
+                             avant_session=opened.cle)
+    if lu is None:
+        return rules.resultat_candidat(ref, c, None, history.blocs_capitalises)
+    evaluations = lu.evaluations
+    if evaluations is None:
+        if missing is not None:
+            missing.append(c)
+        evaluations = {}
+    # Presence left blank but a grid came back: the candidate sat the exam.
+    sat = c if c.presence else replace(c, presence="Présent")
+    result = rules.resultat_candidat(ref, sat, evaluations, history.blocs_capitalises,
+                                     lu.anomalies)
+    possible, until = rules.droit_rattrapage(result.decision, history.echecs, start,
+                                             history.date_premier_echec, ref.regles)
+    return replace(result, rattrapage_possible=possible, rattrapage_jusqu_au=until)
 
 
 def calculer_resultats(dossier: Path, progress: Progress = _noop) -> ResultatsReport:
-    """Read every grid, check it, decide, write resultats.xlsx/.json, record in the register."""
-    from certidocs import rules
-    from certidocs.grid.writer import grid_filename
+    """Read every grid, check it, decide, record in the register, then write resultats.xlsx
+    and resultats.json as exports of what the register holds.
+
+    Once the session is sealed (deliberation), nothing is decided again: each grid is compared
+    with the evidence recorded at deliberation, every changed evaluation is reported (« grille
+    modifiée après la délibération », with its cell) and the register is left as it is; the
+    exports are rewritten from the register, so an export edited by hand is put back.
+    """
     from certidocs.parallel import parallel_map
-    from certidocs.registre import Registre
+    from certidocs.registre import ouvrir_registre
     from certidocs.resultats import write_results
 
     opened = open_checked(dossier)
     session, ref = opened.lecture.session, opened.referentiel
-    start = session.info.date_debut or dt.date.today()
-    resultats: list[Resultat] = []
-    anomalies: list[Anomalie] = []
-    missing: list[Candidat] = []
-    jobs = [_ReadJob(dossier / GRILLES / grid_filename(c), ref, session.nom, c, c.blocs(ref),
-                     f"{GRILLES}/{grid_filename(c)}")
-            for c in session.candidats if expects_grid(c)]
-    readings = dict(zip((j.candidat.numero for j in jobs), parallel_map(_read, jobs, progress),
-                        strict=True))
-    with Registre(opened.workspace.registre_path) as reg:
+    jobs = _jobs_lecture(dossier, opened)
+    readings: dict[str, _Lu] = dict(zip((j.candidat.numero for j in jobs),
+                                        parallel_map(_read, jobs, progress), strict=True))
+    by_job = {j.candidat.numero: j for j in jobs}
+    with ouvrir_registre(opened.workspace) as reg:
+        if reg.scellement(opened.cle):
+            sealed, found = _apres_scellement(opened, reg, by_job, readings)
+            json_path, xlsx_path = write_results(dossier, session, ref, sealed, found)
+            return ResultatsReport(dossier, session.nom, ref.code, sealed, found,
+                                   json_path, xlsx_path, scelle=True)
+        resultats: list[Resultat] = []
+        anomalies: list[Anomalie] = []
+        missing: list[Candidat] = []
         for c in session.candidats:
-            history = reg.historique(c.nom_naissance, c.prenom, c.date_naissance, ref.code,
-                                     avant_session=opened.cle)
-            if not expects_grid(c):
-                resultats.append(rules.resultat_candidat(ref, c, None, history.blocs_capitalises))
-                continue
-            found, evaluations = readings[c.numero]
-            if evaluations is None:
-                missing.append(c)
-                evaluations = {}
-            # Presence left blank but a grid came back: the candidate sat the exam.
-            sat = c if c.presence else replace(c, presence="Présent")
-            result = rules.resultat_candidat(ref, sat, evaluations, history.blocs_capitalises,
-                                             found)
-            possible, until = rules.droit_rattrapage(result.decision, history.echecs, start,
-                                                     history.date_premier_echec, ref.regles)
-            result = replace(result, rattrapage_possible=possible, rattrapage_jusqu_au=until)
-            resultats.append(result)
-            anomalies.extend(found)
-        # The register first: resultats.json tells `lancer` that the step is done, so it must
-        # not exist until the passages are recorded (a crash in between would lose them).
-        _record(reg, opened, resultats)
+            lu = readings.get(c.numero)
+            resultats.append(decide(opened, reg, c, lu, missing))
+            if lu is not None:
+                anomalies.extend(lu.anomalies)
+        # The register first: it is the only source of decisions; the exports follow it.
+        _record(reg, opened, resultats,
+                {n: preuves(by_job[n], readings[n]) for n in by_job})
         json_path, xlsx_path = write_results(dossier, session, ref, resultats, anomalies)
     return ResultatsReport(dossier, session.nom, ref.code, resultats, anomalies, json_path,
                            xlsx_path, missing)
 
 
-def _record(reg: Any, opened: SessionOuverte, resultats: list[Resultat]) -> None:
-    """Passages, validated blocs and appeals of the session, in one transaction."""
+def resultats_enregistres(opened: SessionOuverte, reg: Any) -> dict[str, Resultat]:
+    """The outcomes the register holds for this session, by candidate number, with the
+    anomalies recorded as their evidence."""
+    from certidocs.errors import RegistreError
+    from certidocs.resultats import resultat_depuis_json
+
+    out: dict[str, Resultat] = {}
+    for p in reg.passages_session(opened.cle):
+        try:
+            found = tuple(Anomalie(*a) for a in p["preuves"].get("anomalies", []))
+            out[p["numero"]] = resultat_depuis_json(p["detail"], found)
+        except (KeyError, TypeError, ValueError) as exc:
+            raise RegistreError(f"{reg.path} : passage {p['numero']} illisible ({exc}) ; "
+                                "lancez « certidocs registre controler »") from None
+    return out
+
+
+def _apres_scellement(opened: SessionOuverte, reg: Any, by_job: dict[str, _ReadJob],
+                      readings: dict[str, _Lu]) -> tuple[list[Resultat], list[Anomalie]]:
+    """The register's outcomes of a sealed session, and each evaluation that changed in a
+    grid since the deliberation (an anomaly at its cell; nothing is decided again)."""
+    from certidocs.grid.layout import COL_EVALUATION, plan_grid
+
+    recorded = resultats_enregistres(opened, reg)
+    evidence = {p["numero"]: p["preuves"] for p in reg.passages_session(opened.cle)}
+    resultats = [recorded[c.numero] for c in opened.lecture.session.candidats
+                 if c.numero in recorded]
+    anomalies: list[Anomalie] = [a for r in resultats for a in r.anomalies]
+    for numero, job in by_job.items():
+        lu, before = readings[numero], evidence.get(numero)
+        if before is None or lu.empreinte == (before.get("grille") or {}).get("sha256"):
+            continue
+        was: dict[str, bool | None] = before.get("evaluations") or {}
+        now = lu.evaluations or {}
+        cells = {k.code: f"{bp.sheet}!{COL_EVALUATION}{bp.first_row + i}"
+                 for bp in plan_grid(job.referentiel, job.blocs).blocs
+                 for i, k in enumerate(bp.bloc.criteres)}
+        for code in sorted(set(was) | set(now), key=lambda k: cells.get(k, k)):
+            if was.get(code) != now.get(code):
+                anomalies.append(Anomalie(
+                    job.shown, cells.get(code, ""),
+                    f"grille modifiée après la délibération (candidat {numero}) : critère "
+                    f"{code} « {_mark(was.get(code))} » à la délibération, « "
+                    f"{_mark(now.get(code))} » maintenant ; rien n'a été changé (une révision "
+                    f"se fait par « certidocs decision reviser … {numero} --motif … »)"))
+        if lu.evaluations is None:
+            anomalies.append(Anomalie(job.shown, "", f"grille du candidat {numero} disparue "
+                                      "après la délibération ; rien n'a été changé"))
+    return resultats, anomalies
+
+
+def _mark(value: bool | None) -> str:
+    return "Acquis" if value else ("vide" if value is None else "Non acquis")
+
+
+def _record(reg: Any, opened: SessionOuverte, resultats: list[Resultat],
+            evidence: dict[str, dict[str, Any]]) -> None:
+    """Passages (decision and evidence), validated blocs and appeals of the session, in one
+    journaled transaction."""
     from certidocs.accrochage import code_postal
 
     session, ref = opened.lecture.session, opened.referentiel
     info = session.info
     by_number = {c.numero: c for c in session.candidats}
-    with reg.transaction() as conn:
+    with reg.transaction("résultats enregistrés", f"session {opened.cle} : "
+                         f"{len(resultats)} candidat(s)") as conn:
         sid = reg.session_id(conn, opened.cle, session.nom, ref.code, info.date_debut,
                              info.date_fin, info.lieu)
         reg.completer_session(conn, cle=opened.cle, code_postal_examen=code_postal(info.adresse))
         for r in resultats:
-            if r.decision == INCOMPLET:
-                continue  # no decision yet: nothing to record
             c = by_number[r.numero]
-            valid = [] if r.decision == ABSENT else [b.code for b in r.blocs
+            if r.decision == INCOMPLET:
+                # No decision: none recorded, and one recorded earlier (a grid since spoilt)
+                # is withdrawn with its blocs, so the register never holds a stale decision.
+                reg.retirer_passage(conn, session_id=sid, nom_naissance=c.nom_naissance,
+                                    prenom=c.prenom, date_naissance=c.date_naissance,
+                                    referentiel=ref.code)
+                continue
+            valid = [] if r.decision in (ABSENT, INCOMPLET) else [b.code for b in r.blocs
                                                      if b.valide and not b.capitalise]
             reg.enregistrer_passage(
                 conn, session_id=sid, nom_naissance=c.nom_naissance, prenom=c.prenom,
@@ -234,7 +368,7 @@ def _record(reg: Any, opened: SessionOuverte, resultats: list[Resultat]) -> None
                 date_session=info.date_debut, voie_acces=c.voie_acces, decision=r.decision,
                 detail=resultat_json(r), blocs_valides=valid if ref.regles.capitalisation else [],
                 identite={"nom_usage": c.nom_usage, "lieu_naissance": c.lieu_naissance,
-                          "email": c.email})
+                          "email": c.email}, preuves=evidence.get(r.numero) or _sans_grille())
             reg.completer_identite(conn, nom_naissance=c.nom_naissance, prenom=c.prenom,
                                    date_naissance=c.date_naissance, sexe=c.sexe,
                                    code_insee_naissance=c.code_insee_naissance,
@@ -246,3 +380,9 @@ def _record(reg: Any, opened: SessionOuverte, resultats: list[Resultat]) -> None
                 candidat=(c2.nom_naissance, c2.prenom, c2.date_naissance) if c2 else None,
                 date_reception=rec.date_reception, motifs=rec.motifs, decision=rec.decision,
                 motif_decision=rec.motif_decision, date_decision=rec.date_decision)
+
+
+def _sans_grille() -> dict[str, Any]:
+    from certidocs.rules import REGLES_VERSION
+
+    return {"grille": None, "evaluations": {}, "anomalies": [], "regles": REGLES_VERSION}

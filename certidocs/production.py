@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from certidocs.errors import CertidocsError
-from certidocs.model import Anomalie, Candidat, Referentiel, Resultat, ResultatBloc, Session
+from certidocs.model import Candidat, Referentiel, Resultat, Session
 from certidocs.pipeline import open_checked
 from certidocs.resultats import JSON_NAME
 from certidocs.session import SessionOuverte
@@ -55,29 +55,52 @@ class DocumentsReport:
     templates: list[Path] = field(default_factory=list)
 
 
-def load_results(dossier: Path) -> list[Resultat]:
-    """The outcomes written by `certidocs resultats` (resultats.json), as model objects."""
+def load_results(opened: SessionOuverte, reg: Any) -> list[Resultat]:
+    """The outcomes the register holds for this session, in the session sheet's order.
+
+    The register is the only source of decisions: resultats.json and resultats.xlsx are
+    exports for people, never read back (see ``ecarts_export``).
+    """
+    from certidocs.pipeline import resultats_enregistres
+
+    recorded = resultats_enregistres(opened, reg)
+    if not recorded:
+        raise DocumentsError(f"{opened.dossier} : aucune décision au registre pour cette "
+                             "session ; les documents d'après l'examen demandent les "
+                             f"résultats : lancez d'abord « certidocs resultats "
+                             f"{opened.dossier} »")
+    order = {c.numero: i for i, c in enumerate(opened.lecture.session.candidats)}
+    return sorted(recorded.values(), key=lambda r: order.get(r.numero, len(order)))
+
+
+def ecarts_export(dossier: Path, resultats: list[Resultat]) -> list[str]:
+    """How resultats.json differs from the register's outcomes (an export edited by hand, or
+    left over): one line per candidate, empty when it agrees or is absent. Nothing is read
+    from it but for this comparison."""
+    from certidocs.resultats import resultat_json
+
     path = dossier / JSON_NAME
-    if not path.exists():
-        raise DocumentsError(f"{path} introuvable : les documents d'après l'examen demandent "
-                             f"les résultats ; lancez d'abord « certidocs resultats {dossier} »")
+    if not path.is_file():
+        return []
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
-        return [Resultat(
-            numero=c["numero"], nom=c["nom"], prenom=c["prenom"], decision=c["decision"],
-            blocs=tuple(ResultatBloc(code, b["acquis"], b["total"], b["valide"],
-                                     b.get("capitalise", False))
-                        for code, b in c["blocs"].items()),
-            rattrapage_possible=c["rattrapage_possible"],
-            rattrapage_jusqu_au=dt.date.fromisoformat(c["rattrapage_jusqu_au"])
-            if c.get("rattrapage_jusqu_au") else None,
-            anomalies=tuple(Anomalie(a["fichier"], a["cellule"], a["message"])
-                            for a in data["anomalies"]
-                            if a["fichier"].split("/")[-1].startswith(f"{c['numero']}_")),
-        ) for c in data["candidats"]]
-    except (ValueError, KeyError, TypeError) as exc:
-        raise DocumentsError(f"{path} : fichier de résultats abîmé ({exc}) ; relancez "
-                             f"« certidocs resultats {dossier} »") from None
+        exported = {str(c["numero"]): c for c in data["candidats"]}
+    except (OSError, ValueError, KeyError, TypeError):
+        return [f"{path} est illisible ; seul le registre fait foi (relancez « certidocs "
+                f"resultats {dossier} » pour le réécrire)"]
+    out = []
+    for r in resultats:
+        mine = resultat_json(r)
+        theirs = exported.pop(r.numero, None)
+        if theirs is None:
+            out.append(f"{r.numero} : absent de {JSON_NAME}, « {r.decision} » au registre")
+        elif theirs.get("decision") != mine["decision"]:
+            out.append(f"{r.numero} : « {theirs.get('decision')} » dans {JSON_NAME}, "
+                       f"« {r.decision} » au registre")
+        elif theirs.get("blocs") != mine["blocs"]:
+            out.append(f"{r.numero} : résultats par bloc différents de ceux du registre")
+    out += [f"{n} : dans {JSON_NAME} mais sans décision au registre" for n in exported]
+    return out
 
 
 def current_stage(dossier: Path) -> str:
@@ -96,13 +119,16 @@ class _Donnees:
     certificats: dict[str, Any]  # candidate number → CertificatInfo
     par_numero: dict[str, Resultat]
     candidats: dict[str, Candidat]
+    scellement: dict[str, Any]
 
     @classmethod
     def of(cls, session: Session, referentiel: Referentiel, organisme: dict[str, Any],
-           resultats: list[Resultat], certificats: dict[str, Any]) -> _Donnees:
+           resultats: list[Resultat], certificats: dict[str, Any],
+           scellement: dict[str, Any] | None = None) -> _Donnees:
         """The data, with the look-up tables every context needs built once."""
         return cls(session, referentiel, organisme, tuple(resultats), certificats,
-                   {r.numero: r for r in resultats}, {c.numero: c for c in session.candidats})
+                   {r.numero: r for r in resultats}, {c.numero: c for c in session.candidats},
+                   scellement or {})
 
 
 def _contexte(d: _Donnees, nom: str, key: Any) -> Mapping[str, Any]:
@@ -115,8 +141,8 @@ def _contexte(d: _Donnees, nom: str, key: Any) -> Mapping[str, Any]:
     if kind.par == "session":
         builder = getattr(D, f"contexte_{nom}")
         context: Mapping[str, Any] = (
-            builder(session, ref, organisme, list(d.resultats)) if nom == "proces_verbal"
-            else builder(session, ref, organisme))
+            builder(session, ref, organisme, list(d.resultats), scellement=d.scellement)
+            if nom == "proces_verbal" else builder(session, ref, organisme))
         return context
     if kind.par == "jure":
         return D.contexte_convocation_jury(session, ref, organisme, session.jury[key])
@@ -176,32 +202,40 @@ def _jobs(d: _Donnees, etape: str, types: tuple[str, ...] | None) -> Iterator[An
                 yield job(nom, file_name, c.numero)
 
 
-def _certificates(opened: SessionOuverte, resultats: list[Resultat]) -> dict[str, Any]:
-    """Number, verification code, date and place of each certified candidate's certificate,
-    drawn from (and recorded in) the register in one transaction."""
+def _certificates(opened: SessionOuverte, reg: Any, resultats: list[Resultat]
+                  ) -> dict[str, Any]:
+    """Number, verification code, signed token, date and place of each certified candidate's
+    certificate, drawn from (and recorded in) the register in one transaction.
+
+    Only a sealed session gets certificates (the caller seals it first).
+    """
     from certidocs.documents import CertificatInfo, verification_code
-    from certidocs.registre import Registre
+    from certidocs.signature import Attestation, read_private_key, sign_token
 
     session, ref = opened.lecture.session, opened.referentiel
     info = session.info
     day = info.date_deliberation or info.date_fin or info.date_debut or dt.date.today()
     secret = read_secret(opened.workspace)
+    key = read_private_key(opened.workspace.root)
     by_number = {c.numero: c for c in session.candidats}
     out: dict[str, Any] = {}
-    with Registre(opened.workspace.registre_path) as reg, reg.transaction() as conn:
+    with reg.transaction("certificats délivrés", opened.cle) as conn:
         sid = reg.session_id(conn, opened.cle, session.nom, ref.code, info.date_debut,
                              info.date_fin, info.lieu)
         for r in resultats:
-            if r.decision != "Certifié":
+            c = by_number.get(r.numero)
+            if r.decision != "Certifié" or c is None:
                 continue
-            c = by_number[r.numero]
             numero, issued = reg.certificat(
                 conn, session_id=sid, nom_naissance=c.nom_naissance, prenom=c.prenom,
                 date_naissance=c.date_naissance, referentiel=ref.code, date_delivrance=day)
             code = verification_code(secret, numero, c.nom_naissance, c.prenom,
                                      c.date_naissance, issued)
-            reg.enregistrer_code(conn, numero, code)
-            out[c.numero] = CertificatInfo(numero, code, issued, info.lieu)
+            jeton = sign_token(key, Attestation(numero, c.nom_naissance, c.prenom,
+                                                c.date_naissance, issued, ref.code,
+                                                ref.certification.intitule))
+            reg.enregistrer_code(conn, numero, code, jeton)
+            out[c.numero] = CertificatInfo(numero, code, issued, info.lieu, jeton)
     return out
 
 
@@ -241,12 +275,28 @@ def _prepare(dossier: Path, opened: SessionOuverte, etape: str,
 
     ws = opened.workspace
     organisme = D.organisme_depuis_config(ws.config, ws.root)
-    resultats = load_results(dossier) if etape == "apres" else []
-    certificats = _certificates(opened, resultats) if etape == "apres" and (
-        not types or "certificat" in types or "notification_resultats" in types) else {}
-    donnees = _Donnees.of(opened.lecture.session, opened.referentiel, organisme, resultats,
-                          certificats)
+    resultats: list[Resultat] = []
+    certificats: dict[str, Any] = {}
+    scellement: dict[str, Any] = {}
     warnings = []
+    if etape == "apres":
+        from certidocs.deliberation import empreinte_affichee, sceller
+        from certidocs.registre import ouvrir_registre
+
+        with ouvrir_registre(ws) as reg:
+            resultats = load_results(opened, reg)
+            seal = sceller(opened, reg)  # the first documents after the exam seal the session
+            if not seal.deja_scelle:
+                warnings.append(f"session scellée (délibération) : {seal.nombre} décision(s), "
+                                f"empreinte {empreinte_affichee(seal.empreinte)}")
+            scellement = {"empreinte": empreinte_affichee(seal.empreinte),
+                          "version": seal.version}
+            if not types or "certificat" in types or "notification_resultats" in types:
+                certificats = _certificates(opened, reg, resultats)
+        warnings += [f"resultats.json diffère du registre, qui seul fait foi : {e}"
+                     for e in ecarts_export(dossier, resultats)]
+    donnees = _Donnees.of(opened.lecture.session, opened.referentiel, organisme, resultats,
+                          certificats, scellement)
     holders: dict[str, list[str]] = {}
     for numero in certificats:
         c = donnees.candidats[numero]

@@ -1,16 +1,30 @@
 """The register: what must survive from one session to the next, in SQLite.
 
 Candidates are matched across sessions by birth name, first name and birth date, with accents
-and case folded. The register keeps passages (who sat which session, with what decision),
-blocs capitalised with their date, certificates (number unique, sequential per certification
-and year, never reused) and appeals. Every write happens in one transaction; the schema carries
-a version and is migrated forward on open.
+and case folded. The register keeps passages (who sat which session, with what decision and the
+evidence it was decided from), blocs capitalised with their date, the seals of deliberations,
+revisions, certificates (number unique, sequential per certification and year, never reused,
+revoked but never deleted) and appeals. Every write happens in one transaction; the schema
+carries a version and is migrated forward on open.
+
+**The journal.** Every transaction is appended, with every write statement it ran and their
+values, to the ``journal`` table as one entry: a type for people (« passage enregistré »,
+« certificat délivré », « révision »…), a summary, and a SHA-256 chain (each entry hashes the
+previous entry's hash with its own content, the idea of Certificate Transparency logs, RFC 6962,
+kept to a simple chain). The current tables are a projection of the journal: ``controler``
+replays it into an empty database and compares, so a row edited, deleted or inserted by hand is
+named. When the workspace's signing key is given, the head of the chain (last entry and hash)
+is signed into a file beside the register after each commit, so that truncating or rewriting the
+whole journal is detected too.
 """
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
+import hashlib
 import json
+import os
 import sqlite3
 import unicodedata
 from collections.abc import Iterator
@@ -21,7 +35,7 @@ from typing import Any
 
 from certidocs.errors import RegistreError
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 MIGRATIONS: dict[int, str] = {
     1: """
@@ -123,7 +137,110 @@ MIGRATIONS: dict[int, str] = {
     CREATE INDEX flux_passages_certificat ON flux_passages (certificat_id);
     CREATE INDEX flux_empreinte ON flux (empreinte);
     """,
+    # Trust: the journal, the evidence of each decision, seals, revisions, revocations and the
+    # session's unique identifier. The journal's first entry of a register migrated from
+    # version 2 is a « reprise » of every row it held (see ``Registre._reprise``).
+    3: """
+    CREATE TABLE journal (
+        seq INTEGER PRIMARY KEY,
+        horodatage TEXT NOT NULL,
+        type TEXT NOT NULL,
+        resume TEXT NOT NULL DEFAULT '',
+        contenu TEXT NOT NULL,
+        precedente TEXT NOT NULL,
+        empreinte TEXT NOT NULL
+    );
+    ALTER TABLE passages ADD COLUMN preuves TEXT NOT NULL DEFAULT '{}';
+    ALTER TABLE sessions ADD COLUMN identifiant TEXT NOT NULL DEFAULT '';
+    ALTER TABLE certificats ADD COLUMN revoque_le TEXT;
+    ALTER TABLE certificats ADD COLUMN motif_revocation TEXT NOT NULL DEFAULT '';
+    ALTER TABLE certificats ADD COLUMN jeton TEXT NOT NULL DEFAULT '';
+    CREATE TABLE scellements (
+        id INTEGER PRIMARY KEY,
+        session_id INTEGER NOT NULL REFERENCES sessions(id),
+        version INTEGER NOT NULL,
+        date_deliberation TEXT,
+        scelle_le TEXT NOT NULL,
+        empreinte TEXT NOT NULL,
+        nombre INTEGER NOT NULL,
+        motif TEXT NOT NULL DEFAULT '',
+        UNIQUE (session_id, version)
+    );
+    CREATE TABLE revisions (
+        id INTEGER PRIMARY KEY,
+        session_id INTEGER NOT NULL REFERENCES sessions(id),
+        candidat_id INTEGER NOT NULL REFERENCES candidats(id),
+        numero TEXT NOT NULL,
+        ancienne_decision TEXT NOT NULL,
+        nouvelle_decision TEXT NOT NULL,
+        motif TEXT NOT NULL,
+        date_revision TEXT NOT NULL,
+        enregistre_le TEXT NOT NULL,
+        ancien_detail TEXT NOT NULL DEFAULT '{}'
+    );
+    """,
 }
+
+JOURNAL_ORIGINE = "0" * 64
+"""The « previous hash » of the journal's first entry."""
+
+TETE_SUFFIXE = ".tete"
+"""The signed head of the journal is ``<register file><TETE_SUFFIXE>`` beside the register."""
+
+_WRITE = ("INSERT", "UPDATE", "DELETE", "REPLACE")
+
+
+def _canonical(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+
+
+def entry_hash(precedente: str, seq: int, horodatage: str, type_: str, resume: str,
+               contenu: str) -> str:
+    """The SHA-256 (hex) of one journal entry: the previous entry's hash and this entry's
+    number, time stamp, type, summary and content, separated so that no two entries give the
+    same bytes."""
+    data = "\x1f".join([precedente, str(seq), horodatage, type_, resume, contenu])
+    return hashlib.sha256(data.encode("utf-8")).hexdigest()
+
+
+def apply_schema(conn: sqlite3.Connection, target: int) -> None:
+    """Run migration ``target``'s statements on ``conn`` (inside the caller's transaction)."""
+    for statement in MIGRATIONS[target].split(";"):
+        if statement.strip():
+            conn.execute(statement)
+
+
+def projected_tables(conn: sqlite3.Connection) -> list[str]:
+    """The tables that are a projection of the journal: all but the journal itself."""
+    return [r[0] for r in conn.execute(
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' "
+        "AND name <> 'journal' ORDER BY name")]
+
+
+class Transaction:
+    """The connection as a transaction sees it: every write statement is kept for the journal.
+
+    Reads pass through; ``INSERT``/``UPDATE``/``DELETE`` are executed and recorded with their
+    values, so that the journal entry holds exactly what changed the tables.
+    """
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self._conn = conn
+        self.statements: list[list[Any]] = []
+
+    def execute(self, sql: str, params: Any = ()) -> sqlite3.Cursor:
+        """Run ``sql``; a write is recorded with its parameters."""
+        if sql.lstrip()[:7].upper().startswith(_WRITE):
+            self.statements.append([sql, list(params) if not isinstance(params, dict)
+                                    else dict(params)])
+        return self._conn.execute(sql, params)
+
+    def executemany(self, sql: str, rows: Any) -> sqlite3.Cursor:
+        """Run ``sql`` for each row; recorded as one statement per row."""
+        rows = [list(r) for r in rows]
+        for row in rows:
+            self.statements.append([sql, row])
+        return self._conn.executemany(sql, rows)
 
 STATUTS_FLUX = ("envoyé", "accepté", "rejeté")
 
@@ -160,11 +277,31 @@ def _date(value: str | None) -> dt.date | None:
     return dt.date.fromisoformat(value) if value else None
 
 
-class Registre:
-    """An open register; use as a context manager (``with Registre(path) as reg:``)."""
+def _fr(value: str | None) -> str:
+    """An ISO date of the register as people write it (14/01/2027)."""
+    day = _date(value[:10]) if value else None
+    return day.strftime("%d/%m/%Y") if day else ""
 
-    def __init__(self, path: Path) -> None:
+
+def ouvrir_registre(ws: Any, signer: bool = True) -> Registre:
+    """The register of workspace ``ws``, with the workspace's signing key (when it has one)
+    to sign the head of the journal after each write."""
+    from certidocs.signature import key_path, read_private_key
+
+    key = read_private_key(ws.root) if signer and key_path(ws.root).exists() else None
+    return Registre(ws.registre_path, signataire=key)
+
+
+class Registre:
+    """An open register; use as a context manager (``with Registre(path) as reg:``).
+
+    ``signataire`` (an Ed25519 private key, the workspace's) signs the head of the journal
+    after each commit; without it the chain is kept but its head is not signed.
+    """
+
+    def __init__(self, path: Path, signataire: Any = None) -> None:
         self.path = path
+        self.signataire = signataire
         try:
             self.conn = sqlite3.connect(path, isolation_level=None, timeout=30)
         except sqlite3.Error as exc:
@@ -190,15 +327,61 @@ class Registre:
         self.conn.close()
 
     @contextmanager
-    def transaction(self) -> Iterator[sqlite3.Connection]:
-        """One atomic write: everything inside is committed together or not at all."""
+    def transaction(self, evenement: str = "écriture", resume: str = "") -> Iterator[Transaction]:
+        """One atomic write, journaled: everything inside is committed together, with its
+        journal entry (type ``evenement``, summary ``resume``), or not at all."""
         self.conn.execute("BEGIN IMMEDIATE")
+        tx = Transaction(self.conn)
         try:
-            yield self.conn
+            yield tx
+            if tx.statements:
+                self._append(evenement, resume, {"instructions": tx.statements})
         except BaseException:
             self.conn.execute("ROLLBACK")
             raise
         self.conn.execute("COMMIT")
+        if tx.statements:
+            self._sign_head()
+
+    def _append(self, type_: str, resume: str, content: dict[str, Any]) -> None:
+        last = self.conn.execute(
+            "SELECT seq, empreinte FROM journal ORDER BY seq DESC LIMIT 1").fetchone()
+        seq = (last["seq"] if last else 0) + 1
+        previous = last["empreinte"] if last else JOURNAL_ORIGINE
+        stamp = dt.datetime.now().isoformat(timespec="seconds")
+        text = _canonical(content)
+        self.conn.execute(
+            "INSERT INTO journal (seq, horodatage, type, resume, contenu, precedente, "
+            "empreinte) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (seq, stamp, type_, resume, text, previous,
+             entry_hash(previous, seq, stamp, type_, resume, text)))
+
+    @property
+    def tete_path(self) -> Path:
+        """The file holding the signed head of the journal."""
+        return self.path.with_name(self.path.name + TETE_SUFFIXE)
+
+    def tete(self) -> tuple[int, str]:
+        """The journal's last entry number and hash (0 and the origin when empty)."""
+        row = self.conn.execute(
+            "SELECT seq, empreinte FROM journal ORDER BY seq DESC LIMIT 1").fetchone()
+        return (int(row["seq"]), str(row["empreinte"])) if row else (0, JOURNAL_ORIGINE)
+
+    def _sign_head(self) -> None:
+        """Write the signed head of the journal beside the register (atomically, 0600)."""
+        if self.signataire is None or self.path.as_posix() == ":memory:":
+            return
+        seq, empreinte = self.tete()
+        message = f"certidocs-journal-v1|{seq}|{empreinte}".encode("ascii")
+        signature = base64.b64encode(self.signataire.sign(message)).decode("ascii")
+        body = _canonical({"seq": seq, "empreinte": empreinte, "signature": signature}) + "\n"
+        tmp = self.tete_path.with_name(f".{self.tete_path.name}.{os.getpid()}.tmp")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="ascii") as fh:
+            fh.write(body)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, self.tete_path)
 
     def _migrate(self) -> None:
         version = self.conn.execute("PRAGMA user_version").fetchone()[0]
@@ -206,11 +389,31 @@ class Registre:
             raise RegistreError(f"{self.path} : registre créé par une version plus récente de "
                                 f"certidocs (schéma {version}) ; mettez certidocs à jour")
         for target in range(version + 1, SCHEMA_VERSION + 1):
-            with self.transaction() as conn:
-                for statement in MIGRATIONS[target].split(";"):
-                    if statement.strip():
-                        conn.execute(statement)
-                conn.execute(f"PRAGMA user_version = {target}")
+            self.conn.execute("BEGIN IMMEDIATE")
+            try:
+                apply_schema(self.conn, target)
+                if target == 3 and version > 0:
+                    self._reprise()
+                self.conn.execute(f"PRAGMA user_version = {target}")
+            except BaseException:
+                self.conn.execute("ROLLBACK")
+                raise
+            self.conn.execute("COMMIT")
+
+    def _reprise(self) -> None:
+        """The first journal entry of a register that predates the journal: every row it
+        holds, as the statements that recreate it (rows keep their ids)."""
+        statements: list[list[Any]] = []
+        for table in projected_tables(self.conn):
+            for row in self.conn.execute(f"SELECT rowid AS _r, * FROM {table} ORDER BY rowid"):
+                cols = list(row.keys())[1:]
+                names = ", ".join(["rowid", *cols])
+                marks = ", ".join("?" * (len(cols) + 1))
+                statements.append([f"INSERT INTO {table} ({names}) VALUES ({marks})",
+                                   [row["_r"], *(row[c] for c in cols)]])
+        if statements:
+            self._append("reprise", "reprise du registre existant à la création du journal",
+                         {"instructions": statements})
 
     @property
     def version(self) -> int:
@@ -219,15 +422,17 @@ class Registre:
 
     # --- people and sessions --------------------------------------------------------------
 
-    def _candidate_id(self, conn: sqlite3.Connection, nom_naissance: str, prenom: str,
+    def _candidate_id(self, conn: Transaction, nom_naissance: str, prenom: str,
                       date_naissance: dt.date | None, **extra: str) -> int:
         key = candidate_key(nom_naissance, prenom, date_naissance)
-        row = conn.execute("SELECT id FROM candidats WHERE cle = ?", (key,)).fetchone()
+        row = conn.execute("SELECT * FROM candidats WHERE cle = ?", (key,)).fetchone()
         if row:
-            if extra:
-                sets = ", ".join(f"{k} = ?" for k in extra)
-                conn.execute(f"UPDATE candidats SET {sets} WHERE id = ?", (*extra.values(), row[0]))
-            return int(row[0])
+            changed = {k: v for k, v in extra.items() if row[k] != v}
+            if changed:
+                sets = ", ".join(f"{k} = ?" for k in changed)
+                conn.execute(f"UPDATE candidats SET {sets} WHERE id = ?",
+                             (*changed.values(), row["id"]))
+            return int(row["id"])
         cur = conn.execute(
             "INSERT INTO candidats (cle, nom_naissance, prenom, date_naissance, nom_usage, "
             "lieu_naissance, email) VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -235,15 +440,17 @@ class Registre:
              extra.get("lieu_naissance", ""), extra.get("email", "")))
         return int(cur.lastrowid or 0)
 
-    def session_id(self, conn: sqlite3.Connection, cle: str, nom: str, referentiel: str,
+    def session_id(self, conn: Transaction, cle: str, nom: str, referentiel: str,
                    date_debut: dt.date | None, date_fin: dt.date | None, lieu: str) -> int:
         """The id of a session (created or updated), inside a transaction."""
-        row = conn.execute("SELECT id FROM sessions WHERE cle = ?", (cle,)).fetchone()
+        row = conn.execute("SELECT * FROM sessions WHERE cle = ?", (cle,)).fetchone()
         if row:
-            conn.execute("UPDATE sessions SET nom=?, referentiel=?, date_debut=?, date_fin=?, "
-                         "lieu=? WHERE id=?",
-                         (nom, referentiel, _iso(date_debut), _iso(date_fin), lieu, row[0]))
-            return int(row[0])
+            values = (nom, referentiel, _iso(date_debut), _iso(date_fin), lieu)
+            if tuple(row[k] for k in ("nom", "referentiel", "date_debut", "date_fin", "lieu")
+                     ) != values:
+                conn.execute("UPDATE sessions SET nom=?, referentiel=?, date_debut=?, "
+                             "date_fin=?, lieu=? WHERE id=?", (*values, row["id"]))
+            return int(row["id"])
         cur = conn.execute(
             "INSERT INTO sessions (cle, nom, referentiel, date_debut, date_fin, lieu) "
             "VALUES (?, ?, ?, ?, ?, ?)",
@@ -252,7 +459,7 @@ class Registre:
 
     def grid_password(self, cle: str, nom: str, referentiel: str, new: str) -> str:
         """The grids' password of a session: the one kept, or ``new`` kept from now on."""
-        with self.transaction() as conn:
+        with self.transaction("mot de passe des grilles", cle) as conn:
             sid = self.session_id(conn, cle, nom, referentiel, None, None, "")
             row = conn.execute("SELECT mot_de_passe_grilles FROM sessions WHERE id = ?",
                                (sid,)).fetchone()
@@ -289,44 +496,163 @@ class Registre:
             certifie=any(r["decision"] == "Certifié" for r in rows),
         )
 
-    def enregistrer_passage(self, conn: sqlite3.Connection, *, session_id: int,
+    def enregistrer_passage(self, conn: Transaction, *, session_id: int,
                             nom_naissance: str, prenom: str, date_naissance: dt.date | None,
                             numero: str, referentiel: str, date_session: dt.date | None,
                             voie_acces: str, decision: str, detail: dict[str, Any],
-                            blocs_valides: list[str], identite: dict[str, str]) -> None:
-        """Record (or update) one candidate's passage and validated blocs, in a transaction.
+                            blocs_valides: list[str], identite: dict[str, str],
+                            preuves: dict[str, Any] | None = None) -> int:
+        """Record (or update) one candidate's passage, the evidence it was decided from
+        (``preuves``: grid fingerprint, evaluations read, référentiel fingerprint, rule
+        version) and the blocs it validates, in a transaction; returns the candidate's id.
 
         Running it twice for the same session records nothing twice: the passage is keyed by
-        candidate and session, a capitalised bloc by candidate, certification and bloc.
+        candidate and session, a capitalised bloc by candidate, certification and bloc. A bloc
+        this session had capitalised and that the new decision no longer validates is taken
+        back (before deliberation a grid may still be corrected).
         """
         cid = self._candidate_id(conn, nom_naissance, prenom, date_naissance, **identite)
-        conn.execute(
-            "INSERT INTO passages (candidat_id, session_id, numero, referentiel, date_session, "
-            "voie_acces, decision, detail, enregistre_le) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
-            "ON CONFLICT (candidat_id, session_id) DO UPDATE SET numero = excluded.numero, "
-            "decision = excluded.decision, detail = excluded.detail, "
-            "voie_acces = excluded.voie_acces, enregistre_le = excluded.enregistre_le",
-            (cid, session_id, numero, referentiel, _iso(date_session), voie_acces, decision,
-             json.dumps(detail, ensure_ascii=False, sort_keys=True),
-             dt.datetime.now().isoformat(timespec="seconds")))
+        detail_text = _canonical(detail)
+        proofs = _canonical(preuves or {})
+        row = conn.execute("SELECT numero, decision, detail, voie_acces, preuves FROM passages "
+                           "WHERE candidat_id = ? AND session_id = ?",
+                           (cid, session_id)).fetchone()
+        if row is None or tuple(row) != (numero, decision, detail_text, voie_acces, proofs):
+            conn.execute(
+                "INSERT INTO passages (candidat_id, session_id, numero, referentiel, "
+                "date_session, voie_acces, decision, detail, enregistre_le, preuves) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+                "ON CONFLICT (candidat_id, session_id) DO UPDATE SET numero = excluded.numero, "
+                "decision = excluded.decision, detail = excluded.detail, "
+                "voie_acces = excluded.voie_acces, enregistre_le = excluded.enregistre_le, "
+                "preuves = excluded.preuves",
+                (cid, session_id, numero, referentiel, _iso(date_session), voie_acces, decision,
+                 detail_text, dt.datetime.now().isoformat(timespec="seconds"), proofs))
+        kept = conn.execute("SELECT bloc FROM blocs_capitalises WHERE candidat_id = ? AND "
+                            "session_id = ? AND referentiel = ?",
+                            (cid, session_id, referentiel)).fetchall()
+        for (bloc,) in kept:
+            if bloc not in blocs_valides:
+                conn.execute("DELETE FROM blocs_capitalises WHERE candidat_id = ? AND "
+                             "session_id = ? AND referentiel = ? AND bloc = ?",
+                             (cid, session_id, referentiel, bloc))
         for bloc in blocs_valides:
             conn.execute(
                 "INSERT INTO blocs_capitalises (candidat_id, referentiel, bloc, date_validation, "
                 "session_id) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
                 (cid, referentiel, bloc, _iso(date_session) or dt.date.today().isoformat(),
                  session_id))
+        return cid
+
+    def retirer_passage(self, conn: Transaction, *, session_id: int, nom_naissance: str,
+                        prenom: str, date_naissance: dt.date | None, referentiel: str) -> None:
+        """Withdraw (inside a transaction) the passage of a person for a session not yet
+        sealed, with the blocs it capitalised: their grid no longer gives a decision."""
+        key = candidate_key(nom_naissance, prenom, date_naissance)
+        row = conn.execute("SELECT id FROM candidats WHERE cle = ?", (key,)).fetchone()
+        if row is None:
+            return
+        if conn.execute("SELECT 1 FROM passages WHERE candidat_id = ? AND session_id = ?",
+                        (row["id"], session_id)).fetchone():
+            conn.execute("DELETE FROM blocs_capitalises WHERE candidat_id = ? AND "
+                         "session_id = ? AND referentiel = ?", (row["id"], session_id,
+                                                                referentiel))
+            conn.execute("DELETE FROM passages WHERE candidat_id = ? AND session_id = ?",
+                         (row["id"], session_id))
+
+    def passages_session(self, cle: str) -> list[dict[str, Any]]:
+        """The recorded passages of session ``cle``: number, decision, ``detail`` (the outcome,
+        as in resultats.json) and ``preuves`` (evidence) decoded, with the holder's identity."""
+        rows = self.conn.execute(
+            "SELECT p.numero, p.decision, p.detail, p.preuves, p.enregistre_le, "
+            "c.nom_naissance, c.prenom, c.date_naissance FROM passages p "
+            "JOIN sessions s ON s.id = p.session_id JOIN candidats c ON c.id = p.candidat_id "
+            "WHERE s.cle = ? ORDER BY p.numero", (cle,)).fetchall()
+        out = []
+        for r in rows:
+            item = dict(r)
+            item["detail"] = json.loads(r["detail"] or "{}")
+            item["preuves"] = json.loads(r["preuves"] or "{}")
+            out.append(item)
+        return out
+
+    # --- deliberation, revision, revocation -----------------------------------------------
+
+    def scellement(self, cle: str) -> dict[str, Any] | None:
+        """The latest seal of session ``cle`` (version, dates, fingerprint), or None."""
+        row = self.conn.execute(
+            "SELECT k.* FROM scellements k JOIN sessions s ON s.id = k.session_id "
+            "WHERE s.cle = ? ORDER BY k.version DESC LIMIT 1", (cle,)).fetchone()
+        return dict(row) if row else None
+
+    def sceller(self, conn: Transaction, *, session_id: int, empreinte: str, nombre: int,
+                date_deliberation: dt.date | None, motif: str = "") -> int:
+        """Record a seal of the session's decisions (inside a transaction); returns its
+        version (1 at deliberation, then one more per revision)."""
+        version = conn.execute("SELECT COALESCE(MAX(version), 0) + 1 FROM scellements WHERE "
+                               "session_id = ?", (session_id,)).fetchone()[0]
+        conn.execute(
+            "INSERT INTO scellements (session_id, version, date_deliberation, scelle_le, "
+            "empreinte, nombre, motif) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (session_id, version, _iso(date_deliberation),
+             dt.datetime.now().isoformat(timespec="seconds"), empreinte, nombre, motif))
+        return int(version)
+
+    def enregistrer_revision(self, conn: Transaction, *, session_id: int, candidat_id: int,
+                             numero: str, ancienne: str, nouvelle: str, motif: str,
+                             date_revision: dt.date, ancien_detail: dict[str, Any]) -> None:
+        """Append a revision of a sealed decision to its history (inside a transaction)."""
+        conn.execute(
+            "INSERT INTO revisions (session_id, candidat_id, numero, ancienne_decision, "
+            "nouvelle_decision, motif, date_revision, enregistre_le, ancien_detail) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (session_id, candidat_id, numero, ancienne, nouvelle, motif,
+             date_revision.isoformat(), dt.datetime.now().isoformat(timespec="seconds"),
+             _canonical(ancien_detail)))
+
+    def revoquer(self, conn: Transaction, *, candidat_id: int, session_id: int, motif: str,
+                 date_revocation: dt.date) -> dict[str, Any] | None:
+        """Mark revoked (inside a transaction) the certificate of this holder for this
+        session, if one was issued and is not revoked yet; returns it with ``declare``
+        (whether it was sent to the Caisse des Dépôts), else None. Never deletes it."""
+        row = conn.execute(
+            "SELECT k.id, k.numero, EXISTS (SELECT 1 FROM flux_passages f WHERE "
+            "f.certificat_id = k.id AND f.statut IN ('envoyé', 'accepté')) AS declare "
+            "FROM certificats k WHERE k.candidat_id = ? AND k.session_id = ? AND "
+            "k.revoque_le IS NULL", (candidat_id, session_id)).fetchone()
+        if row is None:
+            return None
+        conn.execute("UPDATE certificats SET revoque_le = ?, motif_revocation = ? WHERE id = ?",
+                     (date_revocation.isoformat(), motif, row["id"]))
+        return dict(row)
+
+    def certificats_revoques(self) -> list[dict[str, Any]]:
+        """Every revoked certificate (number, date, reason, whether it had been declared to
+        the CDC and so needs a correcting declaration)."""
+        rows = self.conn.execute(
+            "SELECT k.numero, k.referentiel, k.revoque_le, k.motif_revocation, "
+            "c.nom_naissance, c.prenom, EXISTS (SELECT 1 FROM flux_passages f WHERE "
+            "f.certificat_id = k.id AND f.statut IN ('envoyé', 'accepté')) AS declare "
+            "FROM certificats k JOIN candidats c ON c.id = k.candidat_id "
+            "WHERE k.revoque_le IS NOT NULL ORDER BY k.revoque_le, k.numero").fetchall()
+        return [dict(r) for r in rows]
 
     # --- certificates ---------------------------------------------------------------------
 
-    def certificat(self, conn: sqlite3.Connection, *, session_id: int, nom_naissance: str,
+    def certificat(self, conn: Transaction, *, session_id: int, nom_naissance: str,
                    prenom: str, date_naissance: dt.date | None, referentiel: str,
                    date_delivrance: dt.date) -> tuple[str, dt.date]:
         """The certificate number of this holder for this session: the one already issued,
         else the next in sequence for the certification and year (never reused)."""
         cid = self._candidate_id(conn, nom_naissance, prenom, date_naissance)
         row = conn.execute(
-            "SELECT numero, date_delivrance FROM certificats WHERE candidat_id = ? AND "
-            "session_id = ? AND referentiel = ?", (cid, session_id, referentiel)).fetchone()
+            "SELECT numero, date_delivrance, revoque_le FROM certificats WHERE candidat_id = ? "
+            "AND session_id = ? AND referentiel = ?", (cid, session_id, referentiel)).fetchone()
+        if row and row["revoque_le"]:
+            raise RegistreError(
+                f"{self.path} : le certificat {row['numero']} de {prenom} {nom_naissance} a été "
+                f"révoqué le {_fr(row['revoque_le'])} ; un certificat révoqué n'est jamais "
+                "rétabli ni remplacé pour la même session")
         if row:
             return str(row["numero"]), dt.date.fromisoformat(row["date_delivrance"])
         year = date_delivrance.year
@@ -339,16 +665,21 @@ class Registre:
             (numero, referentiel, year, rang, cid, session_id, date_delivrance.isoformat()))
         return numero, date_delivrance
 
-    def enregistrer_code(self, conn: sqlite3.Connection, numero: str, code: str) -> None:
-        """Keep the verification code printed on certificate ``numero``."""
-        conn.execute("UPDATE certificats SET code_verification = ? WHERE numero = ?",
-                     (code, numero))
+    def enregistrer_code(self, conn: Transaction, numero: str, code: str,
+                         jeton: str = "") -> None:
+        """Keep the verification code and the signed token printed on certificate
+        ``numero`` (written only when they change)."""
+        row = conn.execute("SELECT code_verification, jeton FROM certificats WHERE numero = ?",
+                           (numero,)).fetchone()
+        if row is None or (row["code_verification"], row["jeton"]) != (code, jeton):
+            conn.execute("UPDATE certificats SET code_verification = ?, jeton = ? "
+                         "WHERE numero = ?", (code, jeton, numero))
 
     def trouver_certificat(self, numero: str) -> dict[str, Any] | None:
         """A certificate with its holder and session, or None."""
         row = self.conn.execute(
             "SELECT k.numero, k.referentiel, k.date_delivrance, k.code_verification, "
-            "c.nom_naissance, c.nom_usage, "
+            "k.revoque_le, k.motif_revocation, c.nom_naissance, c.nom_usage, "
             "c.prenom, c.date_naissance, s.nom AS session, s.lieu FROM certificats k "
             "JOIN candidats c ON c.id = k.candidat_id JOIN sessions s ON s.id = k.session_id "
             "WHERE k.numero = ?", (numero,)).fetchone()
@@ -356,7 +687,7 @@ class Registre:
 
     # --- appeals --------------------------------------------------------------------------
 
-    def enregistrer_recours(self, conn: sqlite3.Connection, *, session_id: int, numero: str,
+    def enregistrer_recours(self, conn: Transaction, *, session_id: int, numero: str,
                             candidat: tuple[str, str, dt.date | None] | None,
                             date_reception: dt.date | None, motifs: str, decision: str,
                             motif_decision: str, date_decision: dt.date | None) -> None:
@@ -391,8 +722,12 @@ class Registre:
                 "SELECT referentiel, bloc, date_validation FROM blocs_capitalises WHERE "
                 "candidat_id = ? ORDER BY referentiel, bloc", (pid,))]
             person["certificats"] = [dict(r) for r in self.conn.execute(
-                "SELECT numero, referentiel, date_delivrance FROM certificats WHERE "
-                "candidat_id = ? ORDER BY date_delivrance", (pid,))]
+                "SELECT numero, referentiel, date_delivrance, revoque_le, motif_revocation "
+                "FROM certificats WHERE candidat_id = ? ORDER BY date_delivrance", (pid,))]
+            person["revisions"] = [dict(r) for r in self.conn.execute(
+                "SELECT s.nom AS session, r.numero, r.ancienne_decision, r.nouvelle_decision, "
+                "r.motif, r.date_revision FROM revisions r JOIN sessions s "
+                "ON s.id = r.session_id WHERE r.candidat_id = ? ORDER BY r.id", (pid,))]
         return people
 
     def tables(self) -> dict[str, tuple[list[str], list[tuple[Any, ...]]]]:
@@ -433,7 +768,7 @@ class Registre:
 
     # --- declaration to the Caisse des Dépôts (accrochage) --------------------------------
 
-    def completer_identite(self, conn: sqlite3.Connection, *, nom_naissance: str, prenom: str,
+    def completer_identite(self, conn: Transaction, *, nom_naissance: str, prenom: str,
                            date_naissance: dt.date | None, sexe: str = "",
                            code_insee_naissance: str = "", pays_naissance: str = "",
                            lieu_naissance: str = "") -> bool:
@@ -457,7 +792,7 @@ class Registre:
             conn.execute(f"UPDATE candidats SET {sets} WHERE id = ?", (*values.values(), row[0]))
         return True
 
-    def completer_session(self, conn: sqlite3.Connection, *, cle: str,
+    def completer_session(self, conn: Transaction, *, cle: str,
                           code_postal_examen: str) -> None:
         """Keep the postal code of the place where the session ``cle`` is held (inside a
         transaction); an empty one leaves what is known alone."""
@@ -500,8 +835,9 @@ class Registre:
             "FROM certificats k JOIN candidats c ON c.id = k.candidat_id "
             "JOIN sessions s ON s.id = k.session_id LEFT JOIN passages p "
             "ON p.candidat_id = k.candidat_id AND p.session_id = k.session_id "
-            "WHERE NOT EXISTS (SELECT 1 FROM flux_passages f WHERE f.certificat_id = k.id AND "
-            f"f.statut IN ('envoyé', 'accepté')){where} ORDER BY k.referentiel, k.numero",
+            "WHERE k.revoque_le IS NULL AND NOT EXISTS (SELECT 1 FROM flux_passages f WHERE "
+            f"f.certificat_id = k.id AND f.statut IN ('envoyé', 'accepté')){where} "
+            "ORDER BY k.referentiel, k.numero",
             params).fetchall()
         return [dict(r) for r in rows]
 
@@ -516,7 +852,7 @@ class Registre:
             "ORDER BY f.cree_le, k.numero", params).fetchall()
         return [dict(r) for r in rows]
 
-    def enregistrer_flux(self, conn: sqlite3.Connection, *, id_flux: str, fichier: str,
+    def enregistrer_flux(self, conn: Transaction, *, id_flux: str, fichier: str,
                          empreinte: str, cree_le: dt.datetime,
                          passages: list[tuple[int, str]]) -> int:
         """Record, inside a transaction, a flux written and the certificates it declares
@@ -566,7 +902,7 @@ class Registre:
         if statut not in STATUTS_FLUX[1:]:
             raise RegistreError(f"{self.path} : statut « {statut} » inconnu")
         stamp = (quand or dt.datetime.now()).isoformat(timespec="seconds")
-        with self.transaction() as conn:
+        with self.transaction("réponse de la CDC", f"flux {flux_id} : {statut}") as conn:
             if id_techniques is None:
                 cur = conn.execute(
                     "UPDATE flux_passages SET statut = ?, motif = ?, marque_le = ? "
@@ -580,3 +916,123 @@ class Registre:
                     (statut, motif, stamp, flux_id, ident))
                 count += int(cur.rowcount)
             return count
+
+    # --- control ----------------------------------------------------------------------------
+
+    def controler(self, cle_publique: Any = None) -> list[Constat]:
+        """Every sign of a hand edit: the journal's chain recomputed entry by entry, its
+        signed head checked with ``cle_publique`` (Ed25519, when given), and the current
+        tables compared with the journal replayed into an empty database.
+
+        Returns one Constat per finding, naming the journal entry or the table and row; an
+        empty list means the register is exactly what certidocs wrote.
+        """
+        found: list[Constat] = []
+        entries = self.conn.execute("SELECT * FROM journal ORDER BY seq").fetchall()
+        previous, expected_seq, chain_ok = JOURNAL_ORIGINE, 1, True
+        for e in entries:
+            where = f"journal, entrée n° {e['seq']} ({e['type']}, {_fr(e['horodatage'])})"
+            if e["seq"] != expected_seq:
+                found.append(Constat(where, f"entrée(s) n° {expected_seq} à {e['seq'] - 1} "
+                                            "supprimée(s) du journal"))
+                chain_ok = False
+            if e["precedente"] != previous:
+                found.append(Constat(where, "chaînage rompu : l'entrée précédente a été "
+                                            "modifiée ou supprimée"))
+                chain_ok = False
+            if entry_hash(e["precedente"], e["seq"], e["horodatage"], e["type"], e["resume"],
+                          e["contenu"]) != e["empreinte"]:
+                found.append(Constat(where, "contenu modifié après son écriture (empreinte "
+                                            "différente)"))
+                chain_ok = False
+            previous, expected_seq = e["empreinte"], e["seq"] + 1
+        found += self._controler_tete(entries, cle_publique)
+        if chain_ok:
+            found += self._controler_tables(entries)
+        return found
+
+    def _controler_tete(self, entries: list[sqlite3.Row], cle_publique: Any) -> list[Constat]:
+        where = str(self.tete_path.name)
+        if cle_publique is None:
+            return []
+        if not self.tete_path.exists():
+            if not entries:
+                return []
+            return [Constat(where, "tête signée du journal absente : le journal ne peut pas "
+                                   "être comparé à sa dernière écriture connue")]
+        try:
+            head = json.loads(self.tete_path.read_text(encoding="ascii"))
+            seq, empreinte = int(head["seq"]), str(head["empreinte"])
+            signature = base64.b64decode(head["signature"])
+        except (OSError, ValueError, KeyError, TypeError):
+            return [Constat(where, "tête du journal illisible")]
+        from cryptography.exceptions import InvalidSignature
+
+        try:
+            cle_publique.verify(signature, f"certidocs-journal-v1|{seq}|{empreinte}"
+                                .encode("ascii"))
+        except InvalidSignature:
+            return [Constat(where, "signature de la tête du journal invalide : fichier "
+                                   "modifié ou signé avec une autre clé")]
+        by_seq = {e["seq"]: e["empreinte"] for e in entries}
+        if seq not in by_seq and seq != 0:
+            return [Constat(where, f"le journal s'arrête avant l'entrée n° {seq} signée : "
+                                   "des entrées ont été supprimées (journal tronqué)")]
+        if seq and by_seq[seq] != empreinte:
+            return [Constat(where, f"l'entrée n° {seq} n'est pas celle qui a été signée : "
+                                   "le journal a été réécrit")]
+        return []
+
+    def _controler_tables(self, entries: list[sqlite3.Row]) -> list[Constat]:
+        replay = sqlite3.connect(":memory:")
+        replay.row_factory = sqlite3.Row
+        for target in range(1, SCHEMA_VERSION + 1):
+            apply_schema(replay, target)
+        found: list[Constat] = []
+        for e in entries:
+            try:
+                for statement in json.loads(e["contenu"]).get("instructions", []):
+                    replay.execute(statement[0], statement[1])
+            except (sqlite3.Error, ValueError, IndexError, TypeError) as exc:
+                found.append(Constat(f"journal, entrée n° {e['seq']}",
+                                     f"entrée impossible à rejouer ({exc})"))
+                return found
+        for table in projected_tables(self.conn):
+            actual = {r[0]: tuple(r)[1:] for r in self.conn.execute(
+                f"SELECT rowid, * FROM {table}")}
+            cur = replay.execute(f"SELECT rowid, * FROM {table}")
+            columns = [d[0] for d in cur.description][1:]
+            expected = {r[0]: tuple(r)[1:] for r in cur}
+            for rowid in sorted(set(actual) | set(expected)):
+                where = f"table {table}, ligne {rowid}"
+                if rowid not in expected:
+                    found.append(Constat(where, "ligne ajoutée à la main (absente du journal) : "
+                                         + _row_text(columns, actual[rowid])))
+                elif rowid not in actual:
+                    found.append(Constat(where, "ligne supprimée à la main : "
+                                         + _row_text(columns, expected[rowid])))
+                elif actual[rowid] != expected[rowid]:
+                    changed = [f"{c} « {a} » au lieu de « {b} »" for c, a, b in
+                               zip(columns, actual[rowid], expected[rowid], strict=True)
+                               if a != b]
+                    found.append(Constat(where, "ligne modifiée à la main : "
+                                         + "; ".join(changed)))
+        replay.close()
+        return found
+
+
+@dataclass(frozen=True)
+class Constat:
+    """One finding of ``Registre.controler``: where (journal entry or table and row) and what."""
+
+    lieu: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.lieu} : {self.message}"
+
+
+def _row_text(columns: list[str], values: tuple[Any, ...]) -> str:
+    shown = [f"{c}={v}" for c, v in zip(columns, values, strict=True)
+             if c not in ("detail", "preuves", "mot_de_passe_grilles", "ancien_detail")]
+    return ", ".join(shown)

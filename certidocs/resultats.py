@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from pathlib import Path
 from typing import Any
 
 from certidocs.fileio import atomic_path
-from certidocs.model import Anomalie, Referentiel, Resultat, Session
+from certidocs.model import Anomalie, Referentiel, Resultat, ResultatBloc, Session
 from certidocs.xlsxsafe import append_row
 
 JSON_NAME = "resultats.json"
+"""An export for people and scripts: no later step reads a decision from it (the register is
+the only source of decisions)."""
 XLSX_NAME = "resultats.xlsx"
 
 
@@ -24,6 +27,20 @@ def resultat_json(r: Resultat) -> dict[str, Any]:
         "rattrapage_jusqu_au": r.rattrapage_jusqu_au.isoformat() if r.rattrapage_jusqu_au
         else None,
     }
+
+
+def resultat_depuis_json(c: dict[str, Any], anomalies: tuple[Anomalie, ...] = ()) -> Resultat:
+    """The outcome of one candidate from its ``resultat_json`` form (as the register keeps it);
+    KeyError, TypeError or ValueError when a field is missing or malformed."""
+    return Resultat(
+        numero=c["numero"], nom=c["nom"], prenom=c["prenom"], decision=c["decision"],
+        blocs=tuple(ResultatBloc(code, b["acquis"], b["total"], b["valide"],
+                                 b.get("capitalise", False))
+                    for code, b in c["blocs"].items()),
+        rattrapage_possible=c["rattrapage_possible"],
+        rattrapage_jusqu_au=dt.date.fromisoformat(c["rattrapage_jusqu_au"])
+        if c.get("rattrapage_jusqu_au") else None,
+        anomalies=anomalies)
 
 
 def results_document(session: str, referentiel: str, resultats: list[Resultat],

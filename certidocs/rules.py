@@ -25,6 +25,10 @@ from certidocs.model import (
     ResultatBloc,
 )
 
+REGLES_VERSION = "2026.2"
+"""The version of these rules, recorded with every decision in the register (the evidence a
+decision was taken from). Raise it whenever a rule below changes what a candidate gets."""
+
 #: Decisions after which a candidate may sit again (a retake, « rattrapage »).
 ECHECS = (NON_CERTIFIE, VALIDATION_PARTIELLE)
 

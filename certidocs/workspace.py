@@ -6,7 +6,6 @@ that ``certidocs init`` copies and that any workspace falls back on.
 
 from __future__ import annotations
 
-import contextlib
 import os
 import secrets
 import shutil
@@ -206,7 +205,10 @@ def init_workspace(dossier: Path) -> Workspace:
         else:
             (tmp / "templates").mkdir()
         (tmp / "sessions").mkdir()
-        _write_secret(tmp / SECRET_NAME)
+        write_secret(tmp / SECRET_NAME)
+        from certidocs.signature import KEY_NAME, create_private_key
+
+        create_private_key(tmp / KEY_NAME)
         tmp.chmod(0o755)
         if dossier.exists():
             dossier.rmdir()
@@ -217,36 +219,37 @@ def init_workspace(dossier: Path) -> Workspace:
     return Workspace(dossier.resolve(), load_config(dossier / CONFIG_NAME))
 
 
-def _write_secret(path: Path) -> None:
+def write_secret(path: Path) -> None:
     """Create the workspace secret used to sign certificates, readable by its owner only.
 
     Written to a temporary file, flushed, then linked into place: a crash leaves either no
     secret or a complete one, never an empty file; an existing secret is never replaced
     (FileExistsError).
     """
-    tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    try:
-        with os.fdopen(fd, "w", encoding="ascii") as fh:
-            fh.write(secrets.token_hex(32) + "\n")
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.link(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
+    from certidocs.signature import write_private_file
+
+    write_private_file(path, (secrets.token_hex(32) + "\n").encode("ascii"))
 
 
 def read_secret(ws: Workspace) -> bytes:
-    """The secret that signs this workspace's certificates; created on first use."""
+    """The secret of this workspace's verification codes (HMAC), created by ``init``.
+
+    Never re-created silently: every code already printed depends on it. Missing → EspaceError
+    naming the file and what to do.
+    """
     path = ws.root / SECRET_NAME
     if not path.exists():
-        with contextlib.suppress(FileExistsError):  # created meanwhile by another run
-            _write_secret(path)
+        raise EspaceError(
+            f"{path} introuvable : ce secret calcule les codes de vérification imprimés sur les "
+            "certificats ; ceux déjà délivrés en dépendent. Restaurez-le depuis votre "
+            "sauvegarde. Si cet espace n'a encore délivré aucun certificat (espace créé avant "
+            "cette version), créez-le avec « certidocs registre creer-cles ».")
     try:
         value = path.read_text(encoding="ascii").strip()
     except (OSError, UnicodeDecodeError) as exc:
         raise EspaceError(f"{path} : secret de vérification illisible ({exc})") from None
     if len(value) < 32:
-        raise EspaceError(f"{path} : secret de vérification vide ou tronqué ; s'il n'a signé "
-                          "aucun certificat, supprimez-le et certidocs en créera un nouveau")
+        raise EspaceError(f"{path} : secret de vérification vide ou tronqué ; restaurez-le "
+                          "depuis votre sauvegarde (s'il n'a signé aucun certificat, "
+                          "supprimez-le puis lancez « certidocs registre creer-cles »)")
     return value.encode("ascii")

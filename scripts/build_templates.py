@@ -837,6 +837,10 @@ def proces_verbal() -> DocumentObject:
     para(doc, "Le jury, réuni le ", "{{ session.date_deliberation }}",
          ", a arrêté les décisions ci-dessus, prises conformément au règlement de la "
          "certification.", style="Corps de lettre", before=10, keep=True)
+    tag(doc, "{%p if scellement.empreinte %}")
+    para(doc, "Décisions scellées au registre (version ", "{{ scellement.version }}",
+         ") – empreinte : ", ("{{ scellement.empreinte }}", B), style="Petit", keep=True)
+    tag(doc, "{%p endif %}")
     para(doc, "Signatures des membres du jury", style="Intertitre")
     loop_table(doc, (60, 60, 50), ("Membre du jury", "Qualité", "Signature"), "m in jury",
                [[("{{ m.nom_complet }}", B)], ["{{ m.qualite }}"], []], height=16,

@@ -26,6 +26,7 @@ from certidocs.cli import main
 from certidocs.errors import AccrochageError, AccrochageReglagesInvalides, FluxInvalide
 from certidocs.registre import MIGRATIONS, SCHEMA_VERSION, Registre
 from certidocs.session.reader import read_session
+from certidocs.signature import ensure_keys
 from certidocs.workspace import Workspace, find_workspace
 
 EXEMPLE = FIXTURES / "accrochage" / "exemple-flux-v2.0.0.xml"
@@ -42,6 +43,7 @@ def make_workspace(root: Path, reglages: str = REGLAGES, rncp: str | None = "RNC
         text = text.replace("rncp: null", f"rncp: {rncp}", 1)
     (root / "referentiels" / "CPECOM.yaml").write_text(text, encoding="utf-8")
     (root / "certidocs.toml").write_text(reglages, encoding="utf-8")
+    ensure_keys(root)
     return root
 
 
@@ -490,7 +492,7 @@ def test_version_1_register_is_migrated_keeping_its_certificates(tmp_path: Path)
     conn.commit()
     conn.close()
     with Registre(path) as reg:
-        assert reg.version == SCHEMA_VERSION == 2
+        assert reg.version == SCHEMA_VERSION == 3
         rows = reg.certificats_a_declarer()
     assert [(r["numero"], r["sexe"], r["deja_rejete"]) for r in rows] == [
         ("CPECOM-2026-00001", "", 0)]

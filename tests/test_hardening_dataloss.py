@@ -34,6 +34,7 @@ from certidocs.grid.reader import read_grid
 from certidocs.grid.writer import GridWriter, grid_filename
 from certidocs.registre import Registre
 from certidocs.session import open_session
+from certidocs.signature import ensure_keys
 from certidocs.simulation import fill_grid
 from certidocs.workspace import find_workspace
 
@@ -103,6 +104,7 @@ DRIVER = textwrap.dedent('''
 
 def _workspace(root: Path) -> Path:
     (root / "certidocs.toml").write_text('[grilles]\nmot_de_passe = ""\n', encoding="utf-8")
+    ensure_keys(root)
     return root
 
 

@@ -30,6 +30,7 @@ from sessiondata import CANDIDATS, JURY, fill_grids, make_session, with_changes
 from certidocs.cli import main
 from certidocs.documents import safe_filename
 from certidocs.registre import Registre
+from certidocs.signature import ensure_keys
 from certidocs.workspace import SECRET_NAME
 
 JINJA_NOM = "{{ 7*7 }}"
@@ -41,6 +42,7 @@ JINJA_LIEU = "{{ config }}{{ ''.__class__ }}"
 def _workspace(root: Path, password: str = "jury") -> Path:
     (root / "certidocs.toml").write_text(f'[grilles]\nmot_de_passe = "{password}"\n',
                                          encoding="utf-8")
+    ensure_keys(root)
     return root
 
 

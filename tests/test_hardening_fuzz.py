@@ -32,6 +32,7 @@ from certidocs.cli import main
 from certidocs.grid import layout as L
 from certidocs.grid.writer import grid_filename
 from certidocs.session import open_session
+from certidocs.signature import ensure_keys
 from certidocs.workspace import find_workspace
 
 settings.register_profile(
@@ -121,6 +122,7 @@ def test_fuzz_session_cells_never_escape_the_cli(tmp_path: Path, cli_runner: Cli
     shutil.rmtree(root, ignore_errors=True)
     (root / "s1").mkdir(parents=True)
     (root / "certidocs.toml").write_text('[grilles]\nmot_de_passe = "fuzz"\n', encoding="utf-8")
+    ensure_keys(root)
     wb = load_workbook(io.BytesIO(_base_session()))
     for where, value in cells:
         sheet, ref = where.split("!")
@@ -151,6 +153,7 @@ def graded(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, bytes]:
     bytes."""
     root = tmp_path_factory.mktemp("fuzz-grilles")
     (root / "certidocs.toml").write_text('[grilles]\nmot_de_passe = "fuzz"\n', encoding="utf-8")
+    ensure_keys(root)
     folder = make_session(root / "s1", candidats=[CANDIDATS[0]])
     result = CliRunner().invoke(main, ["grilles", str(folder)])
     assert result.exit_code == 0, result.output

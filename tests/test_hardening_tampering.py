@@ -27,6 +27,7 @@ from certidocs.cli import main
 from certidocs.grid import layout as L
 from certidocs.registre import Registre
 from certidocs.session import open_session
+from certidocs.signature import ensure_keys
 from certidocs.simulation import fill_grid, simulated_evaluations
 from certidocs.workspace import find_workspace
 
@@ -43,6 +44,7 @@ def prepared(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A workspace with its own copy of CPECOM, session s1 filled, session s2 (same people)."""
     root = tmp_path_factory.mktemp("espace")
     (root / "certidocs.toml").write_text('[grilles]\nmot_de_passe = ""\n', encoding="utf-8")
+    ensure_keys(root)
     (root / "referentiels").mkdir()
     shutil.copy(REFERENTIELS / "CPECOM.yaml", root / "referentiels" / "CPECOM.yaml")
     runner = CliRunner()

@@ -13,12 +13,14 @@ from certidocs.cli import main
 from certidocs.grid.writer import grid_filename
 from certidocs.registre import Registre
 from certidocs.session import open_session
+from certidocs.signature import ensure_keys
 from certidocs.simulation import fill_grid, simulated_evaluations
 from certidocs.workspace import find_workspace
 
 
 def workspace(tmp_path: Path) -> Path:
     (tmp_path / "certidocs.toml").write_text("[grilles]\nmot_de_passe = \"\"\n", encoding="utf-8")
+    ensure_keys(tmp_path)
     return tmp_path
 
 

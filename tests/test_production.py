@@ -13,6 +13,7 @@ from sessiondata import make_session
 
 from certidocs.cli import main
 from certidocs.session import open_session
+from certidocs.signature import ensure_keys
 from certidocs.simulation import fill_grid, simulated_evaluations
 from certidocs.workspace import SECRET_NAME, find_workspace
 
@@ -32,6 +33,7 @@ def session_done(tmp_path: Path, cli_runner: CliRunner) -> Path:
     (tmp_path / "certidocs.toml").write_text(
         '[organisme]\nnom = "Centre & Cie <Test>"\n[signataire]\nnom = "Claire Martin"\n',
         encoding="utf-8")
+    ensure_keys(tmp_path)
     folder = make_session(tmp_path / "s1")
     assert cli_runner.invoke(main, ["grilles", "s1"]).exit_code == 0
     opened = open_session(folder, find_workspace(folder))

@@ -15,6 +15,7 @@ from certidocs import api
 from certidocs.cli import main
 from certidocs.errors import RegistreError
 from certidocs.registre import SCHEMA_VERSION, Registre, candidate_key
+from certidocs.signature import ensure_keys
 
 BORN = dt.date(1990, 4, 3)
 
@@ -107,6 +108,7 @@ def test_certificate_numbers_are_sequential_and_stable(tmp_path: Path) -> None:
 def workspace_with_history(tmp_path: Path, decisions: list[tuple[str, dt.date, str, list[str]]]
                            ) -> Path:
     (tmp_path / "certidocs.toml").write_text("", encoding="utf-8")
+    ensure_keys(tmp_path)
     with Registre(tmp_path / "registre.sqlite") as reg:
         for session, day, decision, blocs in decisions:
             record(reg, session, day, decision, blocs)

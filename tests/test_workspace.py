@@ -90,15 +90,21 @@ def test_referentiel_by_code_in_workspace(cli_runner: CliRunner, tmp_path: Path,
     assert "CPECOM" in missing.stderr
 
 
-def test_secret_created_on_first_use_and_empty_one_refused(tmp_path: Path) -> None:
-    """A workspace without a secret gets one (0600); an empty one (interrupted creation) is
+def test_secret_never_created_silently_and_empty_one_refused(tmp_path: Path) -> None:
+    """A workspace without a secret is refused, naming the file and that certificates depend
+    on it; `registre creer-cles` creates it (0600); an empty one (interrupted creation) is
     refused with a French message instead of signing with an empty key."""
     import pytest
 
     from certidocs.errors import EspaceError
+    from certidocs.signature import ensure_keys
     from certidocs.workspace import Workspace, read_secret
 
     ws = Workspace(tmp_path)
+    with pytest.raises(EspaceError, match="introuvable.*déjà délivrés en dépendent"):
+        read_secret(ws)
+    assert not (tmp_path / SECRET_NAME).exists()
+    ensure_keys(tmp_path)
     first = read_secret(ws)
     assert len(first) == 64 and read_secret(ws) == first
     secret = tmp_path / SECRET_NAME

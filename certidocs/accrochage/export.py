@@ -58,6 +58,8 @@ class RapportExport:
     ecartes: tuple[Ecarte, ...] = ()
     en_attente: tuple[dict[str, Any], ...] = ()  # sent earlier, no answer recorded
     renvoyes: tuple[str, ...] = ()  # rejected earlier, in this flux again
+    orphelins: tuple[Path, ...] = ()  # files of an interrupted export, removed
+    a_rectifier: tuple[str, ...] = ()  # revoked after being declared: correct at the CDC
 
 
 @dataclass(frozen=True)
@@ -141,7 +143,7 @@ def _completer_depuis_session(reg: Any, dossier: Path, cle: str) -> None:
     from certidocs.session.reader import read_session
 
     lecture = read_session(dossier)
-    with reg.transaction() as conn:
+    with reg.transaction("identités complétées", cle) as conn:
         for c in lecture.session.candidats:
             reg.completer_identite(conn, nom_naissance=c.nom_naissance, prenom=c.prenom,
                                    date_naissance=c.date_naissance, sexe=c.sexe,
@@ -255,7 +257,7 @@ def exporter(workspace: Workspace, *, session: Path | None = None, depuis: dt.da
     would break the XSD (FluxInvalide, each problem naming the holder and the field) or when
     no certificate is left to declare.
     """
-    from certidocs.registre import Registre
+    from certidocs.registre import ouvrir_registre
     from certidocs.session import session_key
 
     reglages = lire_reglages(workspace)
@@ -266,7 +268,8 @@ def exporter(workspace: Workspace, *, session: Path | None = None, depuis: dt.da
             raise AccrochageError(f"{session} : aucun registre dans {workspace.root} ; lancez "
                                   f"d'abord « certidocs resultats {session} »")
         return RapportExport(None, None)
-    with Registre(workspace.registre_path) as reg:
+    with ouvrir_registre(workspace) as reg:
+        orphelins = _nettoyer_orphelins(workspace, reglages, reg)
         if session is not None and cle is not None:
             if not reg.session_connue(cle):
                 raise AccrochageError(f"{session} : session absente du registre ; lancez "
@@ -277,12 +280,14 @@ def exporter(workspace: Workspace, *, session: Path | None = None, depuis: dt.da
         try:
             # Choosing the certificates and recording the flux happen under one write lock:
             # two exports run at once cannot both declare the same certificate.
-            with reg.transaction() as conn:
+            with reg.transaction("flux écrit", "déclaration à la Caisse des Dépôts") as conn:
                 rows = reg.certificats_a_declarer(session_cle=cle, depuis=depuis)
                 pending = tuple(reg.certificats_en_attente(session_cle=cle, depuis=depuis))
                 certifications, pairs, ecartes, holders = _passages(workspace, reglages, rows)
                 if not pairs:
-                    return RapportExport(None, None, (), tuple(ecartes), pending)
+                    return RapportExport(None, None, (), tuple(ecartes), pending,
+                                         orphelins=orphelins,
+                                         a_rectifier=_a_rectifier(reg))
                 id_flux = str(uuid.uuid4())
                 emetteur = Emetteur(reglages.id_client_emetteur,
                                     reglages.id_client_certificateur, reglages.id_contrat,
@@ -299,13 +304,41 @@ def exporter(workspace: Workspace, *, session: Path | None = None, depuis: dt.da
                                      passages=pairs)
                 _write(target, data)
                 written = target
+            corrections = _a_rectifier(reg)
         except BaseException:
             if written is not None:  # the register refused the record: no file without it
                 written.unlink(missing_ok=True)
             raise
     renvoyes = tuple(r["numero"] for r in rows if r["deja_rejete"] and r["numero"] in holders)
     declares = tuple((ident, holders[ident]) for _, ident in pairs)
-    return RapportExport(target, id_flux, declares, tuple(ecartes), pending, renvoyes)
+    return RapportExport(target, id_flux, declares, tuple(ecartes), pending, renvoyes,
+                         orphelins=orphelins, a_rectifier=corrections)
+
+
+def _a_rectifier(reg: Any) -> tuple[str, ...]:
+    """Revoked certificates already declared to the CDC: each needs a correcting
+    declaration on the CDC's portal (the flux declares holders, it cannot withdraw one)."""
+    return tuple(f"{r['numero']} ({r['prenom']} {r['nom_naissance']}, révoqué le "
+                 f"{_date(r['revoque_le'][:10]):%d/%m/%Y})"
+                 for r in reg.certificats_revoques() if r["declare"])
+
+
+def _nettoyer_orphelins(workspace: Workspace, reglages: Reglages, reg: Any) -> tuple[Path, ...]:
+    """Remove the flux files an interrupted export left in the flux folder without their
+    register row (written, then killed before the commit): a flux file never exists without
+    its row. Only certidocs' own files are touched (``accrochage-*.xml`` whose idFlux the
+    register does not know)."""
+    folder = workspace.root / reglages.dossier
+    removed = []
+    for path in sorted(folder.glob("accrochage-*.xml")) if folder.is_dir() else []:
+        try:
+            ident = id_flux_de(path.read_bytes())
+        except OSError:
+            continue
+        if ident and reg.trouver_flux(id_flux=ident) is None:
+            path.unlink(missing_ok=True)
+            removed.append(path)
+    return tuple(removed)
 
 
 def marquer(workspace: Workspace, fichier: Path, *, acceptes: bool,
@@ -318,11 +351,11 @@ def marquer(workspace: Workspace, fichier: Path, *, acceptes: bool,
     Without ``passages``, every passage of the flux still awaiting an answer is marked; with
     them (idTechnique, that is certificate numbers), only those.
     """
-    from certidocs.registre import Registre
+    from certidocs.registre import ouvrir_registre
 
     if not workspace.registre_path.exists():
         raise AccrochageError(f"{workspace.root} : aucun registre, donc aucun flux exporté")
-    with Registre(workspace.registre_path) as reg:
+    with ouvrir_registre(workspace) as reg:
         flux = None
         if fichier.is_file():
             try:

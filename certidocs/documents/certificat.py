@@ -66,15 +66,18 @@ def code_valide(code: str, secret: bytes, numero: str, nom: str, prenom: str,
     return hmac.compare_digest(normalise_code(code), expected)
 
 
-def qr_payload(url: str, numero: str, code: str) -> str:
+def qr_payload(url: str, numero: str, code: str, jeton: str = "") -> str:
     """What the certificate's QR code carries.
 
-    With a verification URL: that URL with ``numero`` and ``code`` as query parameters, so that
-    a phone opens the verification page directly. Without one: the number and the code as
-    plain text, which a phone shows and a person can type into ``certidocs registre verifier``.
+    With a verification URL: that URL with ``numero``, ``code`` and the signed token ``jeton``
+    (``certidocs.signature``) as query parameters, so that a phone opens the verification page
+    directly. Without one: the number, the code and the token as plain text, which a phone shows
+    and ``certidocs verifier`` checks with the public key alone.
     """
     url = url.strip()
     if not url:
-        return f"Certificat n° {numero} - code de vérification {code}"
+        text = f"Certificat n° {numero} - code de vérification {code}"
+        return f"{text} - {jeton}" if jeton else text
     sep = "&" if "?" in url else "?"
-    return f"{url}{sep}numero={quote(numero, safe='')}&code={quote(code, safe='')}"
+    link = f"{url}{sep}numero={quote(numero, safe='')}&code={quote(code, safe='')}"
+    return f"{link}&jeton={quote(jeton, safe='')}" if jeton else link

@@ -59,6 +59,7 @@ class CertificatInfo:
     code_verification: str
     date_delivrance: date
     lieu: str
+    jeton: str = ""  # the Ed25519-signed token the QR code carries (certidocs.signature)
 
 
 @dataclass(frozen=True)
@@ -345,7 +346,7 @@ def _certificat(info: CertificatInfo | None, organisme: Mapping[str, Any]) -> Co
     if info is None:
         return {"numero": "", "code_verification": "", "date_delivrance": "",
                 "date_delivrance_courte": "", "lieu": "", "url_verification": url, "qr": ""}
-    payload = qr_payload(url, info.numero, info.code_verification)
+    payload = qr_payload(url, info.numero, info.code_verification, info.jeton)
     return {
         "numero": _t(info.numero),
         "code_verification": _t(info.code_verification),
@@ -550,8 +551,11 @@ def _effectifs(session: Session, resultats: Mapping[str, Resultat]) -> Context:
 
 def contexte_proces_verbal(session: Session, referentiel: Referentiel,
                            organisme: Mapping[str, Any], resultats: Iterable[Resultat], *,
-                           date_document: date | None = None) -> Context:
-    """The session's procès-verbal: ``candidats`` (each with its ``resultat``), ``effectifs``.
+                           date_document: date | None = None,
+                           scellement: Mapping[str, Any] | None = None) -> Context:
+    """The session's procès-verbal: ``candidats`` (each with its ``resultat``), ``effectifs``,
+    ``scellement`` (``empreinte``: the printed fingerprint of the sealed decisions, ``version``:
+    1 at deliberation, more after revisions; empty strings before sealing).
 
     Candidates are listed in the session sheet's order; one without an outcome keeps an empty
     decision, so that nobody silently disappears from the PV.
@@ -566,6 +570,9 @@ def contexte_proces_verbal(session: Session, referentiel: Referentiel,
         rows.append(row)
     ctx["candidats"] = rows
     ctx["effectifs"] = _effectifs(session, by_numero)
+    seal = scellement or {}
+    ctx["scellement"] = {"empreinte": _t(seal.get("empreinte")),
+                         "version": _t(seal.get("version"))}
     return ctx
 
 

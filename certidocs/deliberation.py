@@ -1,0 +1,256 @@
+"""Deliberation and revision: the steps that make a session's decisions final, then change one
+only with a reason and a trace.
+
+`certidocs deliberer` (or the first `documents` after the exam) **seals** the session: every
+candidate must have a decision in the register, taken from the grid as it is now; a fingerprint
+of the decisions and their evidence is recorded and printed on the procès-verbal. After that,
+`certidocs resultats` decides nothing again (it reports a grid changed since), and a decision
+changes only through `certidocs decision reviser`, appended to the history: a certificate it
+invalidates is revoked (kept, marked, listed for a correcting declaration to the Caisse des
+Dépôts when it was declared), capitalised blocs follow, and the session is sealed again.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from certidocs.errors import CertidocsError
+from certidocs.model import INCOMPLET, Resultat
+from certidocs.session import SessionOuverte
+
+EMPREINTE_AFFICHEE = 16
+"""Hex characters of the seal's fingerprint printed on the procès-verbal (64 bits, in groups
+of 4): enough to compare a printed PV with the register by eye; the register keeps all 64."""
+
+
+class DeliberationError(CertidocsError):
+    """Raised when a session cannot be sealed or a decision cannot be revised as asked."""
+
+
+def empreinte_decisions(cle: str, referentiel: str, passages: list[dict[str, Any]]) -> str:
+    """The SHA-256 (hex) of a session's decisions and evidence: session key, référentiel and,
+    per candidate number, decision, outcome detail and evidence, in canonical JSON."""
+    body = {"session": cle, "referentiel": referentiel,
+            "passages": [{"numero": p["numero"], "decision": p["decision"],
+                          "detail": p["detail"], "preuves": p["preuves"]}
+                         for p in sorted(passages, key=lambda p: str(p["numero"]))]}
+    text = json.dumps(body, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def empreinte_affichee(empreinte: str) -> str:
+    """The printed form of a seal's fingerprint: « 3F2A 9C01 77B4 0D5E »."""
+    head = empreinte[:EMPREINTE_AFFICHEE].upper()
+    return " ".join(head[i:i + 4] for i in range(0, len(head), 4))
+
+
+@dataclass
+class DeliberationReport:
+    """What sealing did: the seal's version and fingerprint, how many decisions."""
+
+    dossier: Path
+    version: int
+    empreinte: str
+    nombre: int
+    date_deliberation: dt.date | None
+    deja_scelle: bool = False
+
+
+def _session_id(reg: Any, conn: Any, opened: SessionOuverte) -> int:
+    info = opened.lecture.session.info
+    return int(reg.session_id(conn, opened.cle, opened.lecture.session.nom,
+                              opened.referentiel.code, info.date_debut, info.date_fin,
+                              info.lieu))
+
+
+def sceller(opened: SessionOuverte, reg: Any) -> DeliberationReport:
+    """Seal the session in the register (or return its seal when it already is).
+
+    Refused (DeliberationError, each candidate named) when a candidate has no decision in the
+    register, is « Incomplet », or when a grid changed since the results were computed.
+    """
+    from certidocs.grid.writer import grid_filename
+    from certidocs.pipeline import GRILLES, expects_grid, file_sha256
+
+    info = opened.lecture.session.info
+    day = info.date_deliberation
+    existing = reg.scellement(opened.cle)
+    if existing:
+        return DeliberationReport(opened.dossier, existing["version"], existing["empreinte"],
+                                  existing["nombre"], _iso(existing["date_deliberation"]),
+                                  deja_scelle=True)
+    passages = {p["numero"]: p for p in reg.passages_session(opened.cle)}
+    problems = []
+    for c in opened.lecture.session.candidats:
+        p = passages.get(c.numero)
+        who = f"{c.numero} {c.prenom} {c.nom}"
+        if p is None:
+            problems.append(f"{who} : aucune décision au registre")
+        elif p["decision"] == INCOMPLET:
+            problems.append(f"{who} : grille incomplète (voir les anomalies de « certidocs "
+                            "resultats »)")
+        elif expects_grid(c) and p["preuves"].get("grille"):
+            path = opened.dossier / GRILLES / grid_filename(c)
+            if file_sha256(path) != p["preuves"]["grille"].get("sha256"):
+                problems.append(f"{who} : la grille a changé depuis le dernier « certidocs "
+                                "resultats »")
+    if problems:
+        raise DeliberationError(
+            f"{opened.dossier} : la délibération demande une décision à jour pour chaque "
+            f"candidat ; relancez « certidocs resultats {opened.dossier} » puis recommencez :\n"
+            + "\n".join(f"  - {p}" for p in problems))
+    recorded = list(passages.values())
+    empreinte = empreinte_decisions(opened.cle, opened.referentiel.code, recorded)
+    with reg.transaction("session scellée", f"{opened.cle} : {len(recorded)} décision(s), "
+                         f"empreinte {empreinte_affichee(empreinte)}") as conn:
+        version = reg.sceller(conn, session_id=_session_id(reg, conn, opened),
+                              empreinte=empreinte, nombre=len(recorded), date_deliberation=day,
+                              motif="délibération du jury")
+    return DeliberationReport(opened.dossier, version, empreinte, len(recorded), day)
+
+
+def _iso(value: str | None) -> dt.date | None:
+    return dt.date.fromisoformat(value[:10]) if value else None
+
+
+def deliberer(dossier: Path) -> DeliberationReport:
+    """`certidocs deliberer`: seal the session's decisions (see ``sceller``)."""
+    from certidocs.pipeline import open_checked
+    from certidocs.registre import ouvrir_registre
+
+    opened = open_checked(dossier)
+    with ouvrir_registre(opened.workspace) as reg:
+        return sceller(opened, reg)
+
+
+@dataclass
+class RevisionReport:
+    """What a revision changed: the decisions before and after, the certificate revoked
+    (number, whether it had been declared to the CDC), the new seal."""
+
+    numero: str
+    ancienne: str
+    nouvelle: str
+    motif: str
+    date_revision: dt.date
+    scellement: int
+    revoque: str | None = None
+    a_rectifier_cdc: bool = False
+    blocs_retires: list[str] = field(default_factory=list)
+    blocs_ajoutes: list[str] = field(default_factory=list)
+
+
+MOTIF_MIN = 10
+"""Characters a revision's reason needs at least: « erreur » alone explains nothing to whoever
+reads the history or answers the candidate."""
+
+
+def reviser(dossier: Path, numero: str, motif: str, date_revision: dt.date | None = None
+            ) -> RevisionReport:
+    """`certidocs decision reviser`: decide again for one candidate of a sealed session, from
+    their grid as it is now (corrected after a jury error or a successful recours), with a
+    reason and a date, appended to the history.
+
+    Raises DeliberationError when the session is not sealed (then ``resultats`` suffices),
+    the candidate is unknown, the reason is too short, the grid is incomplete, or the grid
+    gives the decision already recorded.
+    """
+    from certidocs.pipeline import (
+        _jobs_lecture,
+        _read,
+        decide,
+        open_checked,
+        preuves,
+        resultats_enregistres,
+    )
+    from certidocs.registre import ouvrir_registre
+    from certidocs.resultats import resultat_json, write_results
+
+    motif = " ".join(motif.split())
+    if len(motif) < MOTIF_MIN:
+        raise DeliberationError(f"--motif : dites pourquoi la décision change (au moins "
+                                f"{MOTIF_MIN} caractères : erreur du jury, recours accueilli…)")
+    day = date_revision or dt.date.today()
+    opened = open_checked(dossier)
+    session, ref = opened.lecture.session, opened.referentiel
+    by_number = {c.numero: c for c in session.candidats}
+    c = by_number.get(numero.strip())
+    if c is None:
+        raise DeliberationError(f"{dossier} : aucun candidat n° {numero} dans session.xlsx "
+                                f"(numéros : {', '.join(by_number)})")
+    with ouvrir_registre(opened.workspace) as reg:
+        if not reg.scellement(opened.cle):
+            raise DeliberationError(f"{dossier} : la session n'est pas encore délibérée ; "
+                                    "corrigez la grille et relancez simplement « certidocs "
+                                    f"resultats {dossier} »")
+        before = resultats_enregistres(opened, reg).get(c.numero)
+        if before is None:
+            raise DeliberationError(f"{dossier} : aucune décision au registre pour {c.numero}")
+        job = next((j for j in _jobs_lecture(dossier, opened) if j.candidat.numero == c.numero),
+                   None)
+        lu = _read(job) if job is not None else None
+        after = decide(opened, reg, c, lu)
+        if after.decision == INCOMPLET:
+            cells = "; ".join(str(a) for a in after.anomalies) or "grille absente"
+            raise DeliberationError(f"{dossier} : la grille de {c.numero} ne permet pas de "
+                                    f"décider : {cells}")
+        if resultat_json(after) == resultat_json(before):
+            raise DeliberationError(f"{dossier} : la grille de {c.numero} donne la décision "
+                                    f"déjà enregistrée ({before.decision}) ; rien à réviser. "
+                                    "Corrigez d'abord la grille.")
+        report = _appliquer(opened, reg, c, before, after,
+                            preuves(job, lu) if job is not None and lu is not None else {},
+                            motif, day)
+        resultats = list(resultats_enregistres(opened, reg).values())
+        order = {x.numero: i for i, x in enumerate(session.candidats)}
+        resultats.sort(key=lambda r: order.get(r.numero, len(order)))
+        write_results(dossier, session, ref, resultats,
+                      [a for r in resultats for a in r.anomalies])
+    return report
+
+
+def _appliquer(opened: SessionOuverte, reg: Any, c: Any, before: Resultat, after: Resultat,
+               evidence: dict[str, Any], motif: str, day: dt.date) -> RevisionReport:
+    """Write one revision in one journaled transaction: passage, history, blocs,
+    revocation, new seal."""
+    from certidocs.model import ABSENT, CERTIFIE
+    from certidocs.resultats import resultat_json
+
+    session, ref = opened.lecture.session, opened.referentiel
+    valid = [] if after.decision in (ABSENT, INCOMPLET) else [
+        b.code for b in after.blocs if b.valide and not b.capitalise]
+    was = {b.code for b in before.blocs if b.valide and not b.capitalise}
+    report = RevisionReport(c.numero, before.decision, after.decision, motif, day, 0,
+                            blocs_retires=sorted(was - set(valid)),
+                            blocs_ajoutes=sorted(set(valid) - was))
+    with reg.transaction("révision", f"{opened.cle} : {c.numero} {before.decision} → "
+                         f"{after.decision} ({motif})") as conn:
+        sid = _session_id(reg, conn, opened)
+        cid = reg.enregistrer_passage(
+            conn, session_id=sid, nom_naissance=c.nom_naissance, prenom=c.prenom,
+            date_naissance=c.date_naissance, numero=c.numero, referentiel=ref.code,
+            date_session=session.info.date_debut, voie_acces=c.voie_acces,
+            decision=after.decision, detail=resultat_json(after),
+            blocs_valides=valid if ref.regles.capitalisation else [],
+            identite={}, preuves=evidence)
+        reg.enregistrer_revision(conn, session_id=sid, candidat_id=cid, numero=c.numero,
+                                 ancienne=before.decision, nouvelle=after.decision,
+                                 motif=motif, date_revision=day,
+                                 ancien_detail=resultat_json(before))
+        if before.decision == CERTIFIE and after.decision != CERTIFIE:
+            revoked = reg.revoquer(conn, candidat_id=cid, session_id=sid,
+                                   motif=motif, date_revocation=day)
+            if revoked:
+                report.revoque = str(revoked["numero"])
+                report.a_rectifier_cdc = bool(revoked["declare"])
+        recorded = reg.passages_session(opened.cle)
+        report.scellement = reg.sceller(
+            conn, session_id=sid, nombre=len(recorded), date_deliberation=day,
+            empreinte=empreinte_decisions(opened.cle, ref.code, recorded),
+            motif=f"révision de {c.numero} : {motif}")
+    return report
