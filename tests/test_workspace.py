@@ -101,7 +101,7 @@ def test_secret_never_created_silently_and_empty_one_refused(tmp_path: Path) -> 
     from certidocs.workspace import Workspace, read_secret
 
     ws = Workspace(tmp_path)
-    with pytest.raises(EspaceError, match="introuvable.*déjà délivrés en dépendent"):
+    with pytest.raises(EspaceError, match=r"introuvable.*déjà délivrés en dépendent"):
         read_secret(ws)
     assert not (tmp_path / SECRET_NAME).exists()
     ensure_keys(tmp_path)
