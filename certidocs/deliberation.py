@@ -184,10 +184,16 @@ def reviser(dossier: Path, numero: str, motif: str, date_revision: dt.date | Non
         raise DeliberationError(f"{dossier} : aucun candidat n° {numero} dans session.xlsx "
                                 f"(numéros : {', '.join(by_number)})")
     with ouvrir_registre(opened.workspace) as reg:
-        if not reg.scellement(opened.cle):
+        seal = reg.scellement(opened.cle)
+        if not seal:
             raise DeliberationError(f"{dossier} : la session n'est pas encore délibérée ; "
                                     "corrigez la grille et relancez simplement « certidocs "
                                     f"resultats {dossier} »")
+        last = _iso(seal["date_deliberation"])
+        if last is not None and day < last:
+            raise DeliberationError(f"--date : une révision ne peut précéder la délibération "
+                                    f"ou la dernière révision ({last:%d/%m/%Y}) ; donnez la "
+                                    "date de la décision de révision")
         before = resultats_enregistres(opened, reg).get(c.numero)
         if before is None:
             raise DeliberationError(f"{dossier} : aucune décision au registre pour {c.numero}")

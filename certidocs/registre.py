@@ -283,24 +283,25 @@ def _fr(value: str | None) -> str:
     return day.strftime("%d/%m/%Y") if day else ""
 
 
-def ouvrir_registre(ws: Any, signer: bool = True) -> Registre:
-    """The register of workspace ``ws``, with the workspace's signing key (when it has one)
-    to sign the head of the journal after each write."""
-    from certidocs.signature import key_path, read_private_key
-
-    key = read_private_key(ws.root) if signer and key_path(ws.root).exists() else None
-    return Registre(ws.registre_path, signataire=key)
+def ouvrir_registre(ws: Any) -> Registre:
+    """The register of workspace ``ws`` (its signing key found beside it, see Registre)."""
+    return Registre(ws.registre_path)
 
 
 class Registre:
     """An open register; use as a context manager (``with Registre(path) as reg:``).
 
-    ``signataire`` (an Ed25519 private key, the workspace's) signs the head of the journal
-    after each commit; without it the chain is kept but its head is not signed.
+    ``signataire`` (an Ed25519 private key) signs the head of the journal after each commit;
+    by default the workspace's key beside the register is used when there is one (every
+    writer signs, whoever opens the register), and without one the chain is kept unsigned.
     """
 
     def __init__(self, path: Path, signataire: Any = None) -> None:
+        from certidocs.signature import key_path, read_private_key
+
         self.path = path
+        if signataire is None and key_path(path.parent).exists():
+            signataire = read_private_key(path.parent)
         self.signataire = signataire
         try:
             self.conn = sqlite3.connect(path, isolation_level=None, timeout=30)
@@ -947,9 +948,13 @@ class Registre:
                 chain_ok = False
             previous, expected_seq = e["empreinte"], e["seq"] + 1
         found += self._controler_tete(entries, cle_publique)
-        if chain_ok:
-            found += self._controler_tables(entries)
-        return found
+        # Even with a broken chain, the journal as it stands is replayed: a table edited by
+        # hand at the same time must still be named.
+        tables = self._controler_tables(entries)
+        if not chain_ok and tables:
+            tables.insert(0, Constat("journal", "chaînage rompu : la comparaison des tables "
+                                                "ci-dessous repose sur un journal altéré"))
+        return found + tables
 
     def _controler_tete(self, entries: list[sqlite3.Row], cle_publique: Any) -> list[Constat]:
         where = str(self.tete_path.name)
@@ -1012,9 +1017,9 @@ class Registre:
                     found.append(Constat(where, "ligne supprimée à la main : "
                                          + _row_text(columns, expected[rowid])))
                 elif actual[rowid] != expected[rowid]:
-                    changed = [f"{c} « {a} » au lieu de « {b} »" for c, a, b in
-                               zip(columns, actual[rowid], expected[rowid], strict=True)
-                               if a != b]
+                    changed = [f"{c} « {_court(a)} » au lieu de « {_court(b)} »"
+                               for c, a, b in zip(columns, actual[rowid], expected[rowid],
+                                                  strict=True) if a != b]
                     found.append(Constat(where, "ligne modifiée à la main : "
                                          + "; ".join(changed)))
         replay.close()
@@ -1032,7 +1037,16 @@ class Constat:
         return f"{self.lieu} : {self.message}"
 
 
+VALEUR_AFFICHEE = 80
+"""Characters of a cell value a finding quotes (a decision's evidence runs to kilobytes)."""
+
+
+def _court(value: Any) -> str:
+    text = str(value)
+    return text if len(text) <= VALEUR_AFFICHEE else text[:VALEUR_AFFICHEE - 1] + "…"
+
+
 def _row_text(columns: list[str], values: tuple[Any, ...]) -> str:
-    shown = [f"{c}={v}" for c, v in zip(columns, values, strict=True)
+    shown = [f"{c}={_court(v)}" for c, v in zip(columns, values, strict=True)
              if c not in ("detail", "preuves", "mot_de_passe_grilles", "ancien_detail")]
     return ", ".join(shown)
