@@ -37,11 +37,14 @@ def afficher_referentiel(fichier: Path) -> str:
 
 
 def importer_referentiel(source: Path, sortie: Path | None = None, fiche: str | None = None,
-                         force: bool = False) -> str:
+                         force: bool = False, export_rncp: Path | None = None) -> str:
     """`certidocs referentiel importer`: write the YAML of ``source``; returns the summary.
 
     ``source`` is a .docx référentiel table, a seed-style text export (.txt/.md) or a France
-    Compétences RNCP XML export (``fiche`` picks one fiche). Without ``sortie`` the file goes to
+    Compétences RNCP export, .xml or the .zip as downloaded (``fiche`` picks one fiche). With
+    ``export_rncp``, the Word or text ``source`` is combined with that export's ``fiche``:
+    official identity, dates and bloc codes, the document's criteria; what could not be
+    matched is listed in ``a_verifier``. Without ``sortie`` the file goes to
     the current workspace's ``referentiels/<code>.yaml``. Nothing is written on error, and an
     existing file is never overwritten without ``force``.
     """
@@ -49,7 +52,15 @@ def importer_referentiel(source: Path, sortie: Path | None = None, fiche: str | 
     from certidocs.workspace import find_workspace
 
     return run_import(source, sortie=sortie, fiche=fiche, force=force,
-                      workspace=find_workspace(Path.cwd()))
+                      workspace=find_workspace(Path.cwd()), export_rncp=export_rncp)
+
+
+def chercher_fiches(texte: str, export: Path) -> Any:
+    """`certidocs referentiel chercher`: the fiches of France Compétences' export (.zip or
+    .xml) whose number or title holds every word of ``texte`` (rncp.Recherche), streamed."""
+    from certidocs.referentiel.importers.rncp import chercher
+
+    return chercher(export, texte)
 
 
 def creer_session(dossier: Path, code: str) -> Path:
