@@ -150,6 +150,46 @@ def marquer_accrochage(fichier: Path, acceptes: bool, passages: tuple[str, ...] 
     return marquer(ws, fichier, acceptes=acceptes, passages=passages, motif=motif)
 
 
+def importer_retour_accrochage(fichier: Path, espace: Path | None = None) -> Any:
+    """`certidocs accrochage importer-retour`: read the Caisse des Dépôts' processing answer
+    (accrochage.retour.RetourCdc, each rejection explained in French) and record each
+    passage's outcome; « existe déjà en base » counts as accepted.
+
+    AccrochageError, with nothing recorded, when the answer is not a CDC report, answers no
+    flux of this workspace, or names passages that flux does not hold.
+    """
+    import dataclasses
+
+    from certidocs.accrochage.retour import lire_retour
+    from certidocs.errors import AccrochageError
+    from certidocs.registre import Registre
+    from certidocs.workspace import find_workspace
+
+    retour = lire_retour(fichier)
+    ws = find_workspace(espace or Path.cwd())
+    if not ws.registre_path.exists():
+        raise AccrochageError(f"{ws.root} : aucun registre, donc aucun flux exporté")
+    # The register-facing part: the same calls as `accrochage marquer`, one per passage.
+    with Registre(ws.registre_path) as reg:
+        # By idFlux only: file names repeat (one per second), an idFlux never does.
+        flux = reg.trouver_flux(id_flux=retour.id_flux)
+        if flux is None:
+            raise AccrochageError(f"{fichier} : répond au flux {retour.id_flux} "
+                                  f"({retour.nom_fichier or 'nom inconnu'}), qui n'a pas été "
+                                  "exporté depuis cet espace ; rien n'a été enregistré")
+        known = {p["id_technique"]: f"{p['nom_naissance'].upper()} {p['prenom']}"
+                 for p in reg.passages_du_flux(flux["id"])}
+        unknown = [p.id_technique for p in retour.passages if p.id_technique not in known]
+        if unknown:
+            raise AccrochageError(f"{fichier} : passage(s) absent(s) du flux {flux['fichier']} : "
+                                  f"{', '.join(unknown[:10])} ; rien n'a été enregistré")
+        for p in retour.passages:
+            reg.marquer_passages(flux["id"], "accepté" if p.accepte else "rejeté",
+                                 [p.id_technique], p.message)
+    return dataclasses.replace(retour, titulaires={p.id_technique: known[p.id_technique]
+                                                   for p in retour.passages})
+
+
 def documents(dossier: Path, *, stage: str | None = None, types: tuple[str, ...] | None = None,
               pdf: bool = False, remplacer_modifies: bool = False,
               progress: Any = None) -> Any:

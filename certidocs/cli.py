@@ -618,6 +618,30 @@ def accrochage_marquer(fichier: Path, acceptes: bool | None, passages: tuple[str
                    "exporter » : corrigez d'abord ce que la Caisse des Dépôts signale.")
 
 
+@accrochage_group.command("importer-retour")
+@click.argument("fichier", type=click.Path(path_type=Path))
+@click.option("--espace", type=click.Path(path_type=Path), default=None,
+              help="Dossier de l'espace de travail (par défaut : le dossier courant).")
+def accrochage_importer_retour(fichier: Path, espace: Path | None) -> None:
+    """Enregistrer l'accusé de traitement FICHIER de la Caisse des Dépôts.
+
+    Chaque passage accepté ne sera plus déclaré ; chaque passage refusé est expliqué (ce qu'il
+    faut corriger : nom de naissance, prénoms, sexe, date ou commune de naissance) et sera
+    proposé de nouveau au prochain « certidocs accrochage exporter ». Un passage « existe
+    déjà en base » compte comme accepté. Rien n'est enregistré si le fichier ne répond pas à
+    un flux exporté depuis cet espace.
+    """
+    from certidocs import api
+    from certidocs.accrochage.retour import resume
+
+    retour = api.importer_retour_accrochage(fichier, espace)
+    for line in resume(retour):
+        click.echo(line)
+    if retour.rejetes:
+        click.echo("Corrigez ces identités dans session.xlsx, puis : certidocs accrochage "
+                   "exporter --session DOSSIER (seuls les passages refusés seront repris).")
+
+
 @main.command("documents")
 @click.argument("dossier", type=click.Path(path_type=Path))
 @click.option("--type", "types", multiple=True, metavar="TYPE",

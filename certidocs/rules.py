@@ -196,3 +196,21 @@ def fin_avant_rattrapage(certification: Certification, fin_session: date,
         return None
     limite = fin_session + timedelta(days=regles.delai_rattrapage_jours)
     return limite if fin < limite else None
+
+
+DELAI_DECLARATION_MOIS = 3
+"""Months a certifier has to declare a holder to the Caisse des Dépôts after issuing the
+certificate (accrochage to the CPF information system, Code du travail art. L6113-8)."""
+
+
+def limite_declaration(delivrance: date) -> date:
+    """The last day to declare a holder whose certificate was issued on ``delivrance``:
+    the same day DELAI_DECLARATION_MOIS months later (the month's last day when it has none)."""
+    month = delivrance.month - 1 + DELAI_DECLARATION_MOIS
+    year, month = delivrance.year + month // 12, month % 12 + 1
+    for day in range(delivrance.day, 27, -1):
+        try:
+            return date(year, month, day)
+        except ValueError:
+            continue
+    return date(year, month, min(delivrance.day, 28))

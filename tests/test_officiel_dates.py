@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+from pathlib import Path
 
 import pytest
 from helpers import REFERENTIELS
@@ -77,3 +78,31 @@ def test_session_verifier_warns_within_the_retake_window() -> None:
     clean = checks.check_dates(_session(dt.date(2026, 3, 1), dt.date(2026, 3, 2)),
                                _ref(), lambda key: f"Session!{key}")
     assert not clean
+
+
+@pytest.mark.parametrize(("issued", "limit"), [
+    (dt.date(2027, 1, 14), dt.date(2027, 4, 14)), (dt.date(2026, 11, 30), dt.date(2027, 2, 28)),
+    (dt.date(2027, 10, 31), dt.date(2028, 1, 31)),
+])
+def test_declaration_within_three_months(issued: dt.date, limit: dt.date) -> None:
+    """Three calendar months; a day the month lacks becomes its last day."""
+    from certidocs.rules import limite_declaration
+
+    assert limite_declaration(issued) == limit
+
+
+def test_lancer_reminds_the_three_month_declaration(tmp_path: Path) -> None:
+    """After results, `lancer` names the deadline; a référentiel without a fiche number: no."""
+    from types import SimpleNamespace
+
+    from certidocs.lancer import _rappel
+
+    info = SessionInfo("CPECOM", date_fin=dt.date(2027, 1, 14))
+    opened = SimpleNamespace(referentiel=_ref(),
+                             lecture=SimpleNamespace(session=Session("s", info)))
+    text = _rappel(tmp_path, opened)
+    assert "dans les 3 mois" in text and "14/04/2027" in text
+    assert "accrochage exporter --session" in text
+    local = dataclasses.replace(_ref().certification, rncp=None)
+    opened.referentiel = dataclasses.replace(_ref(), certification=local)
+    assert _rappel(tmp_path, opened) == ""
