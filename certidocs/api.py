@@ -63,6 +63,17 @@ def chercher_fiches(texte: str, export: Path) -> Any:
     return chercher(export, texte)
 
 
+def mettre_a_jour_referentiel(fichier: Path, export: Path) -> Any:
+    """`certidocs referentiel mettre-a-jour`: what France Compétences changed on the fiche of
+    the référentiel in ``fichier`` since it was written (miseajour.RapportMiseAJour); the
+    YAML is not modified. ReferentielInvalide if it does not load, ImportErreur if the export
+    lacks its fiche."""
+    from certidocs.referentiel import load_referentiel
+    from certidocs.referentiel.importers.miseajour import comparer
+
+    return comparer(load_referentiel(fichier), export)
+
+
 def creer_session(dossier: Path, code: str) -> Path:
     """`certidocs session creer`: write DOSSIER/session.xlsx for référentiel ``code``."""
     from certidocs.referentiel import load_referentiel

@@ -261,6 +261,32 @@ def referentiel_chercher(texte: str, export: Path) -> None:
                    f"{MAX_RESULTATS} premières sont listées : précisez le texte).")
 
 
+@referentiel.command("mettre-a-jour")
+@click.argument("code")
+@click.argument("export", type=click.Path(path_type=Path))
+def referentiel_mettre_a_jour(code: str, export: Path) -> None:
+    """Comparer le référentiel CODE (un code de l'espace ou un .yaml) avec sa fiche dans un
+    export RNCP plus récent (EXPORT, .zip ou .xml).
+
+    Liste ce que France Compétences a changé : blocs ajoutés, renommés ou retirés,
+    enregistrement renouvelé ou échu, intitulé, niveau, fiche remplacée. Le référentiel n'est
+    pas modifié : reportez-y les changements, puis « certidocs referentiel verifier ».
+    """
+    from certidocs import api
+
+    path = _referentiel_path(code)
+    report = api.mettre_a_jour_referentiel(path, export)
+    if not report.changements:
+        click.echo(f"{path} : aucun changement de la fiche {report.fiche} dans {export}.")
+        return
+    click.echo(f"{path} : {len(report.changements)} changement(s) de la fiche {report.fiche} "
+               f"dans {export} :")
+    for change in report.changements:
+        click.echo(f"  - {change.texte}")
+    click.echo(f"Le référentiel n'a pas été modifié : reportez ces changements dans {path}, "
+               "puis « certidocs referentiel verifier ».")
+
+
 @main.group("session", cls=_Group)
 def session_group() -> None:
     """Préparer une session : le classeur session.xlsx et ses vérifications."""

@@ -59,8 +59,8 @@ def run_import(source: Path, *, sortie: Path | None, fiche: str | None, force: b
                            "certificateur (tableau Word .docx ou export texte), pas un export "
                            "RNCP")
     if fiche and suffix not in _EXPORTS and export_rncp is None:
-        raise ImportErreur(f"{source} : --fiche ne s'applique qu'à un export RNCP (.xml ou "
-                           ".zip), ou avec --export-rncp")
+        raise ImportErreur(f"{source} : --fiche ne s'applique qu'à un export RNCP (.xml) ou "
+                           "à son .zip, ou avec --export-rncp")
     if sortie is not None and sortie.exists() and not force:
         raise ImportErreur(f"{sortie} existe déjà : ajoutez --force pour le remplacer (rien "
                            "n'a été écrit)")

@@ -199,6 +199,13 @@ def iter_fiches(path: Path, *, complet: bool = True) -> Iterator[Fiche]:
     level, state and dates (what ``chercher`` shows), which is faster. ImportErreur, in French
     with the line, when the file is not an RNCP export or its XML is broken.
     """
+    for element, version in _elements(path):
+        yield _fiche(element, version, complet)
+
+
+def _elements(path: Path) -> Iterator[tuple[Any, str]]:
+    """Each ``FICHE`` element of the export with the flux version, cleared once the caller
+    moves on: whoever needs a value reads it before asking for the next fiche."""
     from lxml import etree
 
     with _open(path) as stream:
@@ -218,10 +225,11 @@ def iter_fiches(path: Path, *, complet: bool = True) -> Iterator[Fiche]:
                 if _local(element.tag) == "VERSION_FLUX":
                     version = (element.text or "").strip()
                 else:
-                    for sub in element.iter():
-                        if isinstance(sub.tag, str) and "}" in sub.tag:
-                            sub.tag = _local(sub.tag)
-                    yield _fiche(element, version, complet)
+                    if "}" in element.tag:  # a namespaced export: the tag names are what count
+                        for sub in element.iter():
+                            if isinstance(sub.tag, str):
+                                sub.tag = _local(sub.tag)
+                    yield element, version
                 # Drop what was read: the element and the siblings before it.
                 element.clear()
                 while element.getprevious() is not None:
@@ -431,14 +439,16 @@ def trouver_fiche(path: Path, fiche: str | None) -> Fiche:
     cousin: str | None = None
     quoted: list[str] = []
     count = 0
-    for found in iter_fiches(path):
+    for element, version in _elements(path):
         count += 1
-        if found.numero == wanted:
-            return found
-        if re.sub(r"\D", "", found.numero) == digits:
-            cousin = found.numero
+        raw = _text(element, "NUMERO_FICHE")
+        numero = numero_fiche(raw) or raw.upper()
+        if numero == wanted:
+            return _fiche(element, version, True)  # only the fiche asked for is read whole
+        if re.sub(r"\D", "", numero) == digits:
+            cousin = numero
         if len(quoted) < MAX_NUMEROS_CITES:
-            quoted.append(found.numero)
+            quoted.append(numero)
     present = (f"fiches présentes : {', '.join(quoted)}" if count <= MAX_NUMEROS_CITES
                else f"{count} fiches lues")
     hint = ""
@@ -458,13 +468,13 @@ def chercher(path: Path, texte: str) -> Recherche:
         raise ImportErreur("texte à chercher vide : donnez un mot de l'intitulé ou un numéro")
     kept: list[Fiche] = []
     matched = read = 0
-    for fiche in iter_fiches(path, complet=False):
+    for element, version in _elements(path):
         read += 1
-        haystack = fold_accents(f"{fiche.numero} {fiche.intitule}")
+        haystack = fold_accents(f"{_text(element, 'NUMERO_FICHE')} {_text(element, 'INTITULE')}")
         if all(w in haystack for w in words):
             matched += 1
             if len(kept) < MAX_RESULTATS:
-                kept.append(fiche)
+                kept.append(_fiche(element, version, False))
     return Recherche(tuple(kept), matched, read)
 
 
