@@ -80,3 +80,14 @@ def test_without_fiche_number(tmp_path: Path, cli_runner: CliRunner) -> None:
     with pytest.raises(ImportErreur) as err:
         comparer(load_referentiel(REFERENTIELS / "CPECOM.yaml"), SYNTH)
     assert "pas de numéro de fiche" in str(err.value)
+
+
+def test_afficher_shows_the_fiche_fields(tmp_path: Path, cli_runner: CliRunner) -> None:
+    """`referentiel afficher` prints what a certificate needs: SIRET, levels, dates (JJ/MM/AAAA)."""
+    result = cli_runner.invoke(main, ["referentiel", "afficher",
+                                      str(_referentiel(tmp_path, cli_runner))])
+    assert result.exit_code == 0, result.output
+    assert "fiche RNCP : RNCP99001" in result.output
+    assert "niveau : 5 (européen : 5)" in result.output
+    assert "SIRET 12345678900011" in result.output
+    assert "01/09/2024 → 31/08/2029" in result.output
