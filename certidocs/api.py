@@ -37,11 +37,14 @@ def afficher_referentiel(fichier: Path) -> str:
 
 
 def importer_referentiel(source: Path, sortie: Path | None = None, fiche: str | None = None,
-                         force: bool = False) -> str:
+                         force: bool = False, export_rncp: Path | None = None) -> str:
     """`certidocs referentiel importer`: write the YAML of ``source``; returns the summary.
 
     ``source`` is a .docx référentiel table, a seed-style text export (.txt/.md) or a France
-    Compétences RNCP XML export (``fiche`` picks one fiche). Without ``sortie`` the file goes to
+    Compétences RNCP export, .xml or the .zip as downloaded (``fiche`` picks one fiche). With
+    ``export_rncp``, the Word or text ``source`` is combined with that export's ``fiche``:
+    official identity, dates and bloc codes, the document's criteria; what could not be
+    matched is listed in ``a_verifier``. Without ``sortie`` the file goes to
     the current workspace's ``referentiels/<code>.yaml``. Nothing is written on error, and an
     existing file is never overwritten without ``force``.
     """
@@ -49,7 +52,26 @@ def importer_referentiel(source: Path, sortie: Path | None = None, fiche: str | 
     from certidocs.workspace import find_workspace
 
     return run_import(source, sortie=sortie, fiche=fiche, force=force,
-                      workspace=find_workspace(Path.cwd()))
+                      workspace=find_workspace(Path.cwd()), export_rncp=export_rncp)
+
+
+def chercher_fiches(texte: str, export: Path) -> Any:
+    """`certidocs referentiel chercher`: the fiches of France Compétences' export (.zip or
+    .xml) whose number or title holds every word of ``texte`` (rncp.Recherche), streamed."""
+    from certidocs.referentiel.importers.rncp import chercher
+
+    return chercher(export, texte)
+
+
+def mettre_a_jour_referentiel(fichier: Path, export: Path) -> Any:
+    """`certidocs referentiel mettre-a-jour`: what France Compétences changed on the fiche of
+    the référentiel in ``fichier`` since it was written (miseajour.RapportMiseAJour); the
+    YAML is not modified. ReferentielInvalide if it does not load, ImportErreur if the export
+    lacks its fiche."""
+    from certidocs.referentiel import load_referentiel
+    from certidocs.referentiel.importers.miseajour import comparer
+
+    return comparer(load_referentiel(fichier), export)
 
 
 def creer_session(dossier: Path, code: str) -> Path:
@@ -137,6 +159,46 @@ def marquer_accrochage(fichier: Path, acceptes: bool, passages: tuple[str, ...] 
 
     ws = find_workspace(espace or Path.cwd())
     return marquer(ws, fichier, acceptes=acceptes, passages=passages, motif=motif)
+
+
+def importer_retour_accrochage(fichier: Path, espace: Path | None = None) -> Any:
+    """`certidocs accrochage importer-retour`: read the Caisse des Dépôts' processing answer
+    (accrochage.retour.RetourCdc, each rejection explained in French) and record each
+    passage's outcome; « existe déjà en base » counts as accepted.
+
+    AccrochageError, with nothing recorded, when the answer is not a CDC report, answers no
+    flux of this workspace, or names passages that flux does not hold.
+    """
+    import dataclasses
+
+    from certidocs.accrochage.retour import lire_retour
+    from certidocs.errors import AccrochageError
+    from certidocs.registre import Registre
+    from certidocs.workspace import find_workspace
+
+    retour = lire_retour(fichier)
+    ws = find_workspace(espace or Path.cwd())
+    if not ws.registre_path.exists():
+        raise AccrochageError(f"{ws.root} : aucun registre, donc aucun flux exporté")
+    # The register-facing part: the same calls as `accrochage marquer`, one per passage.
+    with Registre(ws.registre_path) as reg:
+        # By idFlux only: file names repeat (one per second), an idFlux never does.
+        flux = reg.trouver_flux(id_flux=retour.id_flux)
+        if flux is None:
+            raise AccrochageError(f"{fichier} : répond au flux {retour.id_flux} "
+                                  f"({retour.nom_fichier or 'nom inconnu'}), qui n'a pas été "
+                                  "exporté depuis cet espace ; rien n'a été enregistré")
+        known = {p["id_technique"]: f"{p['nom_naissance'].upper()} {p['prenom']}"
+                 for p in reg.passages_du_flux(flux["id"])}
+        unknown = [p.id_technique for p in retour.passages if p.id_technique not in known]
+        if unknown:
+            raise AccrochageError(f"{fichier} : passage(s) absent(s) du flux {flux['fichier']} : "
+                                  f"{', '.join(unknown[:10])} ; rien n'a été enregistré")
+        for p in retour.passages:
+            reg.marquer_passages(flux["id"], "accepté" if p.accepte else "rejeté",
+                                 [p.id_technique], p.message)
+    return dataclasses.replace(retour, titulaires={p.id_technique: known[p.id_technique]
+                                                   for p in retour.passages})
 
 
 def documents(dossier: Path, *, stage: str | None = None, types: tuple[str, ...] | None = None,

@@ -70,6 +70,30 @@ def check_dates(session: Session, referentiel: Referentiel, cell: Callable[[str]
                                 f"délibération après le {_fmt(limit)} : les résultats doivent "
                                 f"être communiqués sous {referentiel.regles.delai_resultats_jours}"
                                 " jours", grave=False))
+    out += _check_enregistrement(start, end, referentiel, cell)
+    return out
+
+
+def _check_enregistrement(start: dt.date | None, end: dt.date | None, referentiel: Referentiel,
+                          cell: Callable[[str], str]) -> list[Probleme]:
+    """The session within the fiche's registration (error), the retake window too (warning)."""
+    from certidocs.rules import fin_avant_rattrapage, hors_enregistrement
+
+    cert = referentiel.certification
+    out: list[Probleme] = []
+    for key, day in (("date_debut", start), ("date_fin", end)):
+        why = hors_enregistrement(cert, day) if day else None
+        if why and not (key == "date_fin" and out):
+            out.append(Probleme(cell(key), why))
+    if end and not out:
+        limite = fin_avant_rattrapage(cert, end, referentiel.regles)
+        if limite and cert.date_fin_enregistrement:
+            out.append(Probleme(cell("date_fin"), f"l'enregistrement de la fiche "
+                                f"{cert.rncp or cert.code} prend fin le "
+                                f"{_fmt(cert.date_fin_enregistrement)}, avant la fin du délai de "
+                                f"rattrapage ({_fmt(limite)}) : un candidat ajourné ne pourrait "
+                                "pas se représenter au titre de cet enregistrement",
+                                grave=False))
     return out
 
 

@@ -206,19 +206,85 @@ def referentiel_afficher(fichier: str) -> None:
 @click.option("-o", "--sortie", type=click.Path(path_type=Path),
               help="Fichier YAML à écrire (par défaut : referentiels/<code>.yaml de l'espace).")
 @click.option("--fiche", metavar="RNCPxxxxx",
-              help="Pour un export RNCP contenant plusieurs fiches : celle à importer.")
+              help="Pour un export RNCP contenant plusieurs fiches : celle à importer "
+                   "(RNCP35340, ou RS5000 pour le Répertoire spécifique).")
+@click.option("--export-rncp", "export_rncp", type=click.Path(path_type=Path), metavar="EXPORT",
+              help="Combiner SOURCE (le référentiel Word ou texte du certificateur) avec la "
+                   "fiche --fiche de cet export RNCP (.zip ou .xml) : codes et intitulés "
+                   "officiels des blocs, niveau, dates ; critères du document.")
 @click.option("--force", is_flag=True, help="Remplacer le fichier YAML s'il existe déjà.")
 def referentiel_importer(source: Path, sortie: Path | None, fiche: str | None,
-                         force: bool) -> None:
+                         export_rncp: Path | None, force: bool) -> None:
     """Importer un référentiel depuis SOURCE : tableau Word (.docx), export texte (.txt, .md)
-    ou export RNCP de France Compétences (.xml).
+    ou export RNCP de France Compétences (.xml, ou le .zip téléchargé).
 
     Écrit le YAML et affiche un résumé (blocs, compétences, critères) avec les points qu'une
-    personne doit vérifier (codes générés, découpages ambigus, lignes recollées).
+    personne doit vérifier (codes générés, découpages ambigus, lignes recollées, blocs non
+    rapprochés de la fiche officielle).
     """
     from certidocs import api
 
-    click.echo(api.importer_referentiel(source, sortie=sortie, fiche=fiche, force=force))
+    click.echo(api.importer_referentiel(source, sortie=sortie, fiche=fiche, force=force,
+                                        export_rncp=export_rncp))
+
+
+@referentiel.command("chercher")
+@click.argument("texte")
+@click.argument("export", type=click.Path(path_type=Path))
+def referentiel_chercher(texte: str, export: Path) -> None:
+    """Chercher dans l'export RNCP de France Compétences (EXPORT, le .zip téléchargé ou le
+    .xml qu'il contient) les fiches dont le numéro ou l'intitulé contient TEXTE.
+
+    Chaque fiche trouvée est listée avec son numéro (RNCP… ou RS…), son intitulé, son niveau
+    et son état ; l'export complet est lu au fil de l'eau, sans être chargé en mémoire.
+    """
+    from certidocs import api
+    from certidocs.referentiel.importers.rncp import MAX_RESULTATS, fr_date
+
+    found = api.chercher_fiches(texte, export)
+    if not found.trouvees:
+        click.echo(f"Aucune fiche ne contient « {texte} » ({found.lues} fiche(s) lue(s)).")
+        return
+    click.echo(f"{found.trouvees} fiche(s) sur {found.lues} contiennent « {texte} » :")
+    for f in found.fiches:
+        niveau = f"niveau {f.niveau}" if f.niveau else "sans niveau"
+        if f.repertoire == "RS":
+            niveau = "Répertoire spécifique (RS), " + niveau
+        etat = f.etat or "état inconnu"
+        if f.actif is False:
+            etat += ", inactive"
+        fin = (f", enregistrée jusqu'au {fr_date(f.date_fin_enregistrement)}"
+               if f.date_fin_enregistrement else "")
+        click.echo(f"  {f.numero:<10} {f.intitule} — {niveau}, {etat}{fin}")
+    if found.trouvees > len(found.fiches):
+        click.echo(f"  … et {found.trouvees - len(found.fiches)} autre(s) (seules les "
+                   f"{MAX_RESULTATS} premières sont listées : précisez le texte).")
+
+
+@referentiel.command("mettre-a-jour")
+@click.argument("code")
+@click.argument("export", type=click.Path(path_type=Path))
+def referentiel_mettre_a_jour(code: str, export: Path) -> None:
+    """Comparer le référentiel CODE (un code de l'espace ou un .yaml) avec sa fiche dans un
+    export RNCP plus récent (EXPORT, .zip ou .xml).
+
+    Liste ce que France Compétences a changé : blocs ajoutés, renommés ou retirés,
+    enregistrement renouvelé ou échu, intitulé, niveau, fiche remplacée. Le référentiel n'est
+    pas modifié : reportez-y les changements, puis « certidocs referentiel verifier ».
+    """
+    from certidocs import api
+
+    path = _referentiel_path(code)
+    report = api.mettre_a_jour_referentiel(path, export)
+    if not report.changements:
+        click.echo(f"{path} : aucun changement de la fiche {report.fiche} dans {export}.")
+        return
+    click.echo(f"{path} : {len(report.changements)} changement(s) de la fiche {report.fiche} "
+               f"dans {export} :")
+    for change in report.changements:
+        click.echo(f"  - {change.texte}")
+    click.echo(f"Le référentiel n'a pas été modifié : reportez ces changements dans {path}, "
+               "puis « certidocs referentiel verifier ».")
 
 
 @main.group("session", cls=_Group)
@@ -603,6 +669,30 @@ def accrochage_marquer(fichier: Path, acceptes: bool | None, passages: tuple[str
     if report.statut == "rejeté" and report.marques:
         click.echo("Les passages refusés seront proposés au prochain « certidocs accrochage "
                    "exporter » : corrigez d'abord ce que la Caisse des Dépôts signale.")
+
+
+@accrochage_group.command("importer-retour")
+@click.argument("fichier", type=click.Path(path_type=Path))
+@click.option("--espace", type=click.Path(path_type=Path), default=None,
+              help="Dossier de l'espace de travail (par défaut : le dossier courant).")
+def accrochage_importer_retour(fichier: Path, espace: Path | None) -> None:
+    """Enregistrer l'accusé de traitement FICHIER de la Caisse des Dépôts.
+
+    Chaque passage accepté ne sera plus déclaré ; chaque passage refusé est expliqué (ce qu'il
+    faut corriger : nom de naissance, prénoms, sexe, date ou commune de naissance) et sera
+    proposé de nouveau au prochain « certidocs accrochage exporter ». Un passage « existe
+    déjà en base » compte comme accepté. Rien n'est enregistré si le fichier ne répond pas à
+    un flux exporté depuis cet espace.
+    """
+    from certidocs import api
+    from certidocs.accrochage.retour import resume
+
+    retour = api.importer_retour_accrochage(fichier, espace)
+    for line in resume(retour):
+        click.echo(line)
+    if retour.rejetes:
+        click.echo("Corrigez ces identités dans session.xlsx, puis : certidocs accrochage "
+                   "exporter --session DOSSIER (seuls les passages refusés seront repris).")
 
 
 @main.command("documents")

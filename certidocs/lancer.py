@@ -84,7 +84,8 @@ def lancer(dossier: Path, progress: Progress = _noop) -> LancerReport:
         report.fait.append(f"{complete} grille(s) complète(s) sur {len(expected)} ; résultats "
                            "déjà à jour")
         report.prochaine = ("rien à faire : relisez resultats.xlsx, faites signer le "
-                            "procès-verbal et envoyez les notifications")
+                            "procès-verbal et envoyez les notifications"
+                            + _rappel(dossier, opened))
         return report
     report.fait.append(f"{complete} grille(s) complète(s) sur {len(expected)}")
     report.resultats = api.resultats(dossier, progress)
@@ -94,5 +95,19 @@ def lancer(dossier: Path, progress: Progress = _noop) -> LancerReport:
         report.fait.append(f"{len(docs)} document(s) produits (procès-verbal, fiches, "
                            "certificats, attestations, notifications)")
     report.prochaine = ("relisez resultats.xlsx, faites signer le procès-verbal par le jury, "
-                        "contresignez-le et envoyez les notifications")
+                        "contresignez-le et envoyez les notifications" + _rappel(dossier, opened))
     return report
+
+
+def _rappel(dossier: Path, opened: Any) -> str:
+    """The reminder to declare the holders to the Caisse des Dépôts within three months."""
+    from certidocs.rules import DELAI_DECLARATION_MOIS, limite_declaration
+
+    if not opened.referentiel.certification.rncp:
+        return ""
+    info = opened.lecture.session.info
+    day = info.date_deliberation or info.date_fin or info.date_debut
+    by = f" (au plus tard le {limite_declaration(day):%d/%m/%Y})" if day else ""
+    return (f" ; déclarez les titulaires à la Caisse des Dépôts dans les "
+            f"{DELAI_DECLARATION_MOIS} mois suivant la délivrance{by} : « certidocs accrochage "
+            f"exporter --session {dossier} »")

@@ -85,8 +85,27 @@ class EvaluationComplementaire:
 
 
 @dataclass(frozen=True)
+class Partenaire:
+    """An organisation the certifier habilitated (fiche RNCP, « PARTENAIRES »).
+
+    ``habilitation`` is the export's code, e.g. ``HABILITATION_ORGA_FORM`` (may prepare
+    candidates) or ``HABILITATION_FORMER`` (may train them).
+    """
+
+    nom: str
+    siret: str | None = None
+    habilitation: str | None = None
+
+
+@dataclass(frozen=True)
 class Certification:
-    """Identity of the certification, as printed on certificates."""
+    """Identity of the certification, as printed on certificates.
+
+    The fields after ``source`` come from France Compétences' fiche (RNCP or RS export):
+    ``date_effet`` is the registration decision's effective date and ``date_fin_enregistrement``
+    the last day the registration is valid; no certificate is issued for a session outside
+    them (rules.hors_enregistrement).
+    """
 
     code: str
     intitule: str
@@ -95,6 +114,13 @@ class Certification:
     nsf: str | None = None
     certificateur: str | None = None
     source: str | None = None
+    niveau_europeen: int | None = None
+    codes_nsf: tuple[str, ...] = ()
+    siret_certificateur: str | None = None
+    date_effet: date | None = None
+    date_fin_enregistrement: date | None = None
+    partenaires: tuple[Partenaire, ...] = ()
+    composition_jury: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

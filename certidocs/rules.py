@@ -19,6 +19,7 @@ from certidocs.model import (
     VALIDATION_PARTIELLE,
     Anomalie,
     Candidat,
+    Certification,
     Referentiel,
     Regles,
     Resultat,
@@ -158,3 +159,62 @@ def droit_rattrapage(
     if limite < date_session:
         return False, None
     return True, limite
+
+
+def _jj(day: date) -> str:
+    return day.strftime("%d/%m/%Y")
+
+
+def hors_enregistrement(certification: Certification, jour: date) -> str | None:
+    """Why no certificate nor bloc attestation may be issued for a session held on ``jour``,
+    in French; None when ``jour`` lies within the registration (bounds included).
+
+    Source: the fiche's registration by France Compétences (Code du travail, art. L6113-5 and
+    R6113-16): a certification is delivered under its registration only, from ``DATE_EFFET``
+    to ``DATE_FIN_ENREGISTREMENT`` inclusive (référentiel ``certification.date_effet`` and
+    ``certification.date_fin_enregistrement``). An unknown date (None) restricts nothing.
+    """
+    fiche = certification.rncp or certification.code
+    effet, fin = certification.date_effet, certification.date_fin_enregistrement
+    if fin is not None and jour > fin:
+        return (f"session du {_jj(jour)}, après la fin d'enregistrement de la fiche {fiche} "
+                f"({_jj(fin)}) : aucun certificat ni attestation de blocs ne peut être délivré "
+                "à ce titre")
+    if effet is not None and jour < effet:
+        return (f"session du {_jj(jour)}, avant la date d'effet de l'enregistrement de la fiche "
+                f"{fiche} ({_jj(effet)}) : aucun certificat ni attestation de blocs ne peut "
+                "être délivré à ce titre")
+    return None
+
+
+def fin_avant_rattrapage(certification: Certification, fin_session: date,
+                         regles: Regles) -> date | None:
+    """The last retake day when the registration ends before it (a candidate who fails could
+    not retake under this registration); None otherwise, or when no retake is allowed.
+
+    Source: the certifier's rules (one retake within ``delai_rattrapage_jours``) against the
+    fiche's ``date_fin_enregistrement``.
+    """
+    fin = certification.date_fin_enregistrement
+    if fin is None or regles.rattrapages_max <= 0:
+        return None
+    limite = fin_session + timedelta(days=regles.delai_rattrapage_jours)
+    return limite if fin < limite else None
+
+
+DELAI_DECLARATION_MOIS = 3
+"""Months a certifier has to declare a holder to the Caisse des Dépôts after issuing the
+certificate (accrochage to the CPF information system, Code du travail art. L6113-8)."""
+
+
+def limite_declaration(delivrance: date) -> date:
+    """The last day to declare a holder whose certificate was issued on ``delivrance``:
+    the same day DELAI_DECLARATION_MOIS months later (the month's last day when it has none)."""
+    month = delivrance.month - 1 + DELAI_DECLARATION_MOIS
+    year, month = delivrance.year + month // 12, month % 12 + 1
+    for day in range(delivrance.day, 27, -1):
+        try:
+            return date(year, month, day)
+        except ValueError:
+            continue
+    return date(year, month, min(delivrance.day, 28))

@@ -4,7 +4,8 @@ Every certifier of an RNCP or RS certification declares each holder as an XML fl
 against the CDC's schema (cpf-pc5 v2.0.0, shipped next to this module). ``exporter`` builds
 the flux of the certificates still to declare, checks every holder's identity first and the
 whole flux against the XSD before writing it; ``marquer`` records the CDC's answer, so that
-rejected passages are proposed again and accepted ones never are.
+rejected passages are proposed again and accepted ones never are; ``retour`` reads the CDC's
+processing report (« accusé de traitement ») into a plain report for ``importer-retour``.
 """
 
 from __future__ import annotations

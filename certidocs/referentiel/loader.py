@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -14,15 +15,18 @@ from certidocs.model import (
     Competence,
     Critere,
     EvaluationComplementaire,
+    Partenaire,
     PointAVerifier,
     Referentiel,
     RegleJury,
     Regles,
 )
-from certidocs.referentiel.schema import check
+from certidocs.referentiel.schema import check, parse_date
 from certidocs.yamlread import YamlDoc, lire_yaml
 
 _LEFTOVER_MARKUP = re.compile(r"<[a-zA-Z/][^>]*>|&[a-z]+;|&#\d+;|^[✓•]")
+_FICHE = re.compile(r"^(RNCP|RS)\d{1,7}$")
+_SIRET = re.compile(r"^\d{14}$")
 
 
 def read_referentiel(path: Path) -> tuple[Referentiel | None, list[Probleme]]:
@@ -107,6 +111,7 @@ def _check_links(doc: YamlDoc) -> list[Probleme]:
                 add(f"{bpath}.competences[{j}]",
                     f"la compétence « {comp['code']} » n'est évaluée par aucun critère",
                     grave=False)
+    _check_fiche(data["certification"], add)
     jury = (data.get("regles") or {}).get("jury") or {}
     lo, hi = jury.get("professionnels_min", 1), jury.get("professionnels_max", 2)
     if lo > hi:
@@ -119,6 +124,47 @@ def _check_links(doc: YamlDoc) -> list[Probleme]:
             add(chemin, f"code « {ec['code']} » en double (déjà utilisé en {codes_ec[ec['code']]})")
         codes_ec[ec["code"]] = chemin
     return out
+
+
+def _check_fiche(cert: dict[str, Any], add: Callable[..., None]) -> None:
+    """The fields taken from France Compétences' fiche: number, SIRETs, dates, level."""
+    rncp = cert.get("rncp")
+    if rncp and not _FICHE.match(str(rncp)):
+        add("certification.rncp", f"numéro de fiche « {rncp} » mal formé : RNCP12345 (RNCP) ou "
+                                  "RS1234 (Répertoire spécifique) attendu, préfixe compris")
+    sirets = [("certification.siret_certificateur", cert.get("siret_certificateur"))]
+    sirets += [(f"certification.partenaires[{i}].siret", p.get("siret"))
+               for i, p in enumerate(cert.get("partenaires") or [])]
+    for chemin, siret in sirets:
+        if siret is None:
+            continue
+        digits = str(siret).replace(" ", "")
+        if not _SIRET.match(digits):
+            add(chemin, f"SIRET « {siret} » invalide : 14 chiffres attendus")
+        elif not _luhn(digits):
+            add(chemin, f"SIRET « {siret} » : la clé de contrôle ne correspond pas (chiffre mal "
+                        "recopié ?) ; vérifiez-le sur la fiche", grave=False)
+    effet = parse_date(cert.get("date_effet"))
+    fin = parse_date(cert.get("date_fin_enregistrement"))
+    if effet and fin and fin < effet:
+        add("certification.date_fin_enregistrement",
+            f"fin d'enregistrement ({fin:%d/%m/%Y}) avant la date d'effet ({effet:%d/%m/%Y})")
+    niveau, europeen = cert.get("niveau"), cert.get("niveau_europeen")
+    if niveau is not None and europeen is not None and niveau != europeen:
+        add("certification.niveau_europeen",
+            f"niveau européen {europeen} différent du niveau {niveau} : depuis le cadre national "
+            "de 2019 ils sont égaux ; vérifiez la fiche", grave=False)
+
+
+def _luhn(digits: str) -> bool:
+    """The SIRET check key (Luhn). La Poste's establishments (356000000…) follow another rule."""
+    if digits.startswith("356000000"):
+        return sum(int(d) for d in digits) % 5 == 0
+    total = 0
+    for i, d in enumerate(reversed(digits)):
+        n = int(d) * (2 if i % 2 else 1)
+        total += n - 9 if n > 9 else n
+    return total % 10 == 0
 
 
 def _texts(value: Any) -> tuple[str, ...]:
@@ -154,6 +200,14 @@ def _build(data: dict[str, Any]) -> Referentiel:
             nsf=cert.get("nsf"),
             certificateur=cert.get("certificateur"),
             source=cert.get("source"),
+            niveau_europeen=cert.get("niveau_europeen"),
+            codes_nsf=_texts(cert.get("codes_nsf")),
+            siret_certificateur=cert.get("siret_certificateur"),
+            date_effet=parse_date(cert.get("date_effet")),
+            date_fin_enregistrement=parse_date(cert.get("date_fin_enregistrement")),
+            partenaires=tuple(Partenaire(p["nom"], p.get("siret"), p.get("habilitation"))
+                              for p in cert.get("partenaires") or ()),
+            composition_jury=_texts(cert.get("composition_jury")),
         ),
         regles=Regles(jury=jury, **{k: v for k, v in regles.items()}),
         blocs=blocs,

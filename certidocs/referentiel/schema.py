@@ -6,6 +6,7 @@ the first one, so that a person fixes a file in one pass.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -19,7 +20,8 @@ CODE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,31}$")
 
 @dataclass(frozen=True)
 class Spec:
-    """What one value may be. ``kind`` is str, int, float, bool, list or map."""
+    """What one value may be. ``kind`` is str, int, float, bool, list, map or date (a date
+    written JJ/MM/AAAA, as France Compétences' export and every French reader write it)."""
 
     kind: str
     required: bool = False
@@ -63,6 +65,11 @@ def list_of(item: Spec, min_items: int = 0, required: bool = False) -> Spec:
     return Spec("list", item=item, min_items=min_items, required=required)
 
 
+def date(nullable: bool = True) -> Spec:
+    """A date written JJ/MM/AAAA (a date YAML reads by itself, AAAA-MM-JJ, is accepted too)."""
+    return Spec("date", nullable=nullable)
+
+
 RATE = Spec("float", minimum=0.0, maximum=1.0)
 BOOL = Spec("bool")
 
@@ -77,6 +84,14 @@ REFERENTIEL = mapping(
         nsf=Spec("str", nullable=True),
         certificateur=text(required=False, nullable=True),
         source=text(required=False, nullable=True),
+        niveau_europeen=integer(1, 8, nullable=True),
+        codes_nsf=texts(),
+        siret_certificateur=Spec("str", nullable=True),
+        date_effet=date(),
+        date_fin_enregistrement=date(),
+        partenaires=list_of(mapping(nom=text(), siret=Spec("str", nullable=True),
+                                    habilitation=Spec("str", nullable=True))),
+        composition_jury=texts(),
     ),
     regles=mapping(
         mode_decision=Spec("str", choices=MODES_DECISION),
@@ -136,7 +151,26 @@ _KIND_FR = {
     "bool": "oui ou non (true / false)",
     "list": "une liste",
     "map": "un ensemble de clés (mapping)",
+    "date": "une date JJ/MM/AAAA (par exemple 31/08/2029)",
 }
+
+
+def parse_date(value: object) -> dt.date | None:
+    """The date a YAML value means: « 31/08/2029 » (or a date YAML read itself); None if it
+    is not one."""
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    if not isinstance(value, str):
+        return None
+    match = re.fullmatch(r"\s*(\d{1,2})/(\d{1,2})/(\d{4})\s*", value)
+    try:
+        if match:
+            return dt.date(int(match.group(3)), int(match.group(2)), int(match.group(1)))
+    except ValueError:
+        return None
+    return None
 
 
 def check(doc: YamlDoc) -> list[Probleme]:
@@ -199,6 +233,10 @@ def _walk(spec: Spec, value: Any, chemin: str, doc: YamlDoc, out: list[Probleme]
                     "32 caractères au plus")
         elif spec.choices and s not in spec.choices:
             problem(f"« {s} » n'est pas une valeur possible ({', '.join(spec.choices)})")
+        return
+    if spec.kind == "date":
+        if parse_date(value) is None:
+            problem(f"« {value} » n'est pas {_KIND_FR['date']}")
         return
     if spec.kind == "bool":
         if not isinstance(value, bool):

@@ -13,8 +13,18 @@ def summarise(ref: Referentiel) -> str:
     """Several lines of French: identity, rules, then each bloc with its counts."""
     c, r = ref.certification, ref.regles
     lines = [f"{c.intitule}", f"  code : {c.code}"]
-    for label, value in (("fiche RNCP", c.rncp), ("niveau", c.niveau), ("code NSF", c.nsf),
-                         ("certificateur", c.certificateur), ("source", c.source)):
+    fiche = "fiche RS" if (c.rncp or "").startswith("RS") else "fiche RNCP"
+    certifier = (f"{c.certificateur} (SIRET {c.siret_certificateur})"
+                 if c.certificateur and c.siret_certificateur else c.certificateur)
+    europeen = f" (européen : {c.niveau_europeen})" if c.niveau_europeen else ""
+    enregistrement = " → ".join(d.strftime("%d/%m/%Y") for d in (c.date_effet,
+                                                                 c.date_fin_enregistrement) if d)
+    for label, value in ((fiche, c.rncp), ("niveau", f"{c.niveau}{europeen}" if c.niveau else ""),
+                         ("code NSF", ", ".join(c.codes_nsf) or c.nsf),
+                         ("certificateur", certifier),
+                         ("enregistrement (effet → fin)", enregistrement),
+                         ("partenaires habilités", len(c.partenaires) or None),
+                         ("source", c.source)):
         if value:
             lines.append(f"  {label} : {value}")
     n_comp, n_crit = len(ref.competences), len(ref.criteres)

@@ -21,7 +21,9 @@ from certidocs.referentiel.importers.common import Draft, Item, Para, Row, local
 from certidocs.workspace import CONFIG_NAME, Workspace
 
 SOURCES = {".docx": "tableau Word", ".txt": "export texte", ".md": "export texte",
-           ".xml": "export RNCP de France Compétences"}
+           ".xml": "export RNCP de France Compétences",
+           ".zip": "export RNCP de France Compétences"}
+_EXPORTS = (".xml", ".zip")
 _PLACEHOLDER = "Intitulé à compléter (absent de la source)"
 _GUILLEMETS = re.compile(r"«\s*([^»]{3,200}?)\s*»")
 _RNCP = re.compile(r"\bRNCP\s?(\d{3,6})\b")
@@ -30,13 +32,16 @@ _TITLE_STYLE = re.compile(r"^(title|titre|heading1|titre1)$", re.IGNORECASE)
 
 
 def run_import(source: Path, *, sortie: Path | None, fiche: str | None, force: bool,
-               workspace: Workspace) -> str:
+               workspace: Workspace, export_rncp: Path | None = None) -> str:
     """Import ``source`` into a référentiel YAML file; returns the French summary to print.
 
     Without ``sortie`` the file is ``referentiels/<code>.yaml`` of ``workspace`` (or
-    ``<code>.yaml`` in the current folder when it is not inside a workspace). ImportErreur,
-    with nothing written, when the source cannot be imported or the file exists without
-    ``force``.
+    ``<code>.yaml`` in the current folder when it is not inside a workspace). With
+    ``export_rncp`` (France Compétences' export, .zip or .xml), ``source`` is the certifier's
+    Word or text référentiel and ``fiche`` the fiche of the export it is combined with
+    (combine.py: official identity, dates, bloc codes and titles; the document's compétences
+    and criteria). ImportErreur, with nothing written, when the source cannot be imported or
+    the file exists without ``force``.
     """
     if not source.exists():
         raise ImportErreur(f"{source} : fichier introuvable")
@@ -49,12 +54,24 @@ def run_import(source: Path, *, sortie: Path | None, fiche: str | None, force: b
         raise ImportErreur(f"{source} : format « {suffix or 'sans extension'} » non pris en "
                            "charge ; importez un tableau Word (.docx), un export texte (.txt, "
                            f".md) ou un export RNCP de France Compétences (.xml){hint}")
-    if fiche and suffix != ".xml":
-        raise ImportErreur(f"{source} : --fiche ne s'applique qu'à un export RNCP (.xml)")
+    if export_rncp is not None and suffix in _EXPORTS:
+        raise ImportErreur(f"{source} : avec --export-rncp, SOURCE est le référentiel du "
+                           "certificateur (tableau Word .docx ou export texte), pas un export "
+                           "RNCP")
+    if fiche and suffix not in _EXPORTS and export_rncp is None:
+        raise ImportErreur(f"{source} : --fiche ne s'applique qu'à un export RNCP (.xml) ou "
+                           "à son .zip, ou avec --export-rncp")
     if sortie is not None and sortie.exists() and not force:
         raise ImportErreur(f"{sortie} existe déjà : ajoutez --force pour le remplacer (rien "
                            "n'a été écrit)")
-    draft = _read(source, suffix, fiche)
+    if export_rncp is not None:
+        from certidocs.referentiel.importers.combine import combiner
+        from certidocs.referentiel.importers.rncp import trouver_fiche
+
+        found = trouver_fiche(export_rncp, fiche)
+        draft = combiner(_read(source, suffix, None), found, export_rncp)
+    else:
+        draft = _read(source, suffix, fiche)
     target = sortie if sortie is not None else _default_target(workspace, str(
         draft.certification["code"]))
     from certidocs.referentiel.importers.yamlout import write_atomically
@@ -65,7 +82,7 @@ def run_import(source: Path, *, sortie: Path | None, fiche: str | None, force: b
 
 
 def _read(source: Path, suffix: str, fiche: str | None) -> Draft:
-    if suffix == ".xml":
+    if suffix in _EXPORTS:
         from certidocs.referentiel.importers.rncp import read_rncp
 
         return read_rncp(source, fiche)
