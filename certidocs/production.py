@@ -212,9 +212,16 @@ def _certificates(opened: SessionOuverte, reg: Any, resultats: list[Resultat]
     from certidocs.documents import CertificatInfo, verification_code
     from certidocs.signature import Attestation, read_private_key, sign_token
 
+    from certidocs.rules import hors_enregistrement
+
     session, ref = opened.lecture.session, opened.referentiel
     info = session.info
     day = info.date_deliberation or info.date_fin or info.date_debut or dt.date.today()
+    held = info.date_fin or info.date_debut or day
+    refused = hors_enregistrement(ref.certification, held)
+    if refused and any(r.decision == "Certifié" for r in resultats):
+        raise DocumentsError(f"{opened.dossier} : aucun certificat ne peut être délivré pour "
+                             f"cette session : {refused}")
     secret = read_secret(opened.workspace)
     key = read_private_key(opened.workspace.root)
     by_number = {c.numero: c for c in session.candidats}
