@@ -332,7 +332,7 @@ def creer_cles(espace: Path) -> list[Path]:
     ws = find_workspace(espace)
     if ws.registre_path.exists():
         with Registre(ws.registre_path) as reg:
-            issued = reg.conn.execute("SELECT COUNT(*) FROM certificats").fetchone()[0]
+            issued = reg.nombre_certificats()
         if issued:
             raise EspaceError(f"{ws.root} : le registre compte {issued} certificat(s) délivré(s), "
                               "qui dépendent du secret et de la clé d'origine ; restaurez-les "

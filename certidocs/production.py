@@ -365,3 +365,37 @@ def _render_stage(dossier: Path, opened: SessionOuverte, etape: str,
     report.fichiers += result.fichiers
     report.pdfs += result.pdfs
     report.par_type.update({t: len(paths) for t, paths in result.documents.items()})
+    if etape == "apres":
+        report.avertissements += _retirer_revoques(dossier, opened, lot.donnees)
+
+
+REVOQUES = "revoques"
+"""Sub-folder of ``documents/certificat/`` where the files of a revoked certificate are moved:
+kept (nothing is lost), out of the way of what gets printed and sent."""
+
+
+def _retirer_revoques(dossier: Path, opened: SessionOuverte, d: _Donnees) -> list[str]:
+    """Move the certificate files of this session's revoked certificates (holders no longer
+    certified) into ``documents/certificat/revoques/``; one warning per certificate."""
+    from certidocs.registre import ouvrir_registre
+
+    folder = dossier / DOCUMENTS / "certificat"
+    if not folder.is_dir():
+        return []
+    with ouvrir_registre(opened.workspace) as reg:
+        revoked = reg.certificats_revoques(opened.cle)
+    out = []
+    for k in revoked:
+        numero = k["numero_candidat"]
+        if not numero or numero in d.certificats:
+            continue
+        moved = []
+        for path in sorted(folder.glob(f"{numero}_*")):
+            if path.is_file():
+                (folder / REVOQUES).mkdir(exist_ok=True)
+                path.replace(folder / REVOQUES / path.name)
+                moved.append(path.name)
+        if moved:
+            out.append(f"certificat {k['numero']} révoqué : {', '.join(moved)} retiré(s) dans "
+                       f"{folder / REVOQUES} (ne pas l'envoyer)")
+    return out

@@ -627,16 +627,25 @@ class Registre:
                      (date_revocation.isoformat(), motif, row["id"]))
         return dict(row)
 
-    def certificats_revoques(self) -> list[dict[str, Any]]:
-        """Every revoked certificate (number, date, reason, whether it had been declared to
-        the CDC and so needs a correcting declaration)."""
+    def certificats_revoques(self, session_cle: str | None = None) -> list[dict[str, Any]]:
+        """Every revoked certificate (of session ``session_cle`` when given): number, date,
+        reason, the holder and their candidate number in that session, and whether it had
+        been declared to the CDC (``declare``) and so needs a correcting declaration."""
+        where, params = ("AND s.cle = ?", [session_cle]) if session_cle is not None else ("", [])
         rows = self.conn.execute(
             "SELECT k.numero, k.referentiel, k.revoque_le, k.motif_revocation, "
-            "c.nom_naissance, c.prenom, EXISTS (SELECT 1 FROM flux_passages f WHERE "
-            "f.certificat_id = k.id AND f.statut IN ('envoyé', 'accepté')) AS declare "
-            "FROM certificats k JOIN candidats c ON c.id = k.candidat_id "
-            "WHERE k.revoque_le IS NOT NULL ORDER BY k.revoque_le, k.numero").fetchall()
+            "c.nom_naissance, c.prenom, COALESCE(p.numero, '') AS numero_candidat, "
+            "EXISTS (SELECT 1 FROM flux_passages f WHERE f.certificat_id = k.id AND "
+            "f.statut IN ('envoyé', 'accepté')) AS declare FROM certificats k "
+            "JOIN candidats c ON c.id = k.candidat_id JOIN sessions s ON s.id = k.session_id "
+            "LEFT JOIN passages p ON p.candidat_id = k.candidat_id AND "
+            f"p.session_id = k.session_id WHERE k.revoque_le IS NOT NULL {where} "
+            "ORDER BY k.revoque_le, k.numero", params).fetchall()
         return [dict(r) for r in rows]
+
+    def nombre_certificats(self) -> int:
+        """How many certificates the register holds (revoked ones included)."""
+        return int(self.conn.execute("SELECT COUNT(*) FROM certificats").fetchone()[0])
 
     # --- certificates ---------------------------------------------------------------------
 

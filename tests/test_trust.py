@@ -211,6 +211,11 @@ def test_revision_revokes_the_certificate_and_the_blocs_follow(espace: Path,
     assert "RÉVOQUÉ le 20/12/2026" in history
     assert _decisions(espace)["001"] == "Non certifié"
     assert "Registre intègre" in _run(cli_runner, "registre", "controler")
+    out = _documents(cli_runner)
+    folder = espace / S1 / "documents" / "certificat"
+    assert f"certificat {numero} révoqué : 001_LEFEVRE_Elodie.docx retiré(s)" in out
+    assert not list(folder.glob("001_*")) and (folder / "revoques" / "001_LEFEVRE_Elodie.docx"
+                                               ).is_file()
 
 
 def test_revision_refused_before_sealing_and_when_nothing_changes(espace: Path,
