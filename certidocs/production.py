@@ -210,9 +210,8 @@ def _certificates(opened: SessionOuverte, reg: Any, resultats: list[Resultat]
     Only a sealed session gets certificates (the caller seals it first).
     """
     from certidocs.documents import CertificatInfo, verification_code
-    from certidocs.signature import Attestation, read_private_key, sign_token
-
     from certidocs.rules import hors_enregistrement
+    from certidocs.signature import Attestation, read_private_key, sign_token
 
     session, ref = opened.lecture.session, opened.referentiel
     info = session.info
