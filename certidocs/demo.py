@@ -128,9 +128,15 @@ def run_demo(dossier: Path, say: Say) -> DemoReport:
     filled = simulate_jurors(session_dir, plan)
     say(f"6. {filled} grilles remplies par les jurés simulés")
     report.resultats = api.resultats(session_dir)
-    say(f"7. Résultats calculés : {report.resultats.xlsx_path}")
+    say(f"7. Résultats calculés et enregistrés au registre : {report.resultats.xlsx_path}")
+    from certidocs.deliberation import empreinte_affichee
+
+    seal = api.deliberer(session_dir)
+    say(f"8. Délibération : {seal.nombre} décisions scellées au registre, empreinte "
+        f"{empreinte_affichee(seal.empreinte)} (imprimée sur le procès-verbal)")
     report.documents += api.documents(session_dir, stage="apres").fichiers
-    say("8. Procès-verbal, fiches, certificats, attestations et notifications produits")
+    say("9. Procès-verbal, fiches, certificats (QR code signé), attestations et notifications "
+        "produits")
     expected = {num: spec.get("attendu") for num, spec in (plan.get("jurys_simules") or {}).items()}
     for r in report.resultats.resultats:
         if expected.get(r.numero) and expected[r.numero] != r.decision:
