@@ -133,11 +133,58 @@ def default_templates_dir() -> Path:
 # --- Jinja environment and faults -------------------------------------------------------------
 
 
-def make_environment() -> jinja2.Environment:
-    """The Jinja environment of every template: undefined variables fail, values are escaped."""
-    import jinja2
+MAX_RENDER_SECONDS = 120
+"""Time one document may take to render: the procès-verbal of a 1 000-candidate session takes
+about 5 seconds on a loaded 2-core machine; a template looping over the candidates inside a
+loop over the candidates (by mistake or malice) would take hours. Beyond it the batch stops
+with a message naming the template."""
 
-    return jinja2.Environment(undefined=jinja2.StrictUndefined, autoescape=True)
+MAX_DOCUMENT_CHARS = 50_000_000
+"""Characters of Word XML one part of a document may render to: that procès-verbal is about
+6 million; 50 million (100 to 200 MB in memory) is a template repeating a table by mistake."""
+
+
+def make_environment() -> jinja2.Environment:
+    """The Jinja environment of every template: sandboxed (certidocs.documents.sandbox),
+    undefined variables fail, values are escaped."""
+    from certidocs.documents.sandbox import TemplateEnvironment
+
+    return TemplateEnvironment()
+
+
+class _Overtime(Exception):
+    """A document took longer than MAX_RENDER_SECONDS (internal; becomes ModeleError)."""
+
+
+@contextlib.contextmanager
+def _deadline(seconds: float) -> Iterator[float]:
+    """Interrupt what runs inside after ``seconds`` (raising _Overtime); yields the deadline.
+
+    A timer signal interrupts even a loop that prints nothing; it only exists in the main thread
+    of a Unix process (every worker of a batch is one). Elsewhere, the caller checks the
+    yielded deadline (``time.monotonic()``) as the output grows.
+    """
+    import signal
+    import threading
+    import time
+
+    end = time.monotonic() + seconds
+    usable = (hasattr(signal, "setitimer")
+              and threading.current_thread() is threading.main_thread())
+    if not usable:
+        yield end
+        return
+
+    def expired(_signum: int, _frame: Any) -> None:
+        raise _Overtime
+
+    previous = signal.signal(signal.SIGALRM, expired)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield end
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
 
 
 class _Fault(Exception):
@@ -219,10 +266,26 @@ def _unclosed_line(source: str, block: str) -> int | None:
     return None
 
 
+def _quoted_tag(source: str, lineno: int | None, needle: str) -> str:
+    """The tag (``{{ … }}`` or ``{% … %}``) holding ``needle`` in the paragraph at ``lineno``."""
+    lines = source.splitlines()
+    if lineno is None or not 1 <= lineno <= len(lines):
+        return ""
+    text = _text_of(lines[lineno - 1])
+    tags = re.findall(r"{[{%].*?[}%]}", text)
+    found = next((t for t in tags if needle in t), tags[0] if tags else "")
+    return found if len(found) <= EXCERPT else found[:EXCERPT] + "…"
+
+
 def _syntax_fault(exc: Any, source: str) -> _Fault:
     """A Jinja syntax error located in the template's text, in French."""
+    from certidocs.documents.sandbox import TagRefused
+
     message = exc.message or str(exc)
     lineno = exc.lineno
+    if isinstance(exc, TagRefused):
+        tag = _quoted_tag(source, lineno, exc.needle)
+        return _Fault("refus", message, tag or _excerpt(source, lineno))
     match = re.search(r"innermost block that needs to be closed is '(\w+)'", message)
     if match:
         lineno = _unclosed_line(source, match.group(1)) or lineno
@@ -243,7 +306,9 @@ _SYNTAX_FR = [
      "balise non refermée ({{{{ sans }}}} ou {{% sans %}})"),
     (re.compile(r"expected token '(.+?)', got '(.+?)'", re.S),
      "« {0} » attendu, « {1} » trouvé"),
-    (re.compile(r"No filter named '(.+?)'", re.S), "filtre « {0} » inconnu"),
+    (re.compile(r"No filter named '(.+?)'", re.S),
+     "filtre « {0} » inconnu ou non permis (LISEZMOI.md, à côté des modèles, liste les "
+     "filtres permis)"),
     (re.compile(r"No test named '(.+?)'", re.S), "test « {0} » inconnu"),
 ]
 _TOKENS_FR = {"end of print statement": "}}", "end of statement block": "%}",
@@ -256,6 +321,15 @@ def _syntax_fr(message: str) -> str:
         if match:
             return french.format(*(_TOKENS_FR.get(g, g) for g in match.groups()))
     return f"syntaxe incorrecte ({message})"
+
+
+def _security_fr(message: str) -> str:
+    """Jinja's sandbox refusals in French (ours, from sandbox.py, already are)."""
+    from certidocs.documents.sandbox import REFUSED_HINT
+
+    if "refus" in message:
+        return f"{message} ; {REFUSED_HINT}"
+    return f"opération refusée ({message}) ; {REFUSED_HINT}"
 
 
 def _undefined_name(message: str) -> str:
@@ -285,6 +359,7 @@ def _docxtpl_class() -> type[Any]:
     if _FAST is not None:
         return _FAST
     import jinja2
+    import jinja2.exceptions
     from docxtpl import DocxTemplate
 
     _fix_core_prefix()
@@ -297,6 +372,7 @@ def _docxtpl_class() -> type[Any]:
             super().__init__(io.BytesIO(data))
             self._cache = cache
             self._members = members
+            self.deadline = float("inf")  # time.monotonic() after which a render stops
 
         def init_docx(self, reload: bool = True) -> None:
             if self.docx and not (self.is_rendered and reload):
@@ -348,11 +424,14 @@ def _docxtpl_class() -> type[Any]:
                     raise _syntax_fault(exc, src_xml) from None
                 self._cache[key] = template
             try:
-                dst_xml = template.render(context)
+                dst_xml = self._bounded(template, context)
             except jinja2.UndefinedError as exc:
                 name = _undefined_name(str(exc))
                 raise _Fault("variable", name,
                              _excerpt(src_xml, _template_lineno(exc), name)) from None
+            except jinja2.exceptions.SecurityError as exc:
+                raise _Fault("refus", _security_fr(str(exc)),
+                             _excerpt(src_xml, _template_lineno(exc))) from None
             except jinja2.TemplateError as exc:
                 raise _Fault("erreur", str(exc),
                              _excerpt(src_xml, _template_lineno(exc))) from None
@@ -360,6 +439,23 @@ def _docxtpl_class() -> type[Any]:
             dst_xml = (dst_xml.replace("{_{", "{{").replace("}_}", "}}")
                        .replace("{_%", "{%").replace("%_}", "%}"))
             return str(self.resolve_listing(dst_xml))
+
+        def _bounded(self, template: jinja2.Template, context: dict[str, Any]) -> str:
+            """The rendered XML, stopped beyond MAX_DOCUMENT_CHARS or the deadline."""
+            import time
+
+            chunks: list[str] = []
+            size = 0
+            for count, chunk in enumerate(template.generate(context)):
+                size += len(chunk)
+                if size > MAX_DOCUMENT_CHARS:
+                    raise _Fault("taille", f"le document dépasserait {MAX_DOCUMENT_CHARS:,} "
+                                 "caractères (une boucle répète-t-elle trop de texte ?)"
+                                 .replace(",", "\u202f"), "")
+                if count % 4096 == 4095 and time.monotonic() > self.deadline:
+                    raise _Overtime
+                chunks.append(chunk)
+            return "".join(chunks)
 
         def render_properties(self, context: dict[str, Any],
                               jinja_env: jinja2.Environment | None = None) -> None:
@@ -658,9 +754,18 @@ class Template:
         self.check(context)
         tpl = self._docxtpl()
         try:
-            tpl.render(_resolve_images(context, tpl), self.env, autoescape=True)
+            with _deadline(MAX_RENDER_SECONDS) as tpl.deadline:
+                tpl.render(_resolve_images(context, tpl), self.env, autoescape=True)
         except _Fault as fault:
             raise self._error(fault) from None
+        except _Overtime:
+            raise ModeleError(f"modèle {self.path.name} ({self.path.parent}) : un document a "
+                              f"demandé plus de {MAX_RENDER_SECONDS} secondes ; une boucle du "
+                              "modèle en contient-elle une autre sur la même liste ? Rien n'a "
+                              "été écrit.") from None
+        except RecursionError:
+            raise ModeleError(f"modèle {self.path.name} ({self.path.parent}) : balises "
+                              "imbriquées trop profondément ; rien n'a été écrit.") from None
         except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
             # python-docx rejecting an image, lxml rejecting the XML a misplaced {%p %} made
             raise ModeleError(f"modèle {self.path.name} : le document n'a pas pu être produit "
