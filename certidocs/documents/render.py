@@ -115,14 +115,64 @@ def merged_name(type_nom: str) -> str:
     return f"{MERGED_PREFIX}{type_nom}.docx"
 
 
+TEMPLATE_SUFFIXES = (".docx", ".dotx")
+"""What Word saves a template as: « Document Word » (.docx) or « Modèle Word » (.dotx). Both
+are read the same way; macro-enabled files (.docm, .dotm) are refused (see Template)."""
+
+
 def find_template(modele: str, templates_dirs: Sequence[Path]) -> Path:
-    """The first ``modele`` found in ``templates_dirs`` (the workspace's, then the defaults)."""
+    """The first ``modele`` found in ``templates_dirs`` (the workspace's, then the defaults),
+    as a .docx or, saved as « Modèle Word », a .dotx of the same name.
+
+    A folder holding both is ambiguous (which one did the office edit last?): DocumentError
+    asks to keep one.
+    """
+    stem = Path(modele).stem
     for folder in templates_dirs:
-        candidate = folder / modele
-        if candidate.is_file():
-            return candidate
+        found = [folder / f"{stem}{suffix}" for suffix in TEMPLATE_SUFFIXES
+                 if (folder / f"{stem}{suffix}").is_file()]
+        if len(found) > 1:
+            raise DocumentError(
+                f"deux modèles pour le même document dans {folder} : "
+                f"{' et '.join(p.name for p in found)} ; gardez celui que vous avez modifié "
+                "et renommez ou supprimez l'autre")
+        if found:
+            return found[0]
     where = ", ".join(str(d) for d in templates_dirs)
     raise DocumentError(f"modèle {modele} introuvable (cherché dans : {where})")
+
+
+CT_DOCUMENT = "application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"
+CT_TEMPLATE = "application/vnd.openxmlformats-officedocument.wordprocessingml.template.main+xml"
+CT_MACROS = ("application/vnd.ms-word.document.macroEnabled.main+xml",
+             "application/vnd.ms-word.template.macroEnabledTemplate.main+xml")
+
+
+def _as_document(data: bytes, path: Path) -> bytes:
+    """The package ``data`` with its main part typed as a document (not a Word template), so
+    that python-docx reads it and what is produced opens as a document; macros refused."""
+    with zipfile.ZipFile(io.BytesIO(data)) as zf:
+        try:
+            types = zf.read("[Content_Types].xml")
+        except KeyError:
+            raise ModeleError(f"modèle {path} : ce n'est pas un document Word (.docx) ; "
+                              "ouvrez-le dans Word et enregistrez-le au format « Document "
+                              "Word »") from None
+        text = types.decode("utf-8", "replace")
+        if any(ct in text for ct in CT_MACROS):
+            raise ModeleError(f"modèle {path} : document Word avec macros (.docm ou .dotm), "
+                              "refusé ; enregistrez-le au format « Document Word (.docx) » ou "
+                              "« Modèle Word (.dotx) »")
+        if CT_TEMPLATE not in text:
+            return data
+        out = io.BytesIO()
+        with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zout:
+            for info in zf.infolist():
+                member = zf.read(info)
+                if info.filename == "[Content_Types].xml":
+                    member = text.replace(CT_TEMPLATE, CT_DOCUMENT).encode("utf-8")
+                zout.writestr(info, member)
+    return out.getvalue()
 
 
 def default_templates_dir() -> Path:
@@ -350,6 +400,36 @@ def _template_lineno(exc: BaseException) -> int | None:
     return line
 
 
+# Quotes Word's AutoFormat types, by language, as they come inside a tag: French « » and ‹ ›
+# with the (narrow) no-break space it adds inside them, German „ “ and ‚ ‘, English “ ” and ‘ ’
+# (docxtpl straightens those two), the prime signs of some fonts, and XML's own escapes.
+_SPACES = "[ \u00a0\u202f\u2009]*"
+_DOUBLE_OPEN = re.compile(f"[«„“‟″＂]{_SPACES}|&quot;")
+_DOUBLE_CLOSE = re.compile(f"{_SPACES}[»”″]")
+_SINGLE_OPEN = re.compile(f"[‹‚‘‛′]{_SPACES}|&apos;|&#39;|&#8216;|&#8217;")
+_SINGLE_CLOSE = re.compile(f"{_SPACES}[›’]")
+_TAG_INSIDE = re.compile(r"(?<=\{[\{%])(.*?)(?=[\}%]})", re.S)
+
+
+def straighten_quotes(xml: str) -> str:
+    """Every kind of typographic quote inside ``{{ … }}`` and ``{% … %}`` made straight.
+
+    ``{% if candidat.civilite == « Madame » %}`` as French Word types it becomes
+    ``== "Madame"``: the no-break spaces AutoFormat puts inside « » are not part of the text.
+    Text outside tags is left alone.
+    """
+
+    def clean(match: re.Match[str]) -> str:
+        tag = _DOUBLE_OPEN.sub('"', match.group(0))
+        tag = _DOUBLE_CLOSE.sub('"', tag)
+        tag = _SINGLE_OPEN.sub("'", tag)
+        return _SINGLE_CLOSE.sub("'", tag)
+
+    if not any(q in xml for q in "«»„“”‟″＂‹›‚‘’‛′&"):
+        return xml
+    return _TAG_INSIDE.sub(clean, xml)
+
+
 # --- the template -----------------------------------------------------------------------------
 
 
@@ -398,7 +478,7 @@ def _docxtpl_class() -> type[Any]:
             key = "patch:" + src_xml
             found = self._cache.get(key)
             if found is None:
-                found = super().patch_xml(src_xml)
+                found = straighten_quotes(super().patch_xml(src_xml))
                 self._cache[key] = found
             return str(found)
 
@@ -464,7 +544,7 @@ def _docxtpl_class() -> type[Any]:
             _fix_core_prefix()
             props = self.docx.core_properties
             for name in ("author", "comments", "identifier", "language", "subject", "title"):
-                value = getattr(props, name) or ""
+                value = straighten_quotes(getattr(props, name) or "")
                 if "{{" in value or "{%" in value:
                     assert jinja_env is not None
                     try:
@@ -532,13 +612,26 @@ def _resolve_images(value: Any, tpl: Any) -> Any:
 
         # A path stays a path: python-docx names the picture after the file (« logo.png »).
         source: Any = value.source
+        width, height = value.largeur_mm, value.hauteur_mm
+        if not callable(source):  # a QR code (callable) is drawn with its size and 72 dpi
+            from certidocs.documents.images import placed
+
+            key = source if isinstance(source, bytes) else str(source)
+            try:
+                data, width, height = placed(key, width, height)
+            except (OSError, ValueError) as exc:
+                raise DocumentError(f"image {'' if isinstance(source, bytes) else source} "
+                                    f"illisible ({exc}) : enregistrez-la en PNG ou JPEG"
+                                    ) from None
+            if data is not None:
+                source = data
         if isinstance(source, bytes):
             source = io.BytesIO(source)
         elif not callable(source):
             source = str(source)
         make = _lazy_inline_image if callable(source) else InlineImage
-        return make(tpl, source, width=Mm(value.largeur_mm) if value.largeur_mm else None,
-                   height=Mm(value.hauteur_mm) if value.hauteur_mm else None)
+        return make(tpl, source, width=Mm(width) if width else None,
+                    height=Mm(height) if height else None)
     if isinstance(value, Mapping):
         return {k: _resolve_images(v, tpl) for k, v in value.items()}
     if isinstance(value, list | tuple):
@@ -667,6 +760,11 @@ class Template:
             raise ModeleError(f"modèle {path} : lecture impossible ({exc.strerror})") from None
         if not zipfile.is_zipfile(io.BytesIO(self.data)):
             raise ModeleError(f"modèle {path} : ce n'est pas un document Word (.docx)")
+        try:
+            self.data = _as_document(self.data, path)
+        except (zipfile.BadZipFile, zlib.error, OSError, EOFError, ValueError) as exc:
+            raise ModeleError(f"modèle {path} : fichier Word abîmé, illisible ({exc})"
+                              ) from None
         self._cache: dict[str, Any] = {}
         self._variables: set[str] | None = None
         self._trees: list[tuple[str, Any, str]] = []  # (Jinja source, tree, part) per part
@@ -700,13 +798,21 @@ class Template:
         """Top-level names the template uses (docxtpl's get_undeclared_template_variables)."""
         if self._variables is None:
             from jinja2 import TemplateSyntaxError, meta
+            from lxml import etree
 
             tpl = self._docxtpl()
-            tpl.init_docx()
-            parts = [("", tpl.get_xml())]
-            for uri in (tpl.HEADER_URI, tpl.FOOTER_URI):
-                parts += [(_part_label(str(p.partname)), tpl.get_part_xml(p))
-                          for _, p in tpl.get_headers_footers(uri)]
+            try:
+                tpl.init_docx()
+                parts = [("", tpl.get_xml())]
+                for uri in (tpl.HEADER_URI, tpl.FOOTER_URI):
+                    parts += [(_part_label(str(p.partname)), tpl.get_part_xml(p))
+                              for _, p in tpl.get_headers_footers(uri)]
+            except (ValueError, KeyError, TypeError, AttributeError, etree.LxmlError) as exc:
+                # python-docx refusing the package: a part missing, a type it does not know
+                raise ModeleError(f"modèle {self.path} : ce fichier Word ne peut pas servir de "
+                                  f"modèle ({type(exc).__name__} : {exc}) ; ouvrez-le dans "
+                                  "Word et enregistrez-le au format « Document Word (.docx) »"
+                                  ) from None
             names: set[str] = set()
             for label, xml in parts:
                 source = re.sub(r"<w:p([ >])", r"\n<w:p\1", tpl.patch_xml(xml))
