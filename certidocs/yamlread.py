@@ -125,7 +125,7 @@ def _bounds(texte: str) -> Probleme | None:
             if depth > MAX_YAML_DEPTH:
                 return Probleme("", f"listes ou sections imbriquées sur plus de "
                                     f"{MAX_YAML_DEPTH} niveaux : ce n'est pas un référentiel",
-                                event.start_mark.line + 1)
+                                _line(event))
         elif isinstance(event, yaml.CollectionEndEvent):
             depth -= 1
         elif (isinstance(event, yaml.ScalarEvent) and event.style is None
@@ -133,8 +133,13 @@ def _bounds(texte: str) -> Probleme | None:
               and _NUMBER.fullmatch(event.value)):
             return Probleme("", f"nombre de {len(event.value)} caractères (au plus "
                                 f"{MAX_NUMBER_DIGITS}) ; mettez-le entre guillemets si c'est "
-                                "un texte", event.start_mark.line + 1)
+                                "un texte", _line(event))
     return None
+
+
+def _line(event: Any) -> int | None:
+    mark = event.start_mark
+    return mark.line + 1 if mark is not None else None
 
 
 def _construct(node: Any, constructor: Any) -> Any:
