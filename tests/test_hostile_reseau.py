@@ -32,14 +32,14 @@ def serveur() -> Iterator[tuple[str, list[str]]]:
     Image.new("RGB", (50, 50), "red").save(png, "PNG")
 
     class Handler(http.server.BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802 (http.server's name)
+        def do_GET(self) -> None:
             requests.append(self.path)
             self.send_response(200)
             self.send_header("Content-Type", "image/png")
             self.end_headers()
             self.wfile.write(png.getvalue())
 
-        do_HEAD = do_GET  # noqa: N815
+        do_HEAD = do_GET
 
         def log_message(self, *_: object) -> None:
             pass
