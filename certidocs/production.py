@@ -242,6 +242,7 @@ def _prepare(dossier: Path, opened: SessionOuverte, etape: str,
     ws = opened.workspace
     organisme = D.organisme_depuis_config(ws.config, ws.root)
     resultats = load_results(dossier) if etape == "apres" else []
+    D.verifier_candidats_connus(opened.lecture.session, resultats, JSON_NAME)
     certificats = _certificates(opened, resultats) if etape == "apres" and (
         not types or "certificat" in types or "notification_resultats" in types) else {}
     donnees = _Donnees.of(opened.lecture.session, opened.referentiel, organisme, resultats,

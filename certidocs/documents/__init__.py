@@ -26,6 +26,7 @@ from certidocs.documents.context import (
     contexte_notification_resultats,
     contexte_proces_verbal,
     contexte_suivi_dysfonctionnements,
+    verifier_candidats_connus,
     mentions_manquantes,
     organisme_depuis_config,
 )
@@ -71,5 +72,6 @@ __all__ = [
     "render_batch",
     "render_document",
     "safe_filename",
+    "verifier_candidats_connus",
     "verification_code",
 ]

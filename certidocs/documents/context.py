@@ -112,6 +112,30 @@ TYPES: Mapping[str, TypeDocument] = dict([
 """Every document type, in the order a session produces them."""
 
 
+def verifier_candidats_connus(session: Session, resultats: Iterable[Resultat],
+                              source: str) -> None:
+    """DocumentError when a decision (from ``source``: the register, resultats.json) or a
+    recours names a candidate number session.xlsx no longer holds: nothing can be addressed
+    to a person whose identity is gone, and the documents of the others must not go out as if
+    the session were complete."""
+    connus = {c.numero for c in session.candidats}
+    manquants = [f"n° {r.numero} ({r.prenom} {r.nom})".replace(" ()", "")
+                 for r in resultats if r.numero not in connus]
+    recours = [f"n° {rec.numero}" for rec in session.recours if rec.numero not in connus]
+    problemes = []
+    if manquants:
+        problemes.append(f"{source} donne une décision pour {len(manquants)} candidat(s) "
+                         f"absent(s) de la feuille « Candidats » de session.xlsx : "
+                         f"{', '.join(manquants[:10])}{' …' if len(manquants) > 10 else ''}")
+    if recours:
+        problemes.append(f"la feuille « Recours » de session.xlsx nomme des candidats absents "
+                         f"de la feuille « Candidats » : {', '.join(recours[:10])}")
+    if problemes:
+        raise DocumentError(" ; ".join(problemes) + ". Rétablissez la ligne de chaque candidat "
+                            "dans session.xlsx (un candidat jugé ne se retire pas de la "
+                            "session), ou corrigez son numéro ; aucun document n'a été écrit.")
+
+
 def concerne(type_nom: str, resultat: Resultat | None = None,
              recours: Recours | None = None) -> bool:
     """Whether a per-candidate (or per-recours) document is due for this outcome.

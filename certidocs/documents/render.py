@@ -934,17 +934,83 @@ def _umask_mode() -> int:
     return 0o666 & ~mask
 
 
+STAGING_LOCK = ".verrou"
+"""File inside a staging folder, locked (flock) by the batch for as long as it runs: a folder
+whose lock can be taken belongs to a run that was killed."""
+
+STALE_UNLOCKED_SECONDS = 3600
+"""Age after which a staging folder without a lock we can test (no ``fcntl``: Windows; or a
+folder left by a version without locks) is taken as abandoned: no batch runs for an hour."""
+
+
+def _lock(staging: Path) -> Any:
+    """Hold the staging folder's lock (the open file; closing it releases the lock)."""
+    handle = (staging / STAGING_LOCK).open("w")
+    try:
+        import fcntl
+    except ImportError:  # Windows: age alone tells (see clean_stale_staging)
+        return handle
+    fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+    return handle
+
+
+def _abandoned(folder: Path) -> bool:
+    import time
+
+    lock = folder / STAGING_LOCK
+    try:
+        import fcntl
+    except ImportError:
+        fcntl = None  # type: ignore[assignment]
+    if fcntl is not None and lock.is_file():
+        with lock.open("a") as handle:
+            try:
+                fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:
+                return False  # a batch is running there
+            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+            return True
+    try:
+        return time.time() - folder.stat().st_mtime > STALE_UNLOCKED_SECONDS
+    except OSError:
+        return False
+
+
+def clean_stale_staging(outdir: Path) -> list[Path]:
+    """Remove the staging folders an interrupted run (killed, machine switched off) left in
+    ``outdir``: they hold finished documents, certificates included, that were never
+    published. A folder another batch is working in is left alone. Returns what was removed."""
+    removed: list[Path] = []
+    try:
+        candidates = [p for p in outdir.iterdir()
+                      if p.name.startswith(STAGING_PREFIX) and p.is_dir()
+                      and not p.is_symlink()]
+    except OSError:
+        return removed
+    for folder in candidates:
+        if _abandoned(folder):
+            shutil.rmtree(folder, ignore_errors=True)
+            removed.append(folder)
+    return removed
+
+
 @contextlib.contextmanager
 def _staging(outdir: Path) -> Iterator[Path]:
-    """A hidden folder inside ``outdir``, removed afterwards whatever happens; ``outdir`` itself
-    is removed again if this batch created it and leaves it empty."""
+    """A hidden, private folder inside ``outdir``, removed afterwards whatever happens (and at
+    the next batch if this process is killed: see clean_stale_staging); ``outdir`` itself is
+    removed again if this batch created it and leaves it empty."""
     created = not outdir.exists()
     outdir.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=STAGING_PREFIX, dir=outdir))
+    clean_stale_staging(outdir)
+    staging = Path(tempfile.mkdtemp(prefix=STAGING_PREFIX, dir=outdir))  # mode 0700
+    lock = None
     try:
+        lock = _lock(staging)
         yield staging
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+        if lock is not None:
+            lock.close()
         if created:
             with contextlib.suppress(OSError):
                 outdir.rmdir()
