@@ -26,9 +26,9 @@ from certidocs.documents.context import (
     contexte_notification_resultats,
     contexte_proces_verbal,
     contexte_suivi_dysfonctionnements,
-    verifier_candidats_connus,
     mentions_manquantes,
     organisme_depuis_config,
+    verifier_candidats_connus,
 )
 from certidocs.documents.render import (
     BatchResult,
@@ -72,6 +72,6 @@ __all__ = [
     "render_batch",
     "render_document",
     "safe_filename",
-    "verifier_candidats_connus",
     "verification_code",
+    "verifier_candidats_connus",
 ]
