@@ -14,6 +14,7 @@ interrupted conversion never leaves a half-written file under its final name.
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import re
 import shutil
@@ -229,6 +230,62 @@ def _convert(paths: list[Path], outdir: Path, extension: str, target: str,
                 os.replace(p, final)
                 results.append(final)
     return results
+
+
+FONT_PACKAGES = ("fonts-liberation2 (Arial, Times), fonts-noto-cjk (idéogrammes chinois, "
+                 "japonais, coréens, hors plan de base compris), fonts-symbola (symboles et "
+                 "émojis)")
+"""Debian packages installed by .ci/run and advised by the README, named in warnings."""
+
+
+@functools.cache
+def _installed_coverage() -> list[tuple[int, int]] | None:
+    """Every code point some installed font can draw, as sorted ranges, from fontconfig (which
+    LibreOffice asks for a fallback font); None when fontconfig is not there to ask."""
+    fc_list = shutil.which("fc-list")
+    if fc_list is None:
+        return None
+    try:
+        output = subprocess.run([fc_list, "--format", "%{charset}\\n"], capture_output=True,
+                                timeout=60, check=True).stdout.decode("ascii", "replace")
+    except (OSError, subprocess.SubprocessError):
+        return None
+    ranges = []
+    for token in output.split():
+        first, _, last = token.partition("-")
+        try:
+            ranges.append((int(first, 16), int(last or first, 16)))
+        except ValueError:
+            continue
+    ranges.sort()
+    merged: list[tuple[int, int]] = []
+    for low, high in ranges:
+        if merged and low <= merged[-1][1] + 1:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], high))
+        else:
+            merged.append((low, high))
+    return merged
+
+
+def characters_without_font(characters: set[str]) -> list[str]:
+    """The characters of ``characters`` no installed font can draw: LibreOffice drops them
+    from a PDF without a word. Empty when fontconfig cannot be asked (Windows, macOS: their
+    own fallback fonts cover far more)."""
+    import bisect
+
+    coverage = _installed_coverage()
+    if not coverage:
+        return []
+    starts = [low for low, _ in coverage]
+    missing = []
+    for char in sorted(characters):
+        code = ord(char)
+        if code < 0x20 or char.isspace() or 0xFE00 <= code <= 0xFE0F or code == 0x200D:
+            continue  # controls, spaces, variation selectors and joiners draw nothing
+        at = bisect.bisect_right(starts, code) - 1
+        if at < 0 or coverage[at][1] < code:
+            missing.append(char)
+    return missing
 
 
 def _without_links(sources: list[Path], folder: Path) -> list[Path]:

@@ -307,5 +307,6 @@ def _render_stage(dossier: Path, opened: SessionOuverte, etape: str,
                             dossier / DOCUMENTS, pdf=pdf, overwrite_edited=replace,
                             shared=lot.donnees, progress=progress, total=total)
     report.fichiers += result.fichiers
+    report.avertissements += result.avertissements
     report.pdfs += result.pdfs
     report.par_type.update({t: len(paths) for t, paths in result.documents.items()})

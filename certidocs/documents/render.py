@@ -84,6 +84,8 @@ class BatchResult:
     documents: dict[str, list[Path]] = field(default_factory=dict)
     fusions: dict[str, Path] = field(default_factory=dict)
     pdfs: list[Path] = field(default_factory=list)
+    avertissements: list[str] = field(default_factory=list)
+    """What the user should know about the files written (characters a PDF lost)."""
     pdfs_perimes: list[Path] = field(default_factory=list)
     """PDFs of an earlier run left next to documents regenerated without ``pdf``: they no
     longer match (certidocs does not delete them: one may be a signed scan)."""
@@ -1045,6 +1047,36 @@ def _convert_pdfs(docs: Sequence[Path], staging: Path) -> dict[Path, Path]:
     return out
 
 
+_TEXT_RUN = re.compile(r"<w:t(?:\s[^>]*)?>([^<]+)</w:t>")
+
+
+def _glyphs_warnings(docs: Sequence[Path]) -> list[str]:
+    """One warning per character of ``docs`` that no installed font can draw (it would be
+    missing from the PDF), naming a few of the documents holding it."""
+    from certidocs.libreoffice import FONT_PACKAGES, characters_without_font
+
+    where: dict[str, list[str]] = {}
+    for doc in docs:
+        try:
+            with zipfile.ZipFile(doc) as zf:
+                text = "".join(zf.read(n).decode("utf-8", "replace") for n in zf.namelist()
+                               if re.fullmatch(r"word/(document|header\d*|footer\d*)\.xml", n))
+        except (OSError, zipfile.BadZipFile):
+            continue
+        chars = {c for run in _TEXT_RUN.findall(text) for c in run if ord(c) > 0x7E}
+        for char in characters_without_font(chars):
+            where.setdefault(char, []).append(doc.name)
+    out = []
+    for char, names in where.items():
+        shown = ", ".join(names[:3]) + (f" et {len(names) - 3} autre(s)" if len(names) > 3
+                                        else "")
+        out.append(f"le caractère « {char} » (U+{ord(char):04X}) de {shown} ne s'affiche avec "
+                   f"aucune police installée : il manquera dans le PDF. Installez une police "
+                   f"qui le contient (sous Debian : {FONT_PACKAGES}) puis relancez, ou "
+                   "vérifiez l'orthographe dans session.xlsx.")
+    return out
+
+
 @dataclass(frozen=True)
 class _Task:
     """One document for a worker: what ``render_batch`` checked and decided for a job."""
@@ -1181,6 +1213,8 @@ def render_batch(jobs: Iterable[RenderJob], templates_dirs: Sequence[Path], outd
         if pdf:
             every = [p for paths in staged.values() for p in paths] + list(merged.values())
             if every:
+                result.avertissements += _glyphs_warnings(
+                    [p for paths in staged.values() for p in paths])
                 pdfs = _convert_pdfs(every, staging)
                 for p in pdfs.values():
                     p.chmod(mode)
