@@ -552,7 +552,8 @@ def _docxtpl_class() -> type[Any]:
                     try:
                         setattr(props, name, jinja_env.from_string(value).render(context))
                     except jinja2.TemplateSyntaxError as exc:
-                        raise _Fault("syntaxe", _syntax_fr(exc.message or str(exc)),
+                        fault = _syntax_fault(exc, value)
+                        raise _Fault(fault.kind, fault.detail,
                                      f"propriétés du document : {value}") from None
                     except jinja2.TemplateError as exc:
                         raise _Fault("variable" if isinstance(exc, jinja2.UndefinedError)
