@@ -106,10 +106,13 @@ class _Group(click.Group):
         super().__init__(*args, **kwargs)
 
     def invoke(self, ctx: click.Context) -> Any:
+        sys.unraisablehook = _quiet_unraisable
         try:
             return super().invoke(ctx)
         except CertidocsError as exc:
-            _fail(f"Erreur : {exc}")
+            from certidocs.systeme import cause_systeme
+
+            _fail(f"Erreur : {cause_systeme(exc) or exc}")
         except KeyboardInterrupt:
             _fail("Interrompu : aucun fichier n'a été laissé à moitié écrit.")
         except (click.exceptions.Exit, click.ClickException, click.exceptions.Abort):
@@ -117,11 +120,26 @@ class _Group(click.Group):
         except Exception as exc:  # a bug of ours: say so plainly, never a bare traceback
             if os.environ.get("CERTIDOCS_DEBUG"):
                 raise
+            from certidocs.systeme import message_systeme
+
+            systeme = message_systeme(exc)
+            if systeme is not None:  # the disk or the folder failed, not certidocs
+                _fail(f"Erreur : {systeme}")
             _fail(f"Erreur interne de certidocs ({type(exc).__name__} : {exc}). Relancez avec "
                   "CERTIDOCS_DEBUG=1 pour le détail et signalez-la.")
 
 
 _Group.group_class = _Group
+
+
+def _quiet_unraisable(unraisable: Any) -> None:
+    """A disk or folder failure met while Python tidies up (a file object closed by the garbage
+    collector on a full disk) is not worth « Exception ignored … Traceback »: the same failure
+    is reported once, in French, by the command (see certidocs.systeme)."""
+    from certidocs.systeme import message_systeme
+
+    if os.environ.get("CERTIDOCS_DEBUG") or message_systeme(unraisable.exc_value) is None:
+        sys.__unraisablehook__(unraisable)
 
 
 @click.group(cls=_Group, context_settings=CONTEXT)

@@ -14,13 +14,16 @@ interrupted conversion never leaves a half-written file under its final name.
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
+import re
 import shutil
 import signal
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
+from typing import Any
 
 from certidocs.errors import LibreOfficeError, LibreOfficeIntrouvable
 
@@ -40,8 +43,24 @@ oor:op="fuse"><value>0</value></prop></item>
 oor:op="fuse"><value>0</value></prop></item>
 <item oor:path="/org.openoffice.Office.Common/Security/Scripting"><prop \
 oor:name="MacroSecurityLevel" oor:op="fuse"><value>3</value></prop></item>
+<item oor:path="/org.openoffice.Office.Common/Security/Scripting"><prop \
+oor:name="BlockUntrustedRefererLinks" oor:op="fuse"><value>true</value></prop></item>
+<item oor:path="/org.openoffice.Office.Writer/Content/Update"><prop oor:name="Link" \
+oor:op="fuse"><value>2</value></prop></item>
+<item oor:path="/org.openoffice.Office.Calc/Content/Update"><prop oor:name="Link" \
+oor:op="fuse"><value>2</value></prop></item>
+<item oor:path="/org.openoffice.Office.Jobs/Jobs/org.openoffice.Office.Jobs:Job['UpdateCheck']/\
+Arguments"><prop oor:name="AutoCheckEnabled" oor:op="fuse"><value>false</value></prop></item>
+<item oor:path="/org.openoffice.Office.Common/Misc"><prop oor:name="CollectUsageInformation" \
+oor:op="fuse"><value>false</value></prop></item>
+<item oor:path="/org.openoffice.Office.Common/Misc"><prop oor:name="CrashReport" \
+oor:op="fuse"><value>false</value></prop></item>
 </oor:items>
 """
+# Besides: never load a linked file (Writer and Calc « update links »: 2 = never), block links
+# from documents outside trusted locations (none are set), no update check, no usage or crash
+# report. Documents are also stripped of their external links before conversion
+# (strip_external_links): certidocs never makes LibreOffice reach the network.
 
 STARTUP_SECONDS = 60
 SECONDS_PER_FILE = 20
@@ -80,6 +99,92 @@ def convert_to_pdf(paths: list[Path], outdir: Path, *,
     return _convert(paths, outdir, "pdf", "pdf", timeout)
 
 
+_R = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+_HYPERLINK = f"{_R}/hyperlink"  # a link the reader clicks: never fetched by a conversion
+# Field instructions that make Word or LibreOffice load a file or an address.
+_LOADING_FIELD = re.compile(r"^\s*(INCLUDEPICTURE|INCLUDETEXT|INCLUDE|LINK|IMPORT|DDEAUTO|DDE|RD)"
+                            r"\b", re.IGNORECASE)
+
+
+def strip_external_links(data: bytes) -> tuple[bytes, list[str]]:
+    """An Office package without what makes a reader fetch a file or an address: images, OLE
+    objects, attached templates, subdocuments, frames and fonts linked by address (external
+    relationships other than hyperlinks, and the elements using them), and fields loading
+    files (INCLUDEPICTURE, INCLUDETEXT, LINK, DDE…). Returns the package (``data`` itself when
+    there was nothing to remove) and the addresses removed."""
+    import io
+    import zipfile
+
+    from lxml import etree
+
+    parser = etree.XMLParser(resolve_entities=False, no_network=True)
+    removed: list[str] = []
+    changed: dict[str, bytes] = {}
+    dropped: dict[str, set[str | None]] = {}  # part → ids of its relationships removed
+    with zipfile.ZipFile(io.BytesIO(data)) as zf:
+        for name in zf.namelist():
+            if not name.endswith(".rels"):
+                continue
+            rels = etree.fromstring(zf.read(name), parser)
+            folder, _, rels_name = name.rpartition("_rels/")
+            owner = folder + rels_name[:-len(".rels")]
+            for rel in list(rels):
+                if rel.get("TargetMode") == "External" and rel.get("Type") != _HYPERLINK:
+                    dropped.setdefault(owner, set()).add(rel.get("Id"))
+                    removed.append(rel.get("Target", ""))
+                    rels.remove(rel)
+            if owner in dropped:
+                changed[name] = _xml_bytes(rels)
+        for name in zf.namelist():
+            if not name.endswith(".xml"):
+                continue
+            raw = zf.read(name)
+            if name not in dropped and b"instr" not in raw:
+                continue
+            part = etree.fromstring(raw, parser)
+            if _unlink(part, dropped.get(name, set()), removed):
+                changed[name] = _xml_bytes(part)
+        if not changed:
+            return data, removed
+        out = io.BytesIO()
+        with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zout:
+            for info in zf.infolist():
+                zout.writestr(info, changed.get(info.filename) or zf.read(info))
+    return out.getvalue(), removed
+
+
+def _xml_bytes(root: Any) -> bytes:
+    from lxml import etree
+
+    return bytes(etree.tostring(root, xml_declaration=True, encoding="UTF-8", standalone=True))
+
+
+def _unlink(part: Any, dropped: set[str | None], removed: list[str]) -> bool:
+    """Remove from ``part`` what refers to the ``dropped`` relationships, and loading fields."""
+    found = False
+    for element in list(part.iter()):
+        if not isinstance(element.tag, str):
+            continue
+        for attribute, value in list(element.attrib.items()):
+            if attribute.startswith(f"{{{_R}}}") and value in dropped:
+                found = True
+                if attribute == f"{{{_R}}}link":
+                    del element.attrib[attribute]  # the picture keeps its embedded copy, if any
+                elif element.getparent() is not None:
+                    element.getparent().remove(element)
+                    break
+        if element.tag.endswith("}instrText") and _LOADING_FIELD.match(element.text or ""):
+            removed.append((element.text or "").strip())
+            element.text = " "
+            found = True
+        instr = next((k for k in element.attrib if k.endswith("}instr")), None)
+        if instr and _LOADING_FIELD.match(element.get(instr, "")):
+            removed.append(element.get(instr, "").strip())
+            element.set(instr, " ")
+            found = True
+    return found
+
+
 def _convert(paths: list[Path], outdir: Path, extension: str, target: str,
              timeout: float | None) -> list[Path]:
     if not paths:
@@ -105,6 +210,7 @@ def _convert(paths: list[Path], outdir: Path, extension: str, target: str,
         profile = Path(tmp) / "profil"
         (profile / "user").mkdir(parents=True)
         (profile / "user" / "registrymodifications.xcu").write_text(_REGISTRY, encoding="utf-8")
+        sources = _without_links(sources, Path(tmp) / "sources")
         with tempfile.TemporaryDirectory(prefix=".certidocs-", dir=out) as staging:
             command = [soffice, f"-env:UserInstallation={profile.as_uri()}", "--headless",
                        "--invisible", "--nologo", "--nodefault", "--norestore",
@@ -124,6 +230,85 @@ def _convert(paths: list[Path], outdir: Path, extension: str, target: str,
                 os.replace(p, final)
                 results.append(final)
     return results
+
+
+FONT_PACKAGES = ("fonts-liberation2 (Arial, Times), fonts-noto-cjk (idéogrammes chinois, "
+                 "japonais, coréens, hors plan de base compris), fonts-symbola (symboles et "
+                 "émojis)")
+"""Debian packages installed by .ci/run and advised by the README, named in warnings."""
+
+
+@functools.cache
+def _installed_coverage() -> list[tuple[int, int]] | None:
+    """Every code point some installed font can draw, as sorted ranges, from fontconfig (which
+    LibreOffice asks for a fallback font); None when fontconfig is not there to ask."""
+    fc_list = shutil.which("fc-list")
+    if fc_list is None:
+        return None
+    try:
+        output = subprocess.run([fc_list, "--format", "%{charset}\\n"], capture_output=True,
+                                timeout=60, check=True).stdout.decode("ascii", "replace")
+    except (OSError, subprocess.SubprocessError):
+        return None
+    ranges = []
+    for token in output.split():
+        first, _, last = token.partition("-")
+        try:
+            ranges.append((int(first, 16), int(last or first, 16)))
+        except ValueError:
+            continue
+    ranges.sort()
+    merged: list[tuple[int, int]] = []
+    for low, high in ranges:
+        if merged and low <= merged[-1][1] + 1:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], high))
+        else:
+            merged.append((low, high))
+    return merged
+
+
+def characters_without_font(characters: set[str]) -> list[str]:
+    """The characters of ``characters`` no installed font can draw: LibreOffice drops them
+    from a PDF without a word. Empty when fontconfig cannot be asked (Windows, macOS: their
+    own fallback fonts cover far more)."""
+    import bisect
+
+    coverage = _installed_coverage()
+    if not coverage:
+        return []
+    starts = [low for low, _ in coverage]
+    missing = []
+    for char in sorted(characters):
+        code = ord(char)
+        if code < 0x20 or char.isspace() or 0xFE00 <= code <= 0xFE0F or code == 0x200D:
+            continue  # controls, spaces, variation selectors and joiners draw nothing
+        at = bisect.bisect_right(starts, code) - 1
+        if at < 0 or coverage[at][1] < code:
+            missing.append(char)
+    return missing
+
+
+def _without_links(sources: list[Path], folder: Path) -> list[Path]:
+    """``sources``, a Word or Excel file holding external links replaced by a copy without
+    them (in ``folder``, same name: the output is named after it); the originals untouched."""
+    out = []
+    for src in sources:
+        if src.suffix.lower() not in (".docx", ".dotx", ".xlsx", ".docm", ".xlsm"):
+            out.append(src)
+            continue
+        data = src.read_bytes()
+        try:
+            clean, _ = strip_external_links(data)
+        except Exception:  # not a package we can read: LibreOffice will say so
+            clean = data
+        if clean is data:
+            out.append(src)
+            continue
+        folder.mkdir(exist_ok=True)
+        copy = folder / src.name
+        copy.write_bytes(clean)
+        out.append(copy)
+    return out
 
 
 def _run(command: list[str], limit: float, home: Path) -> str:

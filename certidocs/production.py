@@ -291,6 +291,7 @@ def _prepare(dossier: Path, opened: SessionOuverte, etape: str,
 
         with ouvrir_registre(ws) as reg:
             resultats = load_results(opened, reg)
+            D.verifier_candidats_connus(opened.lecture.session, resultats, "le registre")
             seal = sceller(opened, reg)  # the first documents after the exam seal the session
             if not seal.deja_scelle:
                 warnings.append(f"session scellée (délibération) : {seal.nombre} décision(s), "
@@ -362,6 +363,7 @@ def _render_stage(dossier: Path, opened: SessionOuverte, etape: str,
                             dossier / DOCUMENTS, pdf=pdf, overwrite_edited=replace,
                             shared=lot.donnees, progress=progress, total=total)
     report.fichiers += result.fichiers
+    report.avertissements += result.avertissements
     report.pdfs += result.pdfs
     report.par_type.update({t: len(paths) for t, paths in result.documents.items()})
     if etape == "apres":

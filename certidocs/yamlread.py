@@ -6,10 +6,30 @@ duplicate keys; a référentiel checker needs both, so this module composes the 
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
 from certidocs.errors import Probleme
+
+MAX_YAML_BYTES = 5 * 1024 * 1024
+"""Largest référentiel file: 5 MB. The largest of the five shipped (MMDC, 86 criteria) is about
+60 kB; a file a hundred times larger is not a référentiel typed or imported by certidocs."""
+
+MAX_YAML_DEPTH = 32
+"""Deepest nesting of lists and mappings: a référentiel needs 8 (blocs → compétences →
+critères → fields); PyYAML's composer recurses once per level, and thousands of ``[`` in a few
+kB made it fail with RecursionError."""
+
+MAX_YAML_VALUES = 200_000
+"""Values a file may expand to, aliases included: the largest référentiel holds about 3 000;
+ten aliases of ten aliases of… (« billion laughs ») turn a few kB into billions of values."""
+
+MAX_NUMBER_DIGITS = 30
+"""Longest number written as digits: thresholds, durations and codes have at most a few;
+Python refuses to convert more than 4 300 digits, and a long number takes quadratic time."""
+
+_NUMBER = re.compile(r"[-+]?(0[box])?[0-9_.:eE+-]*[0-9][0-9_.:eE+-]*")
 
 
 @dataclass
@@ -45,7 +65,14 @@ def lire_yaml(texte: str, fichier: str) -> YamlDoc:
     """
     import yaml
 
+    if len(texte) > MAX_YAML_BYTES:
+        return YamlDoc(None, problemes=[Probleme(
+            "", f"fichier de {len(texte) // 1024 // 1024} Mo, trop gros pour un référentiel "
+                f"(au plus {MAX_YAML_BYTES // 1024 // 1024} Mo)")])
     try:
+        bound = _bounds(texte)
+        if bound is not None:
+            return YamlDoc(None, problemes=[bound])
         node = yaml.compose(texte, Loader=yaml.SafeLoader)
     except yaml.YAMLError as exc:
         # The context mark is where the broken construct starts (an unclosed quote, say):
@@ -64,26 +91,82 @@ def lire_yaml(texte: str, fichier: str) -> YamlDoc:
     if node is None:
         return doc
     constructor = yaml.SafeLoader("")  # only used to turn scalar nodes into Python values
+    budget = [MAX_YAML_VALUES]
     try:
-        doc.data = _build(node, "", doc, constructor)
+        doc.data = _build(node, "", doc, constructor, budget, 0)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark is not None else None
         doc.problemes.append(Probleme("", f"valeur illisible ({exc})", line))
+        doc.data = None
+    except _TooLarge as exc:
+        doc.problemes.append(exc.probleme)
         doc.data = None
     finally:
         constructor.dispose()
     return doc
 
 
-def _build(node: Any, chemin: str, doc: YamlDoc, constructor: Any) -> Any:
+class _TooLarge(Exception):
+    def __init__(self, probleme: Probleme) -> None:
+        super().__init__(probleme.message)
+        self.probleme = probleme
+
+
+def _bounds(texte: str) -> Probleme | None:
+    """The first bound the file breaks, read as a stream of events (nothing is built, and
+    PyYAML's parser does not recurse): nesting, long numbers."""
     import yaml
 
+    depth = 0
+    for event in yaml.parse(texte, Loader=yaml.SafeLoader):
+        if isinstance(event, yaml.CollectionStartEvent):
+            depth += 1
+            if depth > MAX_YAML_DEPTH:
+                return Probleme("", f"listes ou sections imbriquées sur plus de "
+                                    f"{MAX_YAML_DEPTH} niveaux : ce n'est pas un référentiel",
+                                _line(event))
+        elif isinstance(event, yaml.CollectionEndEvent):
+            depth -= 1
+        elif (isinstance(event, yaml.ScalarEvent) and event.style is None
+              and len(event.value) > MAX_NUMBER_DIGITS and event.tag is None
+              and _NUMBER.fullmatch(event.value)):
+            return Probleme("", f"nombre de {len(event.value)} caractères (au plus "
+                                f"{MAX_NUMBER_DIGITS}) ; mettez-le entre guillemets si c'est "
+                                "un texte", _line(event))
+    return None
+
+
+def _line(event: Any) -> int | None:
+    mark = event.start_mark
+    return mark.line + 1 if mark is not None else None
+
+
+def _construct(node: Any, constructor: Any) -> Any:
+    try:
+        return constructor.construct_object(node, deep=True)
+    except (ValueError, OverflowError):  # a number Python refuses (checked before, in _bounds)
+        raise _TooLarge(Probleme("", f"valeur « {str(node.value)[:40]}… » illisible",
+                                 node.start_mark.line + 1)) from None
+
+
+def _build(node: Any, chemin: str, doc: YamlDoc, constructor: Any, budget: list[int],
+           depth: int) -> Any:
+    import yaml
+
+    budget[0] -= 1
+    if budget[0] < 0 or depth > MAX_YAML_DEPTH:
+        what = (f"plus de {MAX_YAML_VALUES} valeurs une fois les alias (*nom) développés"
+                if budget[0] < 0 else
+                f"alias imbriqués sur plus de {MAX_YAML_DEPTH} niveaux (alias récursif ?)")
+        raise _TooLarge(Probleme(chemin, f"{what} : ce n'est pas un référentiel",
+                                 node.start_mark.line + 1))
     doc.lignes.setdefault(chemin, node.start_mark.line + 1)
     if isinstance(node, yaml.MappingNode):
         result: dict[Any, Any] = {}
         for key_node, value_node in node.value:
-            key = constructor.construct_object(key_node, deep=True)
+            key = (_construct(key_node, constructor) if isinstance(key_node, yaml.ScalarNode)
+                   else [])
             if not isinstance(key, (str, int, float, bool)) and key is not None:
                 doc.problemes.append(
                     Probleme(chemin, "une clé doit être un simple mot",
@@ -99,9 +182,9 @@ def _build(node: Any, chemin: str, doc: YamlDoc, constructor: Any) -> Any:
                 )
                 continue
             doc.lignes[sub] = key_node.start_mark.line + 1
-            result[key] = _build(value_node, sub, doc, constructor)
+            result[key] = _build(value_node, sub, doc, constructor, budget, depth + 1)
         return result
     if isinstance(node, yaml.SequenceNode):
-        return [_build(item, join(chemin, i), doc, constructor)
+        return [_build(item, join(chemin, i), doc, constructor, budget, depth + 1)
                 for i, item in enumerate(node.value)]
-    return constructor.construct_object(node, deep=True)
+    return _construct(node, constructor)

@@ -227,7 +227,7 @@ def test_logo_must_exist_and_be_an_image(tmp_path: Path) -> None:
     text.write_text("pas une image", encoding="utf-8")
     with pytest.raises(DocumentError) as not_image:
         ctx.contexte_commun(s, ref, organisme(logo=text))
-    assert "n'est pas une image PNG ou JPEG" in str(not_image.value)
+    assert "n'est pas une image que Word sait afficher" in str(not_image.value)
 
 
 def test_organisme_depuis_config(tmp_path: Path) -> None:

@@ -28,6 +28,7 @@ from certidocs.documents.context import (
     contexte_suivi_dysfonctionnements,
     mentions_manquantes,
     organisme_depuis_config,
+    verifier_candidats_connus,
 )
 from certidocs.documents.render import (
     BatchResult,
@@ -72,4 +73,5 @@ __all__ = [
     "render_document",
     "safe_filename",
     "verification_code",
+    "verifier_candidats_connus",
 ]

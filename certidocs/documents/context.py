@@ -27,6 +27,7 @@ from certidocs.documents.dates import (
     periode,
     pourcentage,
 )
+from certidocs.documents.images import pixels
 from certidocs.errors import DocumentError
 from certidocs.model import (
     ABSENT,
@@ -110,6 +111,30 @@ TYPES: Mapping[str, TypeDocument] = dict([
     _type("suivi_dysfonctionnements", "session", "apres", "Fiche de suivi des dysfonctionnements"),
 ])
 """Every document type, in the order a session produces them."""
+
+
+def verifier_candidats_connus(session: Session, resultats: Iterable[Resultat],
+                              source: str) -> None:
+    """DocumentError when a decision (from ``source``: the register, resultats.json) or a
+    recours names a candidate number session.xlsx no longer holds: nothing can be addressed
+    to a person whose identity is gone, and the documents of the others must not go out as if
+    the session were complete."""
+    connus = {c.numero for c in session.candidats}
+    manquants = [f"n° {r.numero} ({r.prenom} {r.nom})".replace(" ()", "")
+                 for r in resultats if r.numero not in connus]
+    recours = [f"n° {rec.numero}" for rec in session.recours if rec.numero not in connus]
+    problemes = []
+    if manquants:
+        problemes.append(f"{source} donne une décision pour {len(manquants)} candidat(s) "
+                         f"absent(s) de la feuille « Candidats » de session.xlsx : "
+                         f"{', '.join(manquants[:10])}{' …' if len(manquants) > 10 else ''}")
+    if recours:
+        problemes.append(f"la feuille « Recours » de session.xlsx nomme des candidats absents "
+                         f"de la feuille « Candidats » : {', '.join(recours[:10])}")
+    if problemes:
+        raise DocumentError(" ; ".join(problemes) + ". Rétablissez la ligne de chaque candidat "
+                            "dans session.xlsx (un candidat jugé ne se retire pas de la "
+                            "session), ou corrigez son numéro ; aucun document n'a été écrit.")
 
 
 def concerne(type_nom: str, resultat: Resultat | None = None,
@@ -198,20 +223,38 @@ def organisme_depuis_config(config: Mapping[str, Any], racine: Path) -> dict[str
     return sections
 
 
+MAX_LOGO_BYTES = 10 * 1024 * 1024
+"""Largest logo file: 10 MB. The logo is copied into every document (a session's hundreds of
+letters, and each merged print file); a photograph straight from a camera (20 MB and more)
+would make every document that heavy. A logo of a few hundred kilobytes prints sharp."""
+
+IMAGE_FORMATS = "PNG, JPEG, GIF, BMP ou TIFF"
+
+
 def _logo(path_text: str) -> Image | str:
     if not path_text:
         return ""
     path = Path(path_text)
+    setting = "certidocs.toml, [organisme] logo"
     try:
-        with path.open("rb") as fh:
-            head = fh.read(8)
+        size = path.stat().st_size
+        if size > MAX_LOGO_BYTES:
+            raise DocumentError(
+                f"{setting} : {path} pèse {size / 1024 / 1024:.1f} Mo, plus que les "
+                f"{MAX_LOGO_BYTES // 1024 // 1024} Mo permis (il est copié dans chaque "
+                "document) ; enregistrez-le en plus petit (quelques centaines de pixels de "
+                "large suffisent) et indiquez ce fichier")
+        data = path.read_bytes()
     except OSError:
         raise DocumentError(
-            f"certidocs.toml, [organisme] logo : le fichier {path} est introuvable ou illisible ; "
+            f"{setting} : le fichier {path} est introuvable ou illisible ; "
             "corrigez le chemin ou laissez logo vide") from None
-    if not (head.startswith(b"\x89PNG") or head.startswith(b"\xff\xd8")):
+    try:
+        pixels(data)
+    except ValueError:
         raise DocumentError(
-            f"certidocs.toml, [organisme] logo : {path} n'est pas une image PNG ou JPEG")
+            f"{setting} : {path} n'est pas une image que Word sait afficher ({IMAGE_FORMATS}) ; "
+            "ouvrez-la dans un logiciel d'images et enregistrez-la en PNG ou JPEG") from None
     return Image(path, hauteur_mm=LOGO_HAUTEUR_MM)
 
 

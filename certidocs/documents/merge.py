@@ -1,9 +1,11 @@
 """The ready-to-print file of one document type: every document of a batch, one after the other.
 
-All the documents of a type come from the same template, so their styles, numbering, theme,
-headers and footers are the template's: the merged file is the first document's package, with
-the body of every document appended. Each document becomes its own section (a section break
-that restarts page numbering ends it), so that « Page 1 » starts again on every letter.
+All the documents of a type come from the same template, so their styles, numbering and theme
+are the template's: the merged file is the first document's package, with the body of every
+document appended. Each document becomes its own section (a section break that restarts page
+numbering ends it), so that « Page 1 » starts again on every letter. Headers and footers may
+print the person's name: each section refers to its own document's header and footer parts,
+stored once per distinct content (a footer the same in every letter is stored once).
 
 The merge works on the XML of the packages, streaming: a document is read, its body adapted
 (relationship ids renamed, its own images carried over under unique names, drawing and
@@ -24,7 +26,7 @@ import os
 import posixpath
 import tempfile
 import zipfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
@@ -298,7 +300,8 @@ class MergedDocument:
         self.target = target
         self.count = 0
         self._body: IO[bytes] | None = None
-        self._pending: tuple[etree._Element, bool] | None = None  # body, own namespaces
+        # body, own namespaces, section properties ending it
+        self._pending: tuple[etree._Element, bool, etree._Element | None] | None = None
         self._base: Path | None = None
         self._main = "word/document.xml"
         self._prolog = b""
@@ -321,6 +324,7 @@ class MergedDocument:
         self._doc_copies: dict[str, str] = {}  # member of the current document → new member
         self._drawing_id = 1
         self._bookmark_id = 0
+        self._headers: dict[tuple[str, str], str] = {}  # (type, digest) → rId in the merge
 
     def __enter__(self) -> MergedDocument:
         return self
@@ -341,17 +345,21 @@ class MergedDocument:
             body = root.find(f"{W}body")
             if body is None:
                 raise ValueError(f"{path}: no document body")
+            final = None
             if len(body) and body[-1].tag == f"{W}sectPr":
-                body.remove(body[-1])
+                final = body[-1]
+                body.remove(final)
+            section = self._section
             if self.count:
                 self._adopt(path, zf, body)
+                section = self._own_section(path, zf, final)
                 # Its elements would otherwise be written with prefixes the merged file's
                 # document element does not declare.
                 own_namespaces = not set(root.nsmap.items()) <= set(self._nsmap.items())
             self._renumber(body)
         if self._pending is not None:
             self._write(*self._pending, last=False)
-        self._pending = (body, own_namespaces)
+        self._pending = (body, own_namespaces, section)
         self.count += 1
 
     def _start(self, path: Path, zf: zipfile.ZipFile) -> None:
@@ -393,6 +401,7 @@ class MergedDocument:
             if member not in self._names:
                 continue
             if kind in (RT_HEADER, RT_FOOTER):
+                self._headers.setdefault((kind, _part_digest(zf, member)), rid)
                 part = _xml(zf.read(member))
                 drawing_ids += [int(el.get("id", "0")) for el in part.iter(
                     f"{WP}docPr", f"{PIC}cNvPr") if el.get("id", "").isdigit()]
@@ -462,8 +471,9 @@ class MergedDocument:
         return name
 
     def _copy_part(self, path: Path, zf: zipfile.ZipFile, types: _ContentTypes,
-                   member: str) -> str:
-        """Carry a part of a later document (and the parts it points to) into the merge."""
+                   member: str, transform: Callable[[bytes], bytes] | None = None) -> str:
+        """Carry a part of a later document (and the parts it points to) into the merge;
+        ``transform`` rewrites the part's bytes on the way."""
         from lxml import etree
 
         if member in self._doc_copies:
@@ -471,7 +481,10 @@ class MergedDocument:
         name = self._new_name(member)
         self._doc_copies[member] = name
         self._add_type(name, types.of(member))
-        self._copies.append((path, member, name))
+        if transform is None:
+            self._copies.append((path, member, name))
+        else:
+            self._generated[name] = transform(zf.read(member))
         own = _read_rels(zf, member)
         if own:
             rels = etree.Element(f"{{{PKG_RELS}}}Relationships", nsmap={None: PKG_RELS})
@@ -537,6 +550,46 @@ class MergedDocument:
         if self._numbering is not None:
             self._numbering.restart(body)
 
+    def _own_section(self, path: Path, zf: zipfile.ZipFile,
+                     final: etree._Element | None) -> etree._Element | None:
+        """The section ending a later document: the first one's layout, with this document's
+        own headers and footers (those whose content differs from every one seen so far are
+        carried over)."""
+        if self._section is None or final is None:
+            return self._section
+        section = copy.deepcopy(self._section)
+        rels = _read_rels(zf, self._main)
+        types: _ContentTypes | None = None
+        for ref in final.iterchildren(f"{W}headerReference", f"{W}footerReference"):
+            rel = rels.get(ref.get(f"{{{R_NS}}}id", ""))
+            member = _resolve(self._main, rel.target) if rel and not rel.external else ""
+            if rel is None or member not in zf.namelist():
+                continue
+            key = (rel.type, _part_digest(zf, member))
+            rid = self._headers.get(key)
+            if rid is None:
+                types = types or _ContentTypes.read(zf)
+                name = self._copy_part(path, zf, types, member, self._header_bytes)
+                rid = self._new_rel(rel.type, posixpath.relpath(name,
+                                                                posixpath.dirname(self._main)))
+                self._headers[key] = rid
+            kind = ref.get(f"{W}type", "default")
+            mine = next((r for r in section.iterchildren(ref.tag)
+                         if r.get(f"{W}type", "default") == kind), None)
+            if mine is None:
+                mine = copy.deepcopy(ref)
+                section.insert(0, mine)  # references come first in a w:sectPr
+            mine.set(f"{{{R_NS}}}id", rid)
+        return section
+
+    def _header_bytes(self, data: bytes) -> bytes:
+        """A later document's header or footer as the merge stores it: no page totals, unique
+        drawing and bookmark ids."""
+        part = _xml(data)
+        drop_page_totals(part)
+        self._renumber(part)
+        return _serialize(part)
+
     def _renumber(self, body: etree._Element) -> None:
         """Unique drawing ids (Word reports a damaged file otherwise) and bookmark ids."""
         bookmarks: dict[str, str] = {}
@@ -554,14 +607,15 @@ class MergedDocument:
 
     # --- writing ----------------------------------------------------------------------------
 
-    def _write(self, body: etree._Element, own_namespaces: bool, *, last: bool) -> None:
+    def _write(self, body: etree._Element, own_namespaces: bool,
+               section: etree._Element | None, *, last: bool) -> None:
         """Write one document's body to the temporary file, ended by its section break."""
         from lxml import etree
 
         if last:
-            if self._section is not None:
-                body.append(copy.deepcopy(self._section))
-        elif self._section is not None:
+            if section is not None:
+                body.append(copy.deepcopy(section))
+        elif section is not None:
             paragraph = body[-1] if len(body) else None
             if paragraph is None or paragraph.tag != f"{W}p":
                 paragraph = etree.SubElement(body, f"{W}p")
@@ -572,7 +626,7 @@ class MergedDocument:
             old = ppr.find(f"{W}sectPr")
             if old is not None:
                 ppr.remove(old)
-            ppr.append(copy.deepcopy(self._section))
+            ppr.append(copy.deepcopy(section))
         assert self._body is not None
         if own_namespaces:
             for child in body:
@@ -663,6 +717,14 @@ class MergedDocument:
             with contextlib.suppress(OSError):
                 os.unlink(self._body.name)
             self._body = None
+
+
+def _part_digest(zf: zipfile.ZipFile, member: str) -> str:
+    """What identifies a header or footer's content: its XML and its relationships."""
+    digest = hashlib.sha1(zf.read(member))
+    with contextlib.suppress(KeyError):
+        digest.update(zf.read(_rels_name(member)))
+    return digest.hexdigest()
 
 
 def _entry(name: str, like: zipfile.ZipInfo | None) -> zipfile.ZipInfo:

@@ -84,6 +84,8 @@ class BatchResult:
     documents: dict[str, list[Path]] = field(default_factory=dict)
     fusions: dict[str, Path] = field(default_factory=dict)
     pdfs: list[Path] = field(default_factory=list)
+    avertissements: list[str] = field(default_factory=list)
+    """What the user should know about the files written (characters a PDF lost)."""
     pdfs_perimes: list[Path] = field(default_factory=list)
     """PDFs of an earlier run left next to documents regenerated without ``pdf``: they no
     longer match (certidocs does not delete them: one may be a signed scan)."""
@@ -115,14 +117,64 @@ def merged_name(type_nom: str) -> str:
     return f"{MERGED_PREFIX}{type_nom}.docx"
 
 
+TEMPLATE_SUFFIXES = (".docx", ".dotx")
+"""What Word saves a template as: « Document Word » (.docx) or « Modèle Word » (.dotx). Both
+are read the same way; macro-enabled files (.docm, .dotm) are refused (see Template)."""
+
+
 def find_template(modele: str, templates_dirs: Sequence[Path]) -> Path:
-    """The first ``modele`` found in ``templates_dirs`` (the workspace's, then the defaults)."""
+    """The first ``modele`` found in ``templates_dirs`` (the workspace's, then the defaults),
+    as a .docx or, saved as « Modèle Word », a .dotx of the same name.
+
+    A folder holding both is ambiguous (which one did the office edit last?): DocumentError
+    asks to keep one.
+    """
+    stem = Path(modele).stem
     for folder in templates_dirs:
-        candidate = folder / modele
-        if candidate.is_file():
-            return candidate
+        found = [folder / f"{stem}{suffix}" for suffix in TEMPLATE_SUFFIXES
+                 if (folder / f"{stem}{suffix}").is_file()]
+        if len(found) > 1:
+            raise DocumentError(
+                f"deux modèles pour le même document dans {folder} : "
+                f"{' et '.join(p.name for p in found)} ; gardez celui que vous avez modifié "
+                "et renommez ou supprimez l'autre")
+        if found:
+            return found[0]
     where = ", ".join(str(d) for d in templates_dirs)
     raise DocumentError(f"modèle {modele} introuvable (cherché dans : {where})")
+
+
+CT_DOCUMENT = "application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"
+CT_TEMPLATE = "application/vnd.openxmlformats-officedocument.wordprocessingml.template.main+xml"
+CT_MACROS = ("application/vnd.ms-word.document.macroEnabled.main+xml",
+             "application/vnd.ms-word.template.macroEnabledTemplate.main+xml")
+
+
+def _as_document(data: bytes, path: Path) -> bytes:
+    """The package ``data`` with its main part typed as a document (not a Word template), so
+    that python-docx reads it and what is produced opens as a document; macros refused."""
+    with zipfile.ZipFile(io.BytesIO(data)) as zf:
+        try:
+            types = zf.read("[Content_Types].xml")
+        except KeyError:
+            raise ModeleError(f"modèle {path} : ce n'est pas un document Word (.docx) ; "
+                              "ouvrez-le dans Word et enregistrez-le au format « Document "
+                              "Word »") from None
+        text = types.decode("utf-8", "replace")
+        if any(ct in text for ct in CT_MACROS):
+            raise ModeleError(f"modèle {path} : document Word avec macros (.docm ou .dotm), "
+                              "refusé ; enregistrez-le au format « Document Word (.docx) » ou "
+                              "« Modèle Word (.dotx) »")
+        if CT_TEMPLATE not in text:
+            return data
+        out = io.BytesIO()
+        with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zout:
+            for info in zf.infolist():
+                member = zf.read(info)
+                if info.filename == "[Content_Types].xml":
+                    member = text.replace(CT_TEMPLATE, CT_DOCUMENT).encode("utf-8")
+                zout.writestr(info, member)
+    return out.getvalue()
 
 
 def default_templates_dir() -> Path:
@@ -133,11 +185,58 @@ def default_templates_dir() -> Path:
 # --- Jinja environment and faults -------------------------------------------------------------
 
 
-def make_environment() -> jinja2.Environment:
-    """The Jinja environment of every template: undefined variables fail, values are escaped."""
-    import jinja2
+MAX_RENDER_SECONDS = 120
+"""Time one document may take to render: the procès-verbal of a 1 000-candidate session takes
+about 5 seconds on a loaded 2-core machine; a template looping over the candidates inside a
+loop over the candidates (by mistake or malice) would take hours. Beyond it the batch stops
+with a message naming the template."""
 
-    return jinja2.Environment(undefined=jinja2.StrictUndefined, autoescape=True)
+MAX_DOCUMENT_CHARS = 50_000_000
+"""Characters of Word XML one part of a document may render to: that procès-verbal is about
+6 million; 50 million (100 to 200 MB in memory) is a template repeating a table by mistake."""
+
+
+def make_environment() -> jinja2.Environment:
+    """The Jinja environment of every template: sandboxed (certidocs.documents.sandbox),
+    undefined variables fail, values are escaped."""
+    from certidocs.documents.sandbox import TemplateEnvironment
+
+    return TemplateEnvironment()
+
+
+class _Overtime(Exception):
+    """A document took longer than MAX_RENDER_SECONDS (internal; becomes ModeleError)."""
+
+
+@contextlib.contextmanager
+def _deadline(seconds: float) -> Iterator[float]:
+    """Interrupt what runs inside after ``seconds`` (raising _Overtime); yields the deadline.
+
+    A timer signal interrupts even a loop that prints nothing; it only exists in the main thread
+    of a Unix process (every worker of a batch is one). Elsewhere, the caller checks the
+    yielded deadline (``time.monotonic()``) as the output grows.
+    """
+    import signal
+    import threading
+    import time
+
+    end = time.monotonic() + seconds
+    usable = (hasattr(signal, "setitimer")
+              and threading.current_thread() is threading.main_thread())
+    if not usable:
+        yield end
+        return
+
+    def expired(_signum: int, _frame: Any) -> None:
+        raise _Overtime
+
+    previous = signal.signal(signal.SIGALRM, expired)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield end
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
 
 
 class _Fault(Exception):
@@ -219,10 +318,26 @@ def _unclosed_line(source: str, block: str) -> int | None:
     return None
 
 
+def _quoted_tag(source: str, lineno: int | None, needle: str) -> str:
+    """The tag (``{{ … }}`` or ``{% … %}``) holding ``needle`` in the paragraph at ``lineno``."""
+    lines = source.splitlines()
+    if lineno is None or not 1 <= lineno <= len(lines):
+        return ""
+    text = _text_of(lines[lineno - 1])
+    tags = re.findall(r"{[{%].*?[}%]}", text)
+    found = next((t for t in tags if needle in t), tags[0] if tags else "")
+    return found if len(found) <= EXCERPT else found[:EXCERPT] + "…"
+
+
 def _syntax_fault(exc: Any, source: str) -> _Fault:
     """A Jinja syntax error located in the template's text, in French."""
+    from certidocs.documents.sandbox import TagRefused
+
     message = exc.message or str(exc)
     lineno = exc.lineno
+    if isinstance(exc, TagRefused):
+        tag = _quoted_tag(source, lineno, exc.needle)
+        return _Fault("refus", message, tag or _excerpt(source, lineno))
     match = re.search(r"innermost block that needs to be closed is '(\w+)'", message)
     if match:
         lineno = _unclosed_line(source, match.group(1)) or lineno
@@ -243,7 +358,9 @@ _SYNTAX_FR = [
      "balise non refermée ({{{{ sans }}}} ou {{% sans %}})"),
     (re.compile(r"expected token '(.+?)', got '(.+?)'", re.S),
      "« {0} » attendu, « {1} » trouvé"),
-    (re.compile(r"No filter named '(.+?)'", re.S), "filtre « {0} » inconnu"),
+    (re.compile(r"No filter named '(.+?)'", re.S),
+     "filtre « {0} » inconnu ou non permis (LISEZMOI.md, à côté des modèles, liste les "
+     "filtres permis)"),
     (re.compile(r"No test named '(.+?)'", re.S), "test « {0} » inconnu"),
 ]
 _TOKENS_FR = {"end of print statement": "}}", "end of statement block": "%}",
@@ -256,6 +373,15 @@ def _syntax_fr(message: str) -> str:
         if match:
             return french.format(*(_TOKENS_FR.get(g, g) for g in match.groups()))
     return f"syntaxe incorrecte ({message})"
+
+
+def _security_fr(message: str) -> str:
+    """Jinja's sandbox refusals in French (ours, from sandbox.py, already are)."""
+    from certidocs.documents.sandbox import REFUSED_HINT
+
+    if "refus" in message:
+        return f"{message} ; {REFUSED_HINT}"
+    return f"opération refusée ({message}) ; {REFUSED_HINT}"
 
 
 def _undefined_name(message: str) -> str:
@@ -276,6 +402,36 @@ def _template_lineno(exc: BaseException) -> int | None:
     return line
 
 
+# Quotes Word's AutoFormat types, by language, as they come inside a tag: French « » and ‹ ›
+# with the (narrow) no-break space it adds inside them, German „ “ and ‚ ‘, English “ ” and ‘ ’
+# (docxtpl straightens those two), the prime signs of some fonts, and XML's own escapes.
+_SPACES = "[ \u00a0\u202f\u2009]*"
+_DOUBLE_OPEN = re.compile(f"[«„“‟″＂]{_SPACES}|&quot;")
+_DOUBLE_CLOSE = re.compile(f"{_SPACES}[»”″]")
+_SINGLE_OPEN = re.compile(f"[‹‚‘‛′]{_SPACES}|&apos;|&#39;|&#8216;|&#8217;")
+_SINGLE_CLOSE = re.compile(f"{_SPACES}[›’]")
+_TAG_INSIDE = re.compile(r"(?<=\{[\{%])(.*?)(?=[\}%]})", re.S)
+
+
+def straighten_quotes(xml: str) -> str:
+    """Every kind of typographic quote inside ``{{ … }}`` and ``{% … %}`` made straight.
+
+    ``{% if candidat.civilite == « Madame » %}`` as French Word types it becomes
+    ``== "Madame"``: the no-break spaces AutoFormat puts inside « » are not part of the text.
+    Text outside tags is left alone.
+    """
+
+    def clean(match: re.Match[str]) -> str:
+        tag = _DOUBLE_OPEN.sub('"', match.group(0))
+        tag = _DOUBLE_CLOSE.sub('"', tag)
+        tag = _SINGLE_OPEN.sub("'", tag)
+        return _SINGLE_CLOSE.sub("'", tag)
+
+    if not any(q in xml for q in "«»„“”‟″＂‹›‚‘’‛′&"):
+        return xml
+    return _TAG_INSIDE.sub(clean, xml)
+
+
 # --- the template -----------------------------------------------------------------------------
 
 
@@ -285,6 +441,7 @@ def _docxtpl_class() -> type[Any]:
     if _FAST is not None:
         return _FAST
     import jinja2
+    import jinja2.exceptions
     from docxtpl import DocxTemplate
 
     _fix_core_prefix()
@@ -297,6 +454,7 @@ def _docxtpl_class() -> type[Any]:
             super().__init__(io.BytesIO(data))
             self._cache = cache
             self._members = members
+            self.deadline = float("inf")  # time.monotonic() after which a render stops
 
         def init_docx(self, reload: bool = True) -> None:
             if self.docx and not (self.is_rendered and reload):
@@ -322,7 +480,7 @@ def _docxtpl_class() -> type[Any]:
             key = "patch:" + src_xml
             found = self._cache.get(key)
             if found is None:
-                found = super().patch_xml(src_xml)
+                found = straighten_quotes(super().patch_xml(src_xml))
                 self._cache[key] = found
             return str(found)
 
@@ -348,11 +506,14 @@ def _docxtpl_class() -> type[Any]:
                     raise _syntax_fault(exc, src_xml) from None
                 self._cache[key] = template
             try:
-                dst_xml = template.render(context)
+                dst_xml = self._bounded(template, context)
             except jinja2.UndefinedError as exc:
                 name = _undefined_name(str(exc))
                 raise _Fault("variable", name,
                              _excerpt(src_xml, _template_lineno(exc), name)) from None
+            except jinja2.exceptions.SecurityError as exc:
+                raise _Fault("refus", _security_fr(str(exc)),
+                             _excerpt(src_xml, _template_lineno(exc))) from None
             except jinja2.TemplateError as exc:
                 raise _Fault("erreur", str(exc),
                              _excerpt(src_xml, _template_lineno(exc))) from None
@@ -361,6 +522,23 @@ def _docxtpl_class() -> type[Any]:
                        .replace("{_%", "{%").replace("%_}", "%}"))
             return str(self.resolve_listing(dst_xml))
 
+        def _bounded(self, template: jinja2.Template, context: dict[str, Any]) -> str:
+            """The rendered XML, stopped beyond MAX_DOCUMENT_CHARS or the deadline."""
+            import time
+
+            chunks: list[str] = []
+            size = 0
+            for count, chunk in enumerate(template.generate(context)):
+                size += len(chunk)
+                if size > MAX_DOCUMENT_CHARS:
+                    raise _Fault("taille", f"le document dépasserait {MAX_DOCUMENT_CHARS:,} "
+                                 "caractères (une boucle répète-t-elle trop de texte ?)"
+                                 .replace(",", "\u202f"), "")
+                if count % 4096 == 4095 and time.monotonic() > self.deadline:
+                    raise _Overtime
+                chunks.append(chunk)
+            return "".join(chunks)
+
         def render_properties(self, context: dict[str, Any],
                               jinja_env: jinja2.Environment | None = None) -> None:
             # Compiling each core property for each document costs more than the body; only
@@ -368,13 +546,14 @@ def _docxtpl_class() -> type[Any]:
             _fix_core_prefix()
             props = self.docx.core_properties
             for name in ("author", "comments", "identifier", "language", "subject", "title"):
-                value = getattr(props, name) or ""
+                value = straighten_quotes(getattr(props, name) or "")
                 if "{{" in value or "{%" in value:
                     assert jinja_env is not None
                     try:
                         setattr(props, name, jinja_env.from_string(value).render(context))
                     except jinja2.TemplateSyntaxError as exc:
-                        raise _Fault("syntaxe", _syntax_fr(exc.message or str(exc)),
+                        fault = _syntax_fault(exc, value)
+                        raise _Fault(fault.kind, fault.detail,
                                      f"propriétés du document : {value}") from None
                     except jinja2.TemplateError as exc:
                         raise _Fault("variable" if isinstance(exc, jinja2.UndefinedError)
@@ -436,13 +615,26 @@ def _resolve_images(value: Any, tpl: Any) -> Any:
 
         # A path stays a path: python-docx names the picture after the file (« logo.png »).
         source: Any = value.source
+        width, height = value.largeur_mm, value.hauteur_mm
+        if not callable(source):  # a QR code (callable) is drawn with its size and 72 dpi
+            from certidocs.documents.images import placed
+
+            key = source if isinstance(source, bytes) else str(source)
+            try:
+                data, width, height = placed(key, width, height)
+            except (OSError, ValueError) as exc:
+                raise DocumentError(f"image {'' if isinstance(source, bytes) else source} "
+                                    f"illisible ({exc}) : enregistrez-la en PNG ou JPEG"
+                                    ) from None
+            if data is not None:
+                source = data
         if isinstance(source, bytes):
             source = io.BytesIO(source)
         elif not callable(source):
             source = str(source)
         make = _lazy_inline_image if callable(source) else InlineImage
-        return make(tpl, source, width=Mm(value.largeur_mm) if value.largeur_mm else None,
-                   height=Mm(value.hauteur_mm) if value.hauteur_mm else None)
+        return make(tpl, source, width=Mm(width) if width else None,
+                    height=Mm(height) if height else None)
     if isinstance(value, Mapping):
         return {k: _resolve_images(v, tpl) for k, v in value.items()}
     if isinstance(value, list | tuple):
@@ -571,6 +763,11 @@ class Template:
             raise ModeleError(f"modèle {path} : lecture impossible ({exc.strerror})") from None
         if not zipfile.is_zipfile(io.BytesIO(self.data)):
             raise ModeleError(f"modèle {path} : ce n'est pas un document Word (.docx)")
+        try:
+            self.data = _as_document(self.data, path)
+        except (zipfile.BadZipFile, zlib.error, OSError, EOFError, ValueError) as exc:
+            raise ModeleError(f"modèle {path} : fichier Word abîmé, illisible ({exc})"
+                              ) from None
         self._cache: dict[str, Any] = {}
         self._variables: set[str] | None = None
         self._trees: list[tuple[str, Any, str]] = []  # (Jinja source, tree, part) per part
@@ -604,13 +801,21 @@ class Template:
         """Top-level names the template uses (docxtpl's get_undeclared_template_variables)."""
         if self._variables is None:
             from jinja2 import TemplateSyntaxError, meta
+            from lxml import etree
 
             tpl = self._docxtpl()
-            tpl.init_docx()
-            parts = [("", tpl.get_xml())]
-            for uri in (tpl.HEADER_URI, tpl.FOOTER_URI):
-                parts += [(_part_label(str(p.partname)), tpl.get_part_xml(p))
-                          for _, p in tpl.get_headers_footers(uri)]
+            try:
+                tpl.init_docx()
+                parts = [("", tpl.get_xml())]
+                for uri in (tpl.HEADER_URI, tpl.FOOTER_URI):
+                    parts += [(_part_label(str(p.partname)), tpl.get_part_xml(p))
+                              for _, p in tpl.get_headers_footers(uri)]
+            except (ValueError, KeyError, TypeError, AttributeError, etree.LxmlError) as exc:
+                # python-docx refusing the package: a part missing, a type it does not know
+                raise ModeleError(f"modèle {self.path} : ce fichier Word ne peut pas servir de "
+                                  f"modèle ({type(exc).__name__} : {exc}) ; ouvrez-le dans "
+                                  "Word et enregistrez-le au format « Document Word (.docx) »"
+                                  ) from None
             names: set[str] = set()
             for label, xml in parts:
                 source = re.sub(r"<w:p([ >])", r"\n<w:p\1", tpl.patch_xml(xml))
@@ -658,9 +863,18 @@ class Template:
         self.check(context)
         tpl = self._docxtpl()
         try:
-            tpl.render(_resolve_images(context, tpl), self.env, autoescape=True)
+            with _deadline(MAX_RENDER_SECONDS) as tpl.deadline:
+                tpl.render(_resolve_images(context, tpl), self.env, autoescape=True)
         except _Fault as fault:
             raise self._error(fault) from None
+        except _Overtime:
+            raise ModeleError(f"modèle {self.path.name} ({self.path.parent}) : un document a "
+                              f"demandé plus de {MAX_RENDER_SECONDS} secondes ; une boucle du "
+                              "modèle en contient-elle une autre sur la même liste ? Rien n'a "
+                              "été écrit.") from None
+        except RecursionError:
+            raise ModeleError(f"modèle {self.path.name} ({self.path.parent}) : balises "
+                              "imbriquées trop profondément ; rien n'a été écrit.") from None
         except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
             # python-docx rejecting an image, lxml rejecting the XML a misplaced {%p %} made
             raise ModeleError(f"modèle {self.path.name} : le document n'a pas pu être produit "
@@ -723,17 +937,83 @@ def _umask_mode() -> int:
     return 0o666 & ~mask
 
 
+STAGING_LOCK = ".verrou"
+"""File inside a staging folder, locked (flock) by the batch for as long as it runs: a folder
+whose lock can be taken belongs to a run that was killed."""
+
+STALE_UNLOCKED_SECONDS = 3600
+"""Age after which a staging folder without a lock we can test (no ``fcntl``: Windows; or a
+folder left by a version without locks) is taken as abandoned: no batch runs for an hour."""
+
+
+def _lock(staging: Path) -> Any:
+    """Hold the staging folder's lock (the open file; closing it releases the lock)."""
+    handle = (staging / STAGING_LOCK).open("w")
+    try:
+        import fcntl
+    except ImportError:  # Windows: age alone tells (see clean_stale_staging)
+        return handle
+    fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+    return handle
+
+
+def _abandoned(folder: Path) -> bool:
+    import time
+
+    lock = folder / STAGING_LOCK
+    try:
+        import fcntl
+    except ImportError:
+        fcntl = None  # type: ignore[assignment]
+    if fcntl is not None and lock.is_file():
+        with lock.open("a") as handle:
+            try:
+                fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:
+                return False  # a batch is running there
+            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+            return True
+    try:
+        return time.time() - folder.stat().st_mtime > STALE_UNLOCKED_SECONDS
+    except OSError:
+        return False
+
+
+def clean_stale_staging(outdir: Path) -> list[Path]:
+    """Remove the staging folders an interrupted run (killed, machine switched off) left in
+    ``outdir``: they hold finished documents, certificates included, that were never
+    published. A folder another batch is working in is left alone. Returns what was removed."""
+    removed: list[Path] = []
+    try:
+        candidates = [p for p in outdir.iterdir()
+                      if p.name.startswith(STAGING_PREFIX) and p.is_dir()
+                      and not p.is_symlink()]
+    except OSError:
+        return removed
+    for folder in candidates:
+        if _abandoned(folder):
+            shutil.rmtree(folder, ignore_errors=True)
+            removed.append(folder)
+    return removed
+
+
 @contextlib.contextmanager
 def _staging(outdir: Path) -> Iterator[Path]:
-    """A hidden folder inside ``outdir``, removed afterwards whatever happens; ``outdir`` itself
-    is removed again if this batch created it and leaves it empty."""
+    """A hidden, private folder inside ``outdir``, removed afterwards whatever happens (and at
+    the next batch if this process is killed: see clean_stale_staging); ``outdir`` itself is
+    removed again if this batch created it and leaves it empty."""
     created = not outdir.exists()
     outdir.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=STAGING_PREFIX, dir=outdir))
+    clean_stale_staging(outdir)
+    staging = Path(tempfile.mkdtemp(prefix=STAGING_PREFIX, dir=outdir))  # mode 0700
+    lock = None
     try:
+        lock = _lock(staging)
         yield staging
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+        if lock is not None:
+            lock.close()
         if created:
             with contextlib.suppress(OSError):
                 outdir.rmdir()
@@ -765,6 +1045,36 @@ def _convert_pdfs(docs: Sequence[Path], staging: Path) -> dict[Path, Path]:
         final = doc.with_suffix(".pdf")
         os.replace(pdf, final)
         out[doc] = final
+    return out
+
+
+_TEXT_RUN = re.compile(r"<w:t(?:\s[^>]*)?>([^<]+)</w:t>")
+
+
+def _glyphs_warnings(docs: Sequence[Path]) -> list[str]:
+    """One warning per character of ``docs`` that no installed font can draw (it would be
+    missing from the PDF), naming a few of the documents holding it."""
+    from certidocs.libreoffice import FONT_PACKAGES, characters_without_font
+
+    where: dict[str, list[str]] = {}
+    for doc in docs:
+        try:
+            with zipfile.ZipFile(doc) as zf:
+                text = "".join(zf.read(n).decode("utf-8", "replace") for n in zf.namelist()
+                               if re.fullmatch(r"word/(document|header\d*|footer\d*)\.xml", n))
+        except (OSError, zipfile.BadZipFile):
+            continue
+        chars = {c for run in _TEXT_RUN.findall(text) for c in run if ord(c) > 0x7E}
+        for char in characters_without_font(chars):
+            where.setdefault(char, []).append(doc.name)
+    out = []
+    for char, names in where.items():
+        shown = ", ".join(names[:3]) + (f" et {len(names) - 3} autre(s)" if len(names) > 3
+                                        else "")
+        out.append(f"le caractère « {char} » (U+{ord(char):04X}) de {shown} ne s'affiche avec "
+                   f"aucune police installée : il manquera dans le PDF. Installez une police "
+                   f"qui le contient (sous Debian : {FONT_PACKAGES}) puis relancez, ou "
+                   "vérifiez l'orthographe dans session.xlsx.")
     return out
 
 
@@ -904,6 +1214,8 @@ def render_batch(jobs: Iterable[RenderJob], templates_dirs: Sequence[Path], outd
         if pdf:
             every = [p for paths in staged.values() for p in paths] + list(merged.values())
             if every:
+                result.avertissements += _glyphs_warnings(
+                    [p for paths in staged.values() for p in paths])
                 pdfs = _convert_pdfs(every, staging)
                 for p in pdfs.values():
                     p.chmod(mode)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import stat
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -22,7 +23,7 @@ from certidocs.model import (
     Regles,
 )
 from certidocs.referentiel.schema import check, parse_date
-from certidocs.yamlread import YamlDoc, lire_yaml
+from certidocs.yamlread import MAX_YAML_BYTES, YamlDoc, lire_yaml
 
 _LEFTOVER_MARKUP = re.compile(r"<[a-zA-Z/][^>]*>|&[a-z]+;|&#\d+;|^[✓•]")
 _FICHE = re.compile(r"^(RNCP|RS)\d{1,7}$")
@@ -35,6 +36,14 @@ def read_referentiel(path: Path) -> tuple[Referentiel | None, list[Probleme]]:
     Warnings (``grave=False``) do not prevent loading.
     """
     try:
+        info = path.stat()
+        if stat.S_ISREG(info.st_mode) and info.st_size > MAX_YAML_BYTES:
+            return None, [Probleme("", f"fichier de {info.st_size // 1024 // 1024} Mo, trop "
+                                       "gros pour un référentiel (au plus "
+                                       f"{MAX_YAML_BYTES // 1024 // 1024} Mo)")]
+        if not stat.S_ISREG(info.st_mode) and not stat.S_ISDIR(info.st_mode):
+            raise ReferentielError(f"{path} : ce n'est pas un fichier ordinaire (périphérique, "
+                                   "tube…) ; indiquez le fichier YAML du référentiel")
         raw = path.read_bytes()
     except FileNotFoundError:
         raise ReferentielError(f"{path} : fichier introuvable") from None

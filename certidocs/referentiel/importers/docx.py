@@ -12,6 +12,7 @@ from __future__ import annotations
 import io
 import re
 import zipfile
+import zlib
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +30,20 @@ from certidocs.referentiel.importers.common import (
 W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 MC = "{http://schemas.openxmlformats.org/markup-compatibility/2006}"
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
-_MAX_XML = 200 * 1024 * 1024  # a référentiel is far smaller; anything bigger is not one
+MAX_XML_BYTES = 50 * 1024 * 1024
+"""Largest ``word/document.xml`` (uncompressed): 50 MB. A 40-page référentiel with tracked
+changes is about 2 MB; the XML is parsed into a tree of about ten times its size."""
+
+MAX_PARAGRAPHS = 50_000
+"""Most paragraphs (table cells' included) a référentiel document may hold: the longest seed
+has about 2 000; 530 kB of compressed empty paragraphs held millions and took 3.5 GB and
+80 seconds to read."""
+
+MAX_TABLES = 2_000
+"""Most tables: a référentiel has one per bloc, a few dozen at most."""
+
+MAX_TEXT_CHARS = 5_000_000
+"""Most characters of text: about 1 500 pages, thirty times the longest référentiel."""
 _SKIP = {f"{W}del", f"{W}moveFrom", f"{W}delText", f"{W}txbxContent", f"{MC}Fallback",
          f"{W}instrText", f"{W}delInstrText", f"{W}rPr", f"{W}pPr"}
 _LIST_STYLE = re.compile(r"list|liste|puce|bullet|enum", re.IGNORECASE)
@@ -67,14 +81,19 @@ def _body(path: Path) -> Any:
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
         info = archive.getinfo("word/document.xml")
-        if info.file_size > _MAX_XML:
-            raise ImportErreur(f"{path} : document Word anormalement volumineux ; import refusé")
+        if info.file_size > MAX_XML_BYTES:
+            raise ImportErreur(f"{path} : document Word de {info.file_size // 1024 // 1024} Mo "
+                               f"de texte et de mise en forme (au plus "
+                               f"{MAX_XML_BYTES // 1024 // 1024} Mo) : ce n'est pas un "
+                               "référentiel ; import refusé")
+        with archive.open(info) as stream:
+            _check_counts(path, stream)
         xml = archive.read(info)
     except (zipfile.BadZipFile, KeyError, EOFError, zipfile.LargeZipFile, OSError,
-            NotImplementedError, RuntimeError):
+            NotImplementedError, RuntimeError, zlib.error):
         raise ImportErreur(f"{path} : fichier Word (.docx) illisible ou endommagé ; "
                            "ouvrez-le dans Word et enregistrez-le à nouveau") from None
-    parser = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=True)
+    parser = etree.XMLParser(resolve_entities=False, no_network=True)
     try:
         root = etree.fromstring(xml, parser)
     except etree.XMLSyntaxError:
@@ -85,6 +104,57 @@ def _body(path: Path) -> Any:
         raise ImportErreur(f"{path} : fichier Word (.docx) sans corps de document ; "
                            "ouvrez-le dans Word et enregistrez-le à nouveau")
     return body
+
+
+class _TooMany(Exception):
+    """A bound of the document is passed (internal; becomes ImportErreur)."""
+
+
+class _Counter:
+    """lxml parser target that counts as the XML streams by, building nothing."""
+
+    def __init__(self) -> None:
+        self.paragraphs = self.tables = self.chars = 0
+
+    def start(self, tag: str, _attrib: Any) -> None:
+        if tag == f"{W}p":
+            self.paragraphs += 1
+            if self.paragraphs > MAX_PARAGRAPHS:
+                raise _TooMany(f"plus de {MAX_PARAGRAPHS} paragraphes")
+        elif tag == f"{W}tbl":
+            self.tables += 1
+            if self.tables > MAX_TABLES:
+                raise _TooMany(f"plus de {MAX_TABLES} tableaux")
+
+    def data(self, text: str) -> None:
+        self.chars += len(text)
+        if self.chars > MAX_TEXT_CHARS:
+            raise _TooMany(f"plus de {MAX_TEXT_CHARS} caractères de texte")
+
+    def end(self, _tag: str) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
+def _check_counts(path: Path, stream: Any) -> None:
+    """ImportErreur when the document holds more than a référentiel can (MAX_PARAGRAPHS,
+    MAX_TABLES, MAX_TEXT_CHARS), found while the XML streams through: memory stays flat."""
+    from lxml import etree
+
+    feeder = etree.XMLParser(target=_Counter(), resolve_entities=False, no_network=True,
+                             huge_tree=True)
+    try:
+        while chunk := stream.read(1 << 16):
+            feeder.feed(chunk)
+        feeder.close()
+    except _TooMany as exc:
+        raise ImportErreur(f"{path} : le document contient {exc}, bien plus qu'un "
+                           "référentiel ; import refusé (vérifiez qu'il s'agit du bon fichier, "
+                           "ou retirez les pages vides)") from None
+    except etree.XMLSyntaxError:
+        pass  # said by the real parse, with its message
 
 
 def _walk(container: Any, items: list[Item], counters: dict[str, int]) -> None:

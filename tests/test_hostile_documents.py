@@ -1,0 +1,119 @@
+"""The documents step on a hostile machine: killed runs, decisions for vanished candidates."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from sessiondata import make_session
+from test_documents_data import all_contexts, organisme, referentiel
+
+from certidocs.cli import main
+from certidocs.documents import RenderJob, default_templates_dir, render_batch
+from certidocs.documents.render import STAGING_LOCK, STAGING_PREFIX, clean_stale_staging
+
+KILLED_RUN = """
+import os, signal, sys
+from pathlib import Path
+sys.path.insert(0, {tests!r})
+from test_documents_data import all_contexts, organisme, referentiel
+from certidocs.documents import RenderJob, default_templates_dir, render_batch
+
+def jobs():
+    contexts = all_contexts(referentiel(), organisme())
+    for i, (name, context) in enumerate(contexts["certificat"] * 40):
+        if i == 30:  # certificates rendered and staged: the machine dies here
+            os.kill(os.getpid(), signal.SIGKILL)
+        yield RenderJob("certificat", f"{{name}}-{{i}}", context)
+
+render_batch(jobs(), [default_templates_dir()], Path({outdir!r}))
+"""
+
+
+def _staging_folders(outdir: Path) -> list[Path]:
+    return sorted(p for p in outdir.iterdir() if p.name.startswith(STAGING_PREFIX))
+
+
+def test_killed_run_is_cleaned_by_the_next_one(tmp_path: Path) -> None:
+    outdir = tmp_path / "documents"
+    code = KILLED_RUN.format(tests=str(Path(__file__).parent), outdir=str(outdir))
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, timeout=300,
+                          env={**os.environ, "CERTIDOCS_PROCESSUS": "1"})
+    assert proc.returncode == -signal.SIGKILL, proc.stderr
+    (left,) = _staging_folders(outdir)
+    staged = list(left.rglob("*.docx"))
+    assert staged, "the killed run had staged certificates"  # what the issue saw
+    assert (left.stat().st_mode & 0o077) == 0  # private to its owner meanwhile
+    # the next run of the same step (here a pre-exam document) removes it
+    contexts = all_contexts(referentiel(), organisme())
+    name, context = contexts["convocation_candidat"][0]
+    render_batch([RenderJob("convocation_candidat", name, context)], [default_templates_dir()],
+                 outdir)
+    assert _staging_folders(outdir) == []
+    assert not list(outdir.glob("certificat/*.docx"))  # nothing of the killed run published
+
+
+def test_running_batch_is_left_alone(tmp_path: Path) -> None:
+    """A staging folder whose lock is held (a batch running in another process) survives."""
+    outdir = tmp_path / "documents"
+    busy = outdir / f"{STAGING_PREFIX}autre"
+    busy.mkdir(parents=True)
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import fcntl, sys, time; f = open(sys.argv[1], 'w'); "
+         "fcntl.flock(f, fcntl.LOCK_EX); print('pris', flush=True); time.sleep(60)",
+         str(busy / STAGING_LOCK)], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "pris"
+        assert clean_stale_staging(outdir) == []
+        assert busy.is_dir()
+    finally:
+        holder.kill()
+        holder.wait()
+    assert clean_stale_staging(outdir) == [busy]
+
+
+def test_unlocked_old_staging_is_removed_recent_kept(tmp_path: Path) -> None:
+    outdir = tmp_path / "documents"
+    old, recent = outdir / f"{STAGING_PREFIX}vieux", outdir / f"{STAGING_PREFIX}recent"
+    for folder in (old, recent):
+        (folder / "certificat").mkdir(parents=True)
+        (folder / "certificat" / "001.docx").write_bytes(b"x")
+    past = time.time() - 2 * 3600
+    os.utime(old, (past, past))
+    assert clean_stale_staging(outdir) == [old]
+    assert recent.is_dir()
+
+
+@pytest.fixture
+def session_jugee(tmp_path: Path, cli_runner: CliRunner) -> Path:
+    root = tmp_path / "espace"
+    assert cli_runner.invoke(main, ["init", str(root)]).exit_code == 0
+    dossier = make_session(root / "sessions" / "s1")
+    return dossier
+
+
+def _resultat(numero: str, nom: str, prenom: str) -> dict[str, object]:
+    return {"numero": numero, "nom": nom, "prenom": prenom, "decision": "Certifié",
+            "blocs": {}, "rattrapage_possible": False, "rattrapage_jusqu_au": None}
+
+
+def test_decision_for_a_candidate_gone_from_session_xlsx(session_jugee: Path,
+                                                         cli_runner: CliRunner) -> None:
+    (session_jugee / "resultats.json").write_text(json.dumps({
+        "session": "s1", "referentiel": "CPECOM", "anomalies": [],
+        "candidats": [_resultat("001", "LEFÈVRE", "Claire"),
+                      _resultat("999", "DISPARU", "Paul")]}), encoding="utf-8")
+    result = cli_runner.invoke(main, ["documents", str(session_jugee)])
+    assert result.exit_code == 1
+    output = result.output + (result.stderr or "")
+    assert ("resultats.json donne une décision pour 1 candidat(s) absent(s) de la feuille "
+            "« Candidats » de session.xlsx : n° 999 (Paul DISPARU)") in output
+    assert "aucun document n'a été écrit" in output and "Erreur interne" not in output
+    assert not (session_jugee / "documents").exists()
