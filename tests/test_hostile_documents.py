@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -99,21 +99,22 @@ def session_jugee(tmp_path: Path, cli_runner: CliRunner) -> Path:
     return dossier
 
 
-def _resultat(numero: str, nom: str, prenom: str) -> dict[str, object]:
-    return {"numero": numero, "nom": nom, "prenom": prenom, "decision": "Certifié",
-            "blocs": {}, "rattrapage_possible": False, "rattrapage_jusqu_au": None}
-
-
 def test_decision_for_a_candidate_gone_from_session_xlsx(session_jugee: Path,
                                                          cli_runner: CliRunner) -> None:
-    (session_jugee / "resultats.json").write_text(json.dumps({
-        "session": "s1", "referentiel": "CPECOM", "anomalies": [],
-        "candidats": [_resultat("001", "LEFÈVRE", "Claire"),
-                      _resultat("999", "DISPARU", "Paul")]}), encoding="utf-8")
+    """The register holds a decision for 003, then 003's row is removed from session.xlsx:
+    a French message naming 003, no document, no « Erreur interne (KeyError) »."""
+    from sessiondata import CANDIDATS, fill_grids
+
+    assert cli_runner.invoke(main, ["grilles", str(session_jugee)]).exit_code == 0
+    fill_grids(session_jugee, 1.0)
+    assert cli_runner.invoke(main, ["resultats", str(session_jugee)]).exit_code == 0
+    (session_jugee / "session.xlsx").unlink()
+    make_session(session_jugee, candidats=[c for c in CANDIDATS if c["N° candidat"] != "003"])
+    shutil.rmtree(session_jugee / "documents", ignore_errors=True)
     result = cli_runner.invoke(main, ["documents", str(session_jugee)])
     assert result.exit_code == 1
     output = result.output + (result.stderr or "")
-    assert ("resultats.json donne une décision pour 1 candidat(s) absent(s) de la feuille "
-            "« Candidats » de session.xlsx : n° 999 (Paul DISPARU)") in output
+    assert ("le registre donne une décision pour 1 candidat(s) absent(s) de la feuille "
+            "« Candidats » de session.xlsx : n° 003 (Anne-Sophie Garnier)") in output
     assert "aucun document n'a été écrit" in output and "Erreur interne" not in output
     assert not (session_jugee / "documents").exists()
