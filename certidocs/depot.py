@@ -139,7 +139,7 @@ def deposer_grilles(dossier: Path, fichiers: list[tuple[str, bytes]],
                     remplacer: bool = False) -> list[DepotGrille]:
     """Check each returned grid and place it under its candidate in ``dossier/grilles/``.
 
-    A grid is recognised by its name or, renamed, by the candidate number it holds; it is read
+    A grid is recognised by the candidate number it holds (else by its name); it is read
     as ``certidocs resultats`` reads it. Refused (not placed): a file that is not a grid of
     this session, or one that would replace a grid holding other input while ``remplacer``
     is False. Placed with its anomalies listed: a grid of the right candidate still
@@ -164,7 +164,8 @@ def deposer_grilles(dossier: Path, fichiers: list[tuple[str, bytes]],
         except DepotRefuse as exc:
             report.refus = str(exc)
             continue
-        cand = by_name.get(base) or by_number.get(_meta_numero(contenu))
+        # What the grid says it is comes first: a juror may have saved it under any name.
+        cand = by_number.get(_meta_numero(contenu)) or by_name.get(base)
         if cand is None:
             report.refus = (f"« {base} » : ce n'est pas une grille d'un candidat attendu de cette "
                             "session (feuille « _certidocs » absente ou numéro inconnu)")

@@ -191,6 +191,7 @@ def test_returned_grids_are_checked_placed_and_never_silently_overwritten(
     folder = copy_sample(espace)
     run(client, "grilles")
     filled = fill_grids_as_jurors(folder, tmp_path / "retour")
+    blank = (folder / "grilles" / filled[0].name).read_bytes()
     page = _upload(client, f"/session/{SESSION}/grilles",
                    [(p.name, p.read_bytes()) for p in filled[:3]])
     assert page.count("rangée : grille de") == 3
@@ -200,11 +201,15 @@ def test_returned_grids_are_checked_placed_and_never_silently_overwritten(
                    [("grille jury Dupont.xlsx", filled[3].read_bytes())])
     assert "rangée : grille de" in page
     assert (folder / "grilles" / filled[3].name).read_bytes() == filled[3].read_bytes()
-    # another candidate's input in place: refused unless « remplacer » is ticked
-    other = filled[1].read_bytes()
-    page = _upload(client, f"/session/{SESSION}/grilles", [(filled[0].name, other)])
+    # a grid holding other input is in place: refused unless « remplacer » is ticked
+    page = _upload(client, f"/session/{SESSION}/grilles", [(filled[0].name, blank)])
     assert "contient une autre saisie" in page
     assert (folder / "grilles" / filled[0].name).read_bytes() == filled[0].read_bytes()
+    page = _upload(client, f"/session/{SESSION}/grilles", [(filled[0].name, blank)],
+                   remplacer="oui")
+    assert "remplacée : grille de 001" in page
+    page = _upload(client, f"/session/{SESSION}/grilles",
+                   [(filled[0].name, filled[0].read_bytes())], remplacer="oui")
     bad = [("../../evil.xlsx", filled[2].read_bytes()), ("bombe.xlsx", _bomb()),
            ("texte.xlsx", b"bonjour"), ("session.xlsx", sample_session_xlsx().read_bytes())]
     page = _upload(client, f"/session/{SESSION}/grilles", bad)

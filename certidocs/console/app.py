@@ -45,9 +45,22 @@ class Console:
     templates: Jinja2Templates = field(
         default_factory=lambda: Jinja2Templates(directory=str(HERE / "templates")))
 
+    def __post_init__(self) -> None:
+        self.templates.env.filters["date_fr"] = _date_fr
+
     def say(self, kind: str, message: str) -> None:
         """A message for the next page shown (kind: « ok », « erreur », « info »)."""
         self.flash.append((kind, message))
+
+
+def _date_fr(value: str) -> str:
+    """« 2027-12-15 » → « 15/12/2027 » (anything else as it is)."""
+    import datetime as dt
+
+    try:
+        return dt.date.fromisoformat(str(value)).strftime("%d/%m/%Y")
+    except ValueError:
+        return str(value)
 
 
 def _refused(console: Console, request: Request, status: int, message: str) -> Response:

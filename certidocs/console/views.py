@@ -30,6 +30,18 @@ MAX_FICHIERS_PAR_ENVOI = 300  # more grids than any session returns in one go
 MAX_OCTETS_PAR_FICHIER = 20 * 1024 * 1024  # the same bound as certidocs.depot
 MAX_OCTETS_PAR_ENVOI = 300 * 1024 * 1024
 MAX_CHAMPS = 50
+LIBELLES = {
+    "convocation_candidat": "Convocations des candidats",
+    "convocation_jury": "Convocations du jury",
+    "emargement": "Feuille d'émargement",
+    "fiche_resultats": "Fiches individuelles de résultats",
+    "proces_verbal": "Procès-verbal",
+    "certificat": "Certificats",
+    "attestation_blocs": "Attestations de validation de blocs",
+    "notification_resultats": "Notifications de résultats",
+    "non_recevabilite": "Notifications de non-recevabilité",
+    "suivi_dysfonctionnements": "Fiche de suivi des dysfonctionnements",
+}
 TELECHARGEABLES = ("session.xlsx", "resultats.xlsx", "resultats.json", "grilles", "documents")
 ETAPES = {
     "verifier": "Vérification de session.xlsx",
@@ -351,8 +363,11 @@ async def documents(request: Request) -> Response:
     except Refus as exc:
         return _refus(request, exc)
     docs = await run_in_threadpool(_documents, folder)
+    merged = {p.name for files in docs.values() for p in files
+              if p.name.startswith("_impression_")}
     return _page(request, "documents.html", {"etat": api.etat_session(folder),
-                                             "documents": docs})
+                                             "documents": docs, "imprimes": merged,
+                                             "libelles": LIBELLES})
 
 
 async def fichier(request: Request) -> Response:
