@@ -66,6 +66,13 @@ def serveur(tmp_path: Path) -> Iterator[tuple[str, Any, Path]]:
     import uvicorn
 
     espace = demo_workspace(tmp_path / "espace")
+    config = espace / "certidocs.toml"  # the CDC account, so that the flux can be exported
+    config.write_text(config.read_text(encoding="utf-8").replace(
+        'id_client_emetteur = ""', 'id_client_emetteur = "AB123CDE"').replace(
+        'id_contrat = ""', 'id_contrat = "2560080000127J"'), encoding="utf-8")
+    ref = espace / "referentiels" / "CPECOM.yaml"
+    ref.write_text(ref.read_text(encoding="utf-8").replace("  rncp: null", "  rncp: RNCP34825",
+                                                             1), encoding="utf-8")
     app = app_for(espace)
     port = _free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port,
@@ -232,6 +239,14 @@ def test_the_coordinators_day(serveur: tuple[str, Any, Path], navigateur: Any,
         names = zf.namelist()
     assert any(n.startswith("certificat/") for n in names)
     assert any(n.startswith("proces_verbal/") for n in names)
+
+    # the CDC declaration: export the flux, then record the answer
+    day.go(f"/session/{SESSION}")
+    day.click("bouton-accrochage")
+    day.wait_for("Flux écrit")
+    day.driver.find_element("css selector", "#marquer button").click()
+    day.wait_for("marqué(s) « accepté »")
+    day.shot("accrochage")
 
     # a certificate checked as its QR code does: same path and query, on this server
     with sqlite3.connect(espace / "registre.sqlite") as conn:
