@@ -59,7 +59,7 @@ def host_ok(host_header: str) -> bool:
     """Whether the Host header names this machine (refuses DNS-rebinding pages)."""
     host = host_header.strip().lower()
     host = host.split("]")[0] + "]" if host.startswith("[") else host.split(":")[0]
-    return host in LOCAL_HOSTS or host == "testserver"
+    return host in LOCAL_HOSTS
 
 
 def session_dir(sessions: Path, nom: str) -> Path | None:
