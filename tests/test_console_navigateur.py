@@ -161,8 +161,11 @@ def _wait_file(folder: Path, pattern: str, timeout: float = 60) -> Path:
     end = time.monotonic() + timeout
     while time.monotonic() < end:
         found = [p for p in folder.glob(pattern) if not p.name.endswith(".crdownload")]
-        if found:
-            return found[0]
+        if found and not list(folder.glob("*.crdownload")):
+            size = found[0].stat().st_size
+            time.sleep(0.3)  # complete once its size holds still, under load too
+            if size and found[0].stat().st_size == size:
+                return found[0]
         time.sleep(0.2)
     raise AssertionError(f"téléchargement {pattern} absent de {folder}")
 
