@@ -6,12 +6,32 @@ user must fix, and returns data for the CLI to print.
 
 from __future__ import annotations
 
+import functools
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from certidocs.errors import Probleme
 from certidocs.model import Referentiel
 from certidocs.workspace import Workspace
+
+if TYPE_CHECKING:
+    from certidocs.depot import DepotGrille
+
+
+def message_erreur(exc: BaseException) -> str:
+    """The one French message a failed step shows, in the terminal and in the console alike:
+    the error's own message, or for a bug of ours a plain sentence (never a traceback)."""
+    from certidocs.errors import CertidocsError
+    from certidocs.systeme import cause_systeme, message_systeme
+
+    if isinstance(exc, CertidocsError):
+        return f"Erreur : {cause_systeme(exc) or exc}"
+    systeme = message_systeme(exc)
+    if systeme is not None:  # the disk or the folder failed, not certidocs
+        return f"Erreur : {systeme}"
+    return (f"Erreur interne de certidocs ({type(exc).__name__} : {exc}). Relancez avec "
+            "CERTIDOCS_DEBUG=1 pour le détail et signalez-la.")
 
 
 def init(dossier: Path) -> Workspace:
@@ -360,3 +380,118 @@ def verifier_hors_ligne(source: str, cle: Path, revocations: Path | None = None
     revoked = read_revocation_list(revocations, public) if revocations else {}
     return {"attestation": attestation, "revoque_le": revoked.get(attestation.numero),
             "liste": revocations is not None}
+
+
+# --- for the console (and scripts): what a workspace holds, files handed back ------------------
+
+
+@dataclass(frozen=True)
+class ReferentielApercu:
+    """One référentiel of a workspace as listed for people: code, title, size, points to
+    check; ``probleme`` set (and the rest empty) when its YAML does not load."""
+
+    code: str
+    fichier: Path
+    intitule: str = ""
+    blocs: int = 0
+    criteres: int = 0
+    a_verifier: tuple[str, ...] = ()
+    probleme: str = ""
+
+
+@dataclass(frozen=True)
+class EtatSession:
+    """Where a session stands, read from its folder alone (no workbook is opened), so that
+    listing a thousand-candidate session stays instant."""
+
+    nom: str
+    dossier: Path
+    classeur: bool
+    grilles: int
+    resultats: bool
+    documents: int
+
+    @property
+    def etape(self) -> str:
+        """The stage reached, in the coordinator's words."""
+        if not self.classeur:
+            return "à créer"
+        if self.resultats:
+            return "documents produits" if self.documents else "résultats calculés"
+        if self.grilles:
+            return "évaluation en cours (grilles envoyées)"
+        return "préparation (session.xlsx)"
+
+
+def referentiels(espace: Path) -> list[ReferentielApercu]:
+    """The référentiels of the workspace (its own, then the defaults it falls back on)."""
+    from certidocs.errors import CertidocsError
+    from certidocs.workspace import DEFAULTS, find_workspace
+
+    ws = find_workspace(espace)
+    seen: dict[str, Path] = {}
+    for folder in (ws.referentiels_dir, DEFAULTS / "referentiels"):
+        for path in sorted(folder.glob("*.yaml")) if folder.is_dir() else []:
+            seen.setdefault(path.stem, path)
+    out = []
+    for code, path in sorted(seen.items()):
+        try:
+            ref = _referentiel_cached(path, path.stat().st_mtime_ns)
+        except CertidocsError as exc:
+            out.append(ReferentielApercu(code, path, probleme=str(exc)))
+            continue
+        out.append(ReferentielApercu(
+            ref.code, path, ref.certification.intitule, len(ref.blocs), len(ref.criteres),
+            tuple(f"{p.chemin} : {p.raison}" for p in ref.a_verifier)))
+    return out
+
+
+@functools.lru_cache(maxsize=64)
+def _referentiel_cached(path: Path, mtime_ns: int) -> Referentiel:
+    # Keyed on the modification time: an edited YAML is read again, an unchanged one is not.
+    from certidocs.referentiel import load_referentiel
+
+    return load_referentiel(path)
+
+
+def etat_session(dossier: Path) -> EtatSession:
+    """Where the session in ``dossier`` stands (see EtatSession)."""
+    from certidocs.pipeline import GRILLES
+    from certidocs.production import DOCUMENTS
+    from certidocs.resultats import JSON_NAME
+
+    def count(folder: Path, pattern: str) -> int:
+        return sum(1 for p in folder.glob(pattern) if not p.name.startswith(".")) \
+            if folder.is_dir() else 0
+
+    return EtatSession(dossier.name, dossier, (dossier / "session.xlsx").is_file(),
+                       count(dossier / GRILLES, "*.xlsx"), (dossier / JSON_NAME).is_file(),
+                       count(dossier / DOCUMENTS, "*/*.docx"))
+
+
+def sessions(espace: Path) -> list[EtatSession]:
+    """Every session folder of the workspace, by name, with where it stands."""
+    from certidocs.workspace import find_workspace
+
+    folder = find_workspace(espace).sessions_dir
+    if not folder.is_dir():
+        return []
+    return [etat_session(p) for p in sorted(folder.iterdir())
+            if p.is_dir() and not p.name.startswith(".")]
+
+
+def deposer_session(dossier: Path, nom: str, contenu: bytes) -> list[Probleme]:
+    """`certidocs deposer` of a filled session.xlsx: checked, put in place (the previous one
+    kept in .historique/), its problems returned as `session verifier` gives them."""
+    from certidocs.depot import deposer_session as run
+
+    return run(dossier, nom, contenu)
+
+
+def deposer_grilles(dossier: Path, fichiers: list[tuple[str, bytes]],
+                    remplacer: bool = False) -> list[DepotGrille]:
+    """`certidocs deposer` of returned grids: each checked as `resultats` reads it and
+    placed under its candidate; a grid holding other input is replaced only if asked."""
+    from certidocs.depot import deposer_grilles as run
+
+    return run(dossier, fichiers, remplacer)

@@ -110,9 +110,9 @@ class _Group(click.Group):
         try:
             return super().invoke(ctx)
         except CertidocsError as exc:
-            from certidocs.systeme import cause_systeme
+            from certidocs.api import message_erreur
 
-            _fail(f"Erreur : {cause_systeme(exc) or exc}")
+            _fail(message_erreur(exc))
         except KeyboardInterrupt:
             _fail("Interrompu : aucun fichier n'a été laissé à moitié écrit.")
         except (click.exceptions.Exit, click.ClickException, click.exceptions.Abort):
@@ -120,13 +120,9 @@ class _Group(click.Group):
         except Exception as exc:  # a bug of ours: say so plainly, never a bare traceback
             if os.environ.get("CERTIDOCS_DEBUG"):
                 raise
-            from certidocs.systeme import message_systeme
+            from certidocs.api import message_erreur
 
-            systeme = message_systeme(exc)
-            if systeme is not None:  # the disk or the folder failed, not certidocs
-                _fail(f"Erreur : {systeme}")
-            _fail(f"Erreur interne de certidocs ({type(exc).__name__} : {exc}). Relancez avec "
-                  "CERTIDOCS_DEBUG=1 pour le détail et signalez-la.")
+            _fail(message_erreur(exc))
 
 
 _Group.group_class = _Group
@@ -479,6 +475,46 @@ def grilles_cmd(dossier: Path) -> None:
         click.echo(f"pas de grille pour {c.numero} {c.prenom} {c.nom} ({c.presence})")
 
 
+@main.command("deposer")
+@click.argument("dossier", type=click.Path(path_type=Path))
+@click.argument("fichiers", nargs=-1, required=True,
+                type=click.Path(path_type=Path, exists=True, dir_okay=False))
+@click.option("--remplacer", is_flag=True,
+              help="Remplacer une grille déjà en place qui contient une autre saisie.")
+def deposer_cmd(dossier: Path, fichiers: tuple[Path, ...], remplacer: bool) -> None:
+    """Déposer dans la session DOSSIER les fichiers rendus : session.xlsx rempli par le
+    bureau, grilles remplies par les jurés.
+
+    Chaque fichier est contrôlé avant d'être rangé : une grille doit être celle d'un candidat
+    de la session (reconnue à son nom ou à son contenu) et va dans DOSSIER/grilles/ ; une
+    grille qui contient déjà une autre saisie n'est remplacée qu'avec --remplacer. Code de
+    sortie 1 si un fichier a été refusé.
+    """
+    from certidocs import api
+
+    refused = 0
+    grids = [f for f in fichiers if f.name.lower() != "session.xlsx"]
+    for f in fichiers:
+        if f.name.lower() == "session.xlsx":
+            problems = api.deposer_session(dossier, f.name, f.read_bytes())
+            errors, warnings = _echo_problems(problems)
+            click.echo(f"session.xlsx déposé dans {dossier} : {len(errors)} erreur(s), "
+                       f"{len(warnings)} avertissement(s).")
+    for depot in api.deposer_grilles(dossier, [(f.name, f.read_bytes()) for f in grids],
+                                     remplacer) if grids else []:
+        if not depot.place:
+            refused += 1
+            click.echo(f"refusé : {depot.refus}", err=True)
+            continue
+        verb = "remplacée" if depot.remplace else "rangée"
+        click.echo(f"{depot.fichier} : grille de {depot.candidat} {verb} dans "
+                   f"{depot.destination}")
+        for a in depot.anomalies:
+            click.echo(f"  anomalie : {a.cellule} : {a.message}")
+    if refused:
+        _fail(f"{refused} fichier(s) refusé(s), non déposé(s).")
+
+
 @main.command("resultats")
 @click.argument("dossier", type=click.Path(path_type=Path))
 @click.option("--format", "fmt", type=click.Choice(["texte", "json"]), default="texte",
@@ -746,6 +782,26 @@ def documents_cmd(dossier: Path, types: tuple[str, ...], pdf: bool,
         click.echo(f"  {len(report.pdfs)} PDF")
     for warning in report.avertissements:
         click.echo(f"attention : {warning}")
+
+
+@main.command("console")
+@click.argument("espace", type=click.Path(path_type=Path, file_okay=False), default=".")
+@click.option("--port", type=click.IntRange(1, 65535), default=8765, show_default=True,
+              help="Port local de la console.")
+@click.option("--sans-navigateur", is_flag=True,
+              help="Ne pas ouvrir le navigateur (seulement afficher l'adresse).")
+def console_cmd(espace: Path, port: int, sans_navigateur: bool) -> None:
+    """Ouvrir la console web de l'espace ESPACE (par défaut : le dossier courant).
+
+    Un serveur local, sur 127.0.0.1 seulement : une page par étape de chaque session (créer,
+    déposer session.xlsx et les grilles rendues, vérifier, grilles, résultats, documents,
+    déclaration à la Caisse des Dépôts), et la page publique /verifier des certificats.
+    L'adresse affichée contient un jeton secret : seule la personne qui l'a peut s'en servir.
+    Arrêt : Ctrl+C.
+    """
+    from certidocs.console.app import serve
+
+    serve(espace, port=port, ouvrir=not sans_navigateur, say=click.echo)
 
 
 @registre_group.command("verifier")
