@@ -288,9 +288,19 @@ def controler_registre(espace: Path) -> list[Any]:
     ws = find_workspace(espace)
     if not ws.registre_path.exists():
         raise RegistreError(f"{ws.registre_path} introuvable : rien à contrôler")
+    from certidocs.registre import Constat
+
     public = read_private_key(ws.root).public_key() if key_path(ws.root).exists() else None
     with Registre(ws.registre_path) as reg:
-        return reg.controler(public)
+        found = reg.controler(public)
+        # A flux recorded as sent must still be there to be shown to the CDC or re-read.
+        for ident, fichier in reg.fichiers_flux():
+            path = Path(fichier)
+            if not (path if path.is_absolute() else ws.root / path).is_file():
+                found.append(Constat(f"table flux, ligne {ident}",
+                                     f"le fichier {fichier} a disparu : un flux enregistré "
+                                     "doit rester là où il a été écrit"))
+        return found
 
 
 def cle_publique(espace: Path, sortie: Path | None = None) -> bytes:

@@ -851,7 +851,8 @@ def registre_controler(espace: Path) -> None:
     for f in found:
         click.echo(f"anomalie : {f}", err=True)
     if found:
-        _fail(f"{len(found)} anomalie(s) : le registre a été modifié hors de certidocs. "
+        _fail(f"{len(found)} anomalie(s) : le registre ou ses fichiers ont été modifiés hors de "
+              "certidocs. "
               "Comparez avec votre sauvegarde avant toute nouvelle délivrance.")
     click.echo("Registre intègre : le journal est complet et chaîné, chaque table est "
                "exactement ce que certidocs y a écrit.")

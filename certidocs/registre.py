@@ -643,6 +643,12 @@ class Registre:
             "ORDER BY k.revoque_le, k.numero", params).fetchall()
         return [dict(r) for r in rows]
 
+    def fichiers_flux(self) -> list[tuple[int, str]]:
+        """Every recorded flux: its id and its file as recorded (relative to the workspace
+        when written inside it)."""
+        return [(int(r["id"]), str(r["fichier"]))
+                for r in self.conn.execute("SELECT id, fichier FROM flux ORDER BY id")]
+
     def nombre_certificats(self) -> int:
         """How many certificates the register holds (revoked ones included)."""
         return int(self.conn.execute("SELECT COUNT(*) FROM certificats").fetchone()[0])

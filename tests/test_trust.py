@@ -257,6 +257,8 @@ def _full_chain(root: Path, runner: CliRunner) -> None:
     _refill(root, "002", 0.0)
     _run(runner, "decision", "reviser", S1, "002", "--motif", "erreur de report des notes",
          "--date", "20/12/2026")
+    (root / "accrochage").mkdir()
+    (root / "accrochage" / "a.xml").write_text("<flux/>", encoding="utf-8")
     with Registre(root / "registre.sqlite") as reg, reg.transaction("flux écrit") as conn:
         (cid,) = conn.execute("SELECT id FROM certificats").fetchone()
         reg.enregistrer_flux(conn, id_flux="f1", fichier="accrochage/a.xml", empreinte="x",
@@ -291,6 +293,9 @@ def _tables(root: Path) -> list[str]:
 def test_untouched_register_controls_clean(espace: Path, cli_runner: CliRunner) -> None:
     _full_chain(espace, cli_runner)
     assert "Registre intègre" in _run(cli_runner, "registre", "controler")
+    (espace / "accrochage" / "a.xml").unlink()  # a declared flux must stay where it was written
+    out = _run(cli_runner, "registre", "controler", code=1)
+    assert "table flux, ligne 1 : le fichier accrochage/a.xml a disparu" in out
     assert set(_tables(espace)) >= {"candidats", "sessions", "passages", "blocs_capitalises",
                                     "certificats", "recours", "flux", "flux_passages",
                                     "scellements", "revisions"}
