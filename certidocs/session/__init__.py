@@ -67,6 +67,7 @@ def verify_session(opened: SessionOuverte) -> list[Probleme]:
     problems = list(lecture.problemes)
     problems += checks.check_dates(session, ref, lecture.cellule_session)
     problems += checks.check_candidates(session, ref, lecture.cellule)
+    problems += checks.check_codes(session, lecture.cellule)
     problems += checks.check_jury(session, ref, lecture.cellule, lambda: f"{JURY.nom}!A2")
     problems += checks.check_conflicts(session, lecture.cellule)
     problems += checks.check_links(session, lecture.cellule)
