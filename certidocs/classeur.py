@@ -43,6 +43,10 @@ EXCEL_MAX_ROWS = 1_048_576
 EXCEL_MAX_COLUMNS = 16_384
 """16 384 (XFD): the last column Excel has; a cell beyond was not written by a spreadsheet."""
 
+WHOLE_PART = 4 * MIO
+"""4 MiB: a worksheet part up to this size is parsed at once (fast, and its tree weighs a few
+tens of MB at most); beyond, it is streamed cell by cell so that memory stays flat."""
+
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _REL_OFFICE = "/officeDocument"
 _REL_SHEET = "/worksheet"
@@ -50,7 +54,6 @@ _REL_STRINGS = "/sharedStrings"
 _REL_STYLES = "/styles"
 _REL_APP = "/extended-properties"
 _ESCAPED = re.compile(r"_x([0-9A-Fa-f]{4})_")
-_REF = re.compile(r"^([A-Za-z]{1,3})([0-9]{1,7})$")
 #: Excel's error values, with what they mean for a person reading the message.
 ERREURS = {
     "#REF!": "formule cassée",
@@ -81,27 +84,24 @@ class Limites:
 @dataclass(slots=True)
 class Cellule:
     """One cell as stored: ``value`` (text, number, bool; the error text when ``erreur``),
-    its formula with « = » or None, and its style index (for the number format)."""
+    its formula with « = » or None, its style index (for the number format), its place."""
 
     value: Any
     formula: str | None = None
     erreur: bool = False
     style: int = 0
+    row: int = 0
+    col: int = 0
 
 
 @dataclass
 class FeuilleLue:
-    """One worksheet: its state, its non-empty cells by (row, column), its protection."""
+    """One worksheet: its state, its non-empty cells by reference (« B12 »), its protection."""
 
     nom: str
     etat: str = "visible"
-    cellules: dict[tuple[int, int], Cellule] = field(default_factory=dict)
+    cellules: dict[str, Cellule] = field(default_factory=dict)
     protection: dict[str, str] | None = None  # sheetProtection's attributes, None if absent
-
-    def cellule(self, ref: str) -> Cellule | None:
-        """The cell at ``ref`` (« B12 ») or None."""
-        col, row = split_ref(ref)
-        return self.cellules.get((row, column_number(col)))
 
 
 @dataclass
@@ -180,10 +180,12 @@ def column_letters(n: int) -> str:
 
 def split_ref(ref: str) -> tuple[str, int]:
     """(« B », 12) from « B12 »; ValueError when it is not a cell reference."""
-    match = _REF.match(ref)
-    if match is None:
+    i = 0
+    while i < len(ref) and ref[i].isalpha():
+        i += 1
+    if not 0 < i <= 3 or not ref[i:].isdigit() or not ref[:i].isascii():
         raise ValueError(ref)
-    return match.group(1).upper(), int(match.group(2))
+    return ref[:i].upper(), int(ref[i:])
 
 
 def unescape(text: str) -> str:
@@ -356,11 +358,14 @@ def _parser() -> Any:
     return etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False)
 
 
-def _iterparse(stream: IO[bytes], events: tuple[str, ...]) -> Iterator[tuple[str, Any]]:
+def _iterparse(stream: IO[bytes], events: tuple[str, ...],
+               tags: tuple[str, ...]) -> Iterator[tuple[str, Any]]:
+    """Events for the elements named ``tags`` only (any namespace: Strict or transitional)."""
     from lxml import etree
 
-    return etree.iterparse(stream, events=events, resolve_entities=False,  # type: ignore[no-any-return]
-                           no_network=True, huge_tree=False, remove_comments=True)
+    return etree.iterparse(  # type: ignore[no-any-return]
+        stream, events=events, tag=[f"{{*}}{t}" for t in tags], resolve_entities=False,
+        no_network=True, huge_tree=False, remove_comments=True)
 
 
 def _free(element: Any) -> None:
@@ -418,9 +423,7 @@ class _Lecteur:
         limit = self.limites.chaines
         out: list[str] = []
         with self.zf.open(name) as stream:
-            for _event, el in _iterparse(stream, ("end",)):
-                if _local(el.tag) != "si":
-                    continue
+            for _event, el in _iterparse(stream, ("end",), ("si",)):
                 if len(out) >= limit:
                     raise ClasseurRefuse(f"plus de {limit} textes différents (partie « {name} ») "
                                          ": classeur démesuré, refusé")
@@ -451,8 +454,38 @@ class _Lecteur:
                     xfs.append(custom.get(ident) or BUILTIN_FORMATS.get(ident, "General"))
         return xfs
 
+    def _events(self, name: str) -> Iterator[tuple[str, Any]]:
+        """(« row », row) before its cells, (« c », cell), (« sheetProtection », element).
+
+        A part up to :data:`WHOLE_PART` is parsed at once (lxml's tree parser is several times
+        faster than its event parser, and such a part is small); a larger one is streamed, each
+        element freed once read, so memory does not grow with it.
+        """
+        if self.zf.getinfo(name).file_size <= WHOLE_PART:
+            for top in self.part(name):
+                tag = _local(top.tag)
+                if tag == "sheetData":
+                    for row in top:
+                        yield "row", row
+                        for c in row:
+                            yield "c", c
+                elif tag == "sheetProtection":
+                    yield tag, top
+            return
+        with self.zf.open(name) as stream:
+            for event, el in _iterparse(stream, ("start", "end"),
+                                        ("row", "c", "sheetProtection")):
+                tag = _local(el.tag)
+                if event == "start":
+                    if tag == "row":
+                        yield tag, el
+                    continue
+                if tag != "row":
+                    yield tag, el
+                _free(el)
+
     def sheet(self, name: str, sheet: FeuilleLue, strings: list[str]) -> None:
-        """Stream one worksheet's cells; only cells holding something are kept."""
+        """Read one worksheet's cells; only cells holding something are kept."""
         from openpyxl.formula.translate import Translator
 
         lim = self.limites
@@ -460,54 +493,48 @@ class _Lecteur:
         shared: dict[str, tuple[str, str]] = {}
         row_number = 0
         column = 0
-        with self.zf.open(name) as stream:
-            for event, el in _iterparse(stream, ("start", "end")):
-                tag = _local(el.tag)
-                if event == "start":
-                    if tag == "row":
-                        try:
-                            row_number = int(el.get("r") or row_number + 1)
-                        except ValueError:
-                            row_number += 1
-                        column = 0
+        for tag, el in self._events(name):
+            if tag == "row":
+                try:
+                    row_number = int(el.get("r") or row_number + 1)
+                except ValueError:
+                    row_number += 1
+                column = 0
+            elif tag == "c":
+                ref = el.get("r")
+                if ref:
+                    try:
+                        letters, row_number = split_ref(ref)
+                    except ValueError:
+                        raise ClasseurRefuse(f"{sheet.nom} : référence de cellule « {ref} » "
+                                             "invalide") from None
+                    column = column_number(letters)
+                    ref = f"{letters}{row_number}"
+                else:
+                    column += 1
+                    ref = f"{column_letters(column)}{row_number}"
+                cell = _cell(el, ref, strings, shared, Translator)
+                if cell is None:
                     continue
-                if tag == "c":
-                    ref = el.get("r")
-                    if ref:
-                        try:
-                            letters, row_number = split_ref(ref)
-                        except ValueError:
-                            raise ClasseurRefuse(f"{sheet.nom} : référence de cellule « {ref} » "
-                                                 "invalide") from None
-                        column = column_number(letters)
-                        ref = f"{letters}{row_number}"
-                    else:
-                        column += 1
-                        ref = f"{column_letters(column)}{row_number}"
-                    cell = _cell(el, ref, strings, shared, Translator)
-                    _free(el)
-                    if cell is None:
-                        continue
-                    where = f"{sheet.nom}!{ref}"
-                    if row_number > lim.lignes or row_number < 1:
-                        raise ClasseurRefuse(f"{where} : la feuille « {sheet.nom} » dépasse "
-                                             f"{lim.lignes} lignes (cellule remplie à la ligne "
-                                             f"{row_number}) ; supprimez les lignes vides ou en "
-                                             "trop", where)
-                    if column > lim.colonnes:
-                        raise ClasseurRefuse(f"{where} : la feuille « {sheet.nom} » dépasse "
-                                             f"{lim.colonnes} colonnes (cellule remplie en "
-                                             f"colonne {ref.rstrip('0123456789')}) ; supprimez "
-                                             "les colonnes en trop", where)
-                    if len(cells) >= lim.cellules:
-                        raise ClasseurRefuse(f"{where} : plus de {lim.cellules} cellules remplies "
-                                             f"dans la feuille « {sheet.nom} » : classeur "
-                                             "démesuré, refusé", where)
-                    cells[(row_number, column)] = cell
-                elif tag == "row":
-                    _free(el)
-                elif tag == "sheetProtection":
-                    sheet.protection = {_local(k): v for k, v in el.attrib.items()}
+                where = f"{sheet.nom}!{ref}"
+                if row_number > lim.lignes or row_number < 1:
+                    raise ClasseurRefuse(f"{where} : la feuille « {sheet.nom} » dépasse "
+                                         f"{lim.lignes} lignes (cellule remplie à la ligne "
+                                         f"{row_number}) ; supprimez les lignes vides ou en "
+                                         "trop", where)
+                if column > lim.colonnes:
+                    raise ClasseurRefuse(f"{where} : la feuille « {sheet.nom} » dépasse "
+                                         f"{lim.colonnes} colonnes (cellule remplie en "
+                                         f"colonne {ref.rstrip('0123456789')}) ; supprimez "
+                                         "les colonnes en trop", where)
+                if len(cells) >= lim.cellules:
+                    raise ClasseurRefuse(f"{where} : plus de {lim.cellules} cellules remplies "
+                                         f"dans la feuille « {sheet.nom} » : classeur "
+                                         "démesuré, refusé", where)
+                cell.row, cell.col = row_number, column
+                cells[ref] = cell
+            else:
+                sheet.protection = {_local(k): v for k, v in el.attrib.items()}
 
 
 def _cell(c: Any, ref: str, strings: list[str], shared: dict[str, tuple[str, str]],
@@ -613,13 +640,12 @@ def lire_classeur(path: Path, limites: Limites, *, dossier: Path | None = None,
 
 def _read(lecteur: _Lecteur, path: Path, feuilles: set[str] | None) -> Classeur:
     names = lecteur.names
-    if "[Content_Types].xml" not in names:
-        raise ClasseurRefuse("ce fichier n'est pas un classeur Excel (.xlsx)")
     root_rels = lecteur.rels("")
     workbook = next((t for typ, t in root_rels.values() if typ.endswith(_REL_OFFICE)),
                     "xl/workbook.xml")
     if workbook not in names:
-        renamed = " : c'est un document Word renommé" if "word/document.xml" in names else ""
+        renamed = (" : c'est un document Word renommé" if "word/document.xml" in names
+                   else f" : partie « {workbook} » absente")
         raise ClasseurRefuse(f"ce fichier n'est pas un classeur Excel (.xlsx){renamed}")
     wb_root = lecteur.part(workbook)
     if _local(wb_root.tag) != "workbook":

@@ -399,6 +399,8 @@ def resultats_cmd(dossier: Path, fmt: str) -> None:
     for a in report.anomalies:
         where = f"{a.fichier} {a.cellule}".strip()
         click.echo(f"anomalie : {where} : {a.message}")
+    for a in report.remarques:
+        click.echo(f"remarque : {a.fichier} : {a.message}")
     click.echo(f"Écrit : {report.xlsx_path} et {report.json_path}")
 
 

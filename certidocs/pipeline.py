@@ -17,7 +17,7 @@ from typing import Any
 from certidocs.errors import SessionInvalide
 from certidocs.model import ABSENT, INCOMPLET, Anomalie, Candidat, Resultat
 from certidocs.resultats import resultat_json
-from certidocs.session import SessionOuverte, open_session, verify_session
+from certidocs.session import SessionOuverte, assurer_identifiant, open_session, verify_session
 from certidocs.workspace import Workspace, find_workspace
 
 GRILLES = "grilles"
@@ -82,6 +82,7 @@ class _GridJob:
     blocs: tuple[str, ...]
     protection: Any
     organisme: str
+    session_id: str = ""
 
 
 def _write_grid(job: _GridJob) -> None:
@@ -89,7 +90,7 @@ def _write_grid(job: _GridJob) -> None:
 
     write_grid(job.path, referentiel=job.referentiel, session_nom=job.session_nom,
                session_info=job.session_info, candidat=job.candidat, blocs=job.blocs,
-               protection=job.protection, organisme=job.organisme)
+               protection=job.protection, organisme=job.organisme, session_id=job.session_id)
 
 
 def generer_grilles(dossier: Path, progress: Progress = _noop) -> GrillesReport:
@@ -105,6 +106,7 @@ def generer_grilles(dossier: Path, progress: Progress = _noop) -> GrillesReport:
     folder.mkdir(exist_ok=True)
     protection = ProtectionHash.from_password(grid_password(opened))
     organisme = str(opened.workspace.setting("organisme", "nom", "") or "")
+    session_id = assurer_identifiant(opened)
     todo = [c for c in session.candidats if expects_grid(c)]
     report.sans_grille = [c for c in session.candidats if not expects_grid(c)]
     jobs = []
@@ -115,7 +117,7 @@ def generer_grilles(dossier: Path, progress: Progress = _noop) -> GrillesReport:
             continue
         (report.renouvelees if path.exists() else report.creees).append(path)
         jobs.append(_GridJob(path, ref, session.nom, session.info, c, c.blocs(ref), protection,
-                             organisme))
+                             organisme, session_id))
     parallel_map(_write_grid, jobs, progress)
     return report
 
@@ -135,12 +137,14 @@ class ResultatsReport:
     json_path: Path
     xlsx_path: Path
     grilles_manquantes: list[Candidat] = field(default_factory=list)
+    remarques: list[Anomalie] = field(default_factory=list)
 
     def as_json(self) -> dict[str, Any]:
         """The resultats.json document of ARCHITECTURE.md."""
         from certidocs.resultats import results_document
 
-        return results_document(self.session, self.referentiel, self.resultats, self.anomalies)
+        return results_document(self.session, self.referentiel, self.resultats, self.anomalies,
+                                self.remarques)
 
 
 @dataclass(frozen=True)
@@ -151,17 +155,32 @@ class _ReadJob:
     candidat: Candidat
     blocs: tuple[str, ...]
     shown: str
+    dossier: Path | None = None
+    emission: Any = None
 
 
-def _read(job: _ReadJob) -> tuple[tuple[Anomalie, ...], dict[str, bool | None] | None]:
-    """Anomalies and evaluations of one grid; evaluations None when the grid is missing."""
+_Read = tuple[tuple[Anomalie, ...], dict[str, bool | None] | None, tuple[Anomalie, ...]]
+
+
+def _read(job: _ReadJob) -> _Read:
+    """Anomalies (each empty evaluation cell last), evaluations (None when the grid is
+    missing) and remarks of one grid."""
     from certidocs.grid.reader import read_grid
 
     if not job.path.exists():
-        return (Anomalie(job.shown, "", "grille absente : pas encore rendue par le jury"),), None
+        return ((Anomalie(job.shown, "", "grille absente : pas encore rendue par le jury"),),
+                None, ())
     reading = read_grid(job.path, referentiel=job.referentiel, session_nom=job.session_nom,
-                        candidat=job.candidat, blocs=job.blocs, fichier_affiche=job.shown)
-    return tuple(reading.anomalies), reading.evaluations
+                        candidat=job.candidat, blocs=job.blocs, fichier_affiche=job.shown,
+                        dossier=job.dossier, emission=job.emission)
+    return (reading.anomalies + reading.non_evalues, reading.evaluations, reading.remarques)
+
+
+def emission(opened: SessionOuverte) -> Any:
+    """What this workspace issued for the session's grids: identifier and sheet password."""
+    from certidocs.grid.reader import Emission
+
+    return Emission(opened.lecture.session.identifiant, grid_password(opened))
 
 
 def calculer_resultats(dossier: Path, progress: Progress = _noop) -> ResultatsReport:
@@ -178,11 +197,13 @@ def calculer_resultats(dossier: Path, progress: Progress = _noop) -> ResultatsRe
     resultats: list[Resultat] = []
     anomalies: list[Anomalie] = []
     missing: list[Candidat] = []
+    issued = emission(opened)
     jobs = [_ReadJob(dossier / GRILLES / grid_filename(c), ref, session.nom, c, c.blocs(ref),
-                     f"{GRILLES}/{grid_filename(c)}")
+                     f"{GRILLES}/{grid_filename(c)}", dossier, issued)
             for c in session.candidats if expects_grid(c)]
     readings = dict(zip((j.candidat.numero for j in jobs), parallel_map(_read, jobs, progress),
                         strict=True))
+    remarques = [note for _found, _marks, notes in readings.values() for note in notes]
     with Registre(opened.workspace.registre_path) as reg:
         for c in session.candidats:
             history = reg.historique(c.nom_naissance, c.prenom, c.date_naissance, ref.code,
@@ -190,7 +211,7 @@ def calculer_resultats(dossier: Path, progress: Progress = _noop) -> ResultatsRe
             if not expects_grid(c):
                 resultats.append(rules.resultat_candidat(ref, c, None, history.blocs_capitalises))
                 continue
-            found, evaluations = readings[c.numero]
+            found, evaluations, _notes = readings[c.numero]
             if evaluations is None:
                 missing.append(c)
                 evaluations = {}
@@ -206,9 +227,10 @@ def calculer_resultats(dossier: Path, progress: Progress = _noop) -> ResultatsRe
         # The register first: resultats.json tells `lancer` that the step is done, so it must
         # not exist until the passages are recorded (a crash in between would lose them).
         _record(reg, opened, resultats)
-        json_path, xlsx_path = write_results(dossier, session, ref, resultats, anomalies)
+        json_path, xlsx_path = write_results(dossier, session, ref, resultats, anomalies,
+                                             remarques)
     return ResultatsReport(dossier, session.nom, ref.code, resultats, anomalies, json_path,
-                           xlsx_path, missing)
+                           xlsx_path, missing, remarques)
 
 
 def _record(reg: Any, opened: SessionOuverte, resultats: list[Resultat]) -> None:

@@ -205,7 +205,8 @@ def _load(path: Path, dossier: Path) -> Classeur:
 def _table(book: Classeur, sheet: FeuilleLue) -> _Table:
     """The sheet's cells by row then column, each typed and shown as the spreadsheet does."""
     out: _Table = {}
-    for (row, col), cell in sorted(sheet.cellules.items()):
+    for cell in sorted(sheet.cellules.values(), key=lambda c: (c.row, c.col)):
+        row, col = cell.row, cell.col
         typed = None if cell.erreur else book.typee(cell)
         shown = typed if isinstance(typed, str) else book.affiche(cell)
         out.setdefault(row, {})[col] = _Lue(typed, shown, cell.erreur)
