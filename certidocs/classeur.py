@@ -126,7 +126,7 @@ class Classeur:
     def typee(self, cellule: Cellule) -> Any:
         """The cell's value, a date or time when its format shows one (either date system)."""
         value = cellule.value
-        if cellule.erreur or isinstance(value, (bool, str)) or value is None:
+        if cellule.erreur or isinstance(value, (bool, str, dt.datetime)) or value is None:
             return value
         if _is_date_format(self.format_de(cellule)):
             return self._date(value)
@@ -142,8 +142,8 @@ class Classeur:
         if isinstance(value, bool):
             return "VRAI" if value else "FAUX"
         code = self.format_de(cellule)
-        if _is_date_format(code):
-            typed = self._date(value)
+        if isinstance(value, dt.datetime) or _is_date_format(code):
+            typed = value if isinstance(value, dt.datetime) else self._date(value)
             if isinstance(typed, dt.datetime):
                 return typed.strftime("%d/%m/%Y %H:%M" if typed.time() != dt.time()
                                       else "%d/%m/%Y")
