@@ -188,12 +188,22 @@ def split_ref(ref: str) -> tuple[str, int]:
     return ref[:i].upper(), int(ref[i:])
 
 
+def _unescaped(match: re.Match[str]) -> str:
+    code = int(match.group(1), 16)
+    if (code < 0x20 and code not in (0x09, 0x0A, 0x0D)) or 0xD800 <= code <= 0xDFFF \
+            or code in (0xFFFE, 0xFFFF):
+        # A control character no XML file can hold: Excel shows nothing for it, and it would
+        # break every workbook or document it went into; the text stays as it was stored.
+        return match.group(0)
+    return chr(code)
+
+
 def unescape(text: str) -> str:
     """Undo the ``_xHHHH_`` escapes of SpreadsheetML strings (``_x000D_`` is a carriage return;
-    ``_x005F_`` an escaped underscore)."""
+    ``_x005F_`` an escaped underscore); escapes of characters XML cannot hold stay as text."""
     if "_x" not in text:
         return text
-    return _ESCAPED.sub(lambda m: chr(int(m.group(1), 16)), text)
+    return _ESCAPED.sub(_unescaped, text)
 
 
 # --- number formats ---------------------------------------------------------------------------

@@ -52,6 +52,8 @@ def test_iso_dates_of_the_strict_flavour() -> None:
 def test_escapes_and_references() -> None:
     """``_x000D_`` is a carriage return, ``_x005F_`` an underscore; references split."""
     assert unescape("a_x000D_b_x005F_c") == "a\rb_c"
+    # ESC cannot be in any XML output (resultats.xlsx, documents): kept as stored.
+    assert unescape("_x001B_") == "_x001B_"
     assert split_ref("ZZZ400") == ("ZZZ", 400)
     with pytest.raises(ValueError):
         split_ref("AAAA1")
