@@ -296,3 +296,52 @@ def check_links(session: Session, locate: Locate) -> list[Probleme]:
                                 "recours non recevable : le motif de la décision doit figurer "
                                 "dans la notification"))
     return out
+
+
+# --- French postal and INSEE codes ------------------------------------------------------------
+
+_POSTAL = re.compile(r"\d{5}")
+_INSEE_COMMUNE = re.compile(r"(?:\d{2}|2[AB])\d{3}")
+#: First two digits no French postal or INSEE commune code starts with (00, 96; 99 is abroad).
+_NO_DEPARTMENT = ("00", "96")
+
+
+def _missing_zero(code: str, what: str, cell: str) -> Probleme:
+    return Probleme(cell, f"{what} « {code} » : {len(code)} chiffres au lieu de 5 (un zéro en "
+                          f"tête perdu ? « {code.zfill(5)} ») ; tapez-le comme texte ou au "
+                          "format 00000")
+
+
+def check_codes(session: Session, locate: Locate) -> list[Probleme]:
+    """Postal codes and INSEE codes of birth communes, as French codes must be.
+
+    A code of digits only must have 5 of them (a lost leading zero is the usual cause: 1000
+    for 01000) and start with a department that exists; an INSEE commune code is 5
+    characters, digits or 2A/2B (Corsica) then 3 digits, or 99 then a country's 3 digits for
+    a birth abroad. A postal code with letters may be a foreign address: a warning only.
+    """
+    out: list[Probleme] = []
+    for c in session.candidats:
+        postal = c.code_postal.replace(" ", "").replace("\u00a0", "")
+        cell = locate(CANDIDATS, c.ligne, "code_postal")
+        if postal.isdigit():
+            if len(postal) < 5:
+                out.append(_missing_zero(postal, "code postal", cell))
+            elif not _POSTAL.fullmatch(postal) or postal[:2] in (*_NO_DEPARTMENT, "99"):
+                out.append(Probleme(cell, f"code postal « {c.code_postal} » invalide : un code "
+                                          "postal français a 5 chiffres (01000 à 98999)"))
+        elif postal:
+            out.append(Probleme(cell, f"code postal « {c.code_postal} » : ce n'est pas un code "
+                                      "postal français ; vérifiez-le si l'adresse est en France",
+                                grave=False))
+        insee = c.code_insee_naissance.replace(" ", "").replace("\u00a0", "").upper()
+        cell = locate(CANDIDATS, c.ligne, "code_insee_naissance")
+        if not insee:
+            continue
+        if insee.isdigit() and len(insee) < 5:
+            out.append(_missing_zero(insee, "code INSEE de naissance", cell))
+        elif not _INSEE_COMMUNE.fullmatch(insee) or insee[:2] in _NO_DEPARTMENT:
+            out.append(Probleme(cell, f"code INSEE de naissance « {c.code_insee_naissance} » "
+                                      "invalide : 5 caractères, comme 69123, 2A004 (Corse) ou "
+                                      "99 suivi du code du pays pour une naissance à l'étranger"))
+    return out

@@ -538,6 +538,8 @@ def resultats_cmd(dossier: Path, fmt: str) -> None:
     for a in report.anomalies:
         where = f"{a.fichier} {a.cellule}".strip()
         click.echo(f"anomalie : {where} : {a.message}")
+    for a in report.remarques:
+        click.echo(f"remarque : {a.fichier} : {a.message}")
     if report.scelle:
         click.echo("Session délibérée : les décisions sont celles scellées au registre ; "
                    "aucune n'a été recalculée (révision : « certidocs decision reviser »).")

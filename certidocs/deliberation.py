@@ -65,7 +65,7 @@ def _session_id(reg: Any, conn: Any, opened: SessionOuverte) -> int:
     info = opened.lecture.session.info
     return int(reg.session_id(conn, opened.cle, opened.lecture.session.nom,
                               opened.referentiel.code, info.date_debut, info.date_fin,
-                              info.lieu))
+                              info.lieu, opened.lecture.session.identifiant))
 
 
 def sceller(opened: SessionOuverte, reg: Any) -> DeliberationReport:

@@ -108,3 +108,12 @@ class FluxInvalide(ProblemesError):
 
 class ArchiveRefusee(CertidocsError):
     """Raised when a workbook's zip archive is refused from its declared sizes (zip bomb)."""
+
+
+class ClasseurRefuse(CertidocsError):
+    """Raised when a workbook is not read: not an ordinary file, not an .xlsx, malformed, or
+    beyond a limit of :mod:`certidocs.classeur`; ``cellule`` is the cell at fault, if any."""
+
+    def __init__(self, message: str, cellule: str = "") -> None:
+        super().__init__(message)
+        self.cellule = cellule

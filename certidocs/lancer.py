@@ -11,8 +11,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from certidocs.pipeline import GRILLES, Progress, _noop, expects_grid, open_checked
+from certidocs.pipeline import GRILLES, Progress, _noop, emission, expects_grid, open_checked
 from certidocs.resultats import JSON_NAME
+
+SHOWN_CELLS = 5
+"""5 empty cells named per grid in `lancer`'s summary: enough to find them in a short grid;
+the full list is in resultats.json and the Anomalies sheet."""
 
 
 @dataclass
@@ -55,17 +59,20 @@ def lancer(dossier: Path, progress: Progress = _noop) -> LancerReport:
                             f"dossier et relancez « certidocs lancer {dossier} »")
         return report
     complete, missing = 0, []
+    issued = emission(opened)
     for i, c in enumerate(expected, start=1):
         reading = read_grid(grids[c.numero], referentiel=ref, session_nom=session.nom,
                             candidat=c, blocs=c.blocs(ref),
-                            fichier_affiche=f"{GRILLES}/{grids[c.numero].name}")
-        empty = sum(1 for v in reading.evaluations.values() if v is None)
+                            fichier_affiche=f"{GRILLES}/{grids[c.numero].name}",
+                            dossier=dossier, emission=issued)
         if reading.anomalies:
             missing.append(f"{c.numero} {c.nom.upper()} {c.prenom} ({len(reading.anomalies)} "
                            "anomalie(s))")
-        elif empty:
-            missing.append(f"{c.numero} {c.nom.upper()} {c.prenom} ({empty} critère(s) sans "
-                           "évaluation)")
+        elif reading.non_evalues:
+            cells = [a.cellule for a in reading.non_evalues]
+            shown = ", ".join(cells[:SHOWN_CELLS]) + (" …" if len(cells) > SHOWN_CELLS else "")
+            missing.append(f"{c.numero} {c.nom.upper()} {c.prenom} ({len(cells)} critère(s) "
+                           f"non évalué(s) : {shown})")
         else:
             complete += 1
         progress(i, len(expected))
@@ -74,8 +81,9 @@ def lancer(dossier: Path, progress: Progress = _noop) -> LancerReport:
                            + ", ".join(missing))
         report.attente = f"{len(missing)} grille(s) encore à compléter ou à corriger"
         report.prochaine = (f"faites compléter les grilles citées, puis relancez « certidocs "
-                            f"lancer {dossier} » (le détail des anomalies : « certidocs "
-                            f"resultats {dossier} »)")
+                            f"lancer {dossier} » (chaque case vide et chaque anomalie, grille "
+                            f"par grille : « certidocs resultats {dossier} », qui les liste "
+                            "dans resultats.json et la feuille Anomalies de resultats.xlsx)")
         return report
     results_file = dossier / JSON_NAME
     newest_grid = max(p.stat().st_mtime for p in grids.values()) if grids else 0.0

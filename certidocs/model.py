@@ -312,7 +312,10 @@ class Dysfonctionnement:
 
 @dataclass(frozen=True)
 class Session:
-    """A whole session.xlsx, read and typed. ``nom`` is the session folder's name."""
+    """A whole session.xlsx, read and typed. ``nom`` is the session folder's name;
+    ``identifiant`` the session's unique identifier (a uuid4 given by ``session creer``, or
+    recorded by ``grilles`` for an older session.xlsx; « » until then), which every grid
+    carries: the folder's name alone does not tell two sessions apart."""
 
     nom: str
     info: SessionInfo
@@ -321,6 +324,7 @@ class Session:
     planning: tuple[Epreuve, ...] = ()
     recours: tuple[Recours, ...] = ()
     dysfonctionnements: tuple[Dysfonctionnement, ...] = ()
+    identifiant: str = ""
 
     def candidat(self, numero: str) -> Candidat:
         """The candidate with this number; KeyError if there is none."""

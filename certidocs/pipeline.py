@@ -17,7 +17,7 @@ from typing import Any
 from certidocs.errors import SessionInvalide
 from certidocs.model import ABSENT, INCOMPLET, Anomalie, Candidat, Resultat
 from certidocs.resultats import resultat_json
-from certidocs.session import SessionOuverte, open_session, verify_session
+from certidocs.session import SessionOuverte, assurer_identifiant, open_session, verify_session
 from certidocs.workspace import Workspace, find_workspace
 
 GRILLES = "grilles"
@@ -82,6 +82,7 @@ class _GridJob:
     blocs: tuple[str, ...]
     protection: Any
     organisme: str
+    session_id: str = ""
 
 
 def _write_grid(job: _GridJob) -> None:
@@ -89,7 +90,7 @@ def _write_grid(job: _GridJob) -> None:
 
     write_grid(job.path, referentiel=job.referentiel, session_nom=job.session_nom,
                session_info=job.session_info, candidat=job.candidat, blocs=job.blocs,
-               protection=job.protection, organisme=job.organisme)
+               protection=job.protection, organisme=job.organisme, session_id=job.session_id)
 
 
 def generer_grilles(dossier: Path, progress: Progress = _noop) -> GrillesReport:
@@ -105,6 +106,7 @@ def generer_grilles(dossier: Path, progress: Progress = _noop) -> GrillesReport:
     folder.mkdir(exist_ok=True)
     protection = ProtectionHash.from_password(grid_password(opened))
     organisme = str(opened.workspace.setting("organisme", "nom", "") or "")
+    session_id = assurer_identifiant(opened)
     todo = [c for c in session.candidats if expects_grid(c)]
     report.sans_grille = [c for c in session.candidats if not expects_grid(c)]
     jobs = []
@@ -115,7 +117,7 @@ def generer_grilles(dossier: Path, progress: Progress = _noop) -> GrillesReport:
             continue
         (report.renouvelees if path.exists() else report.creees).append(path)
         jobs.append(_GridJob(path, ref, session.nom, session.info, c, c.blocs(ref), protection,
-                             organisme))
+                             organisme, session_id))
     parallel_map(_write_grid, jobs, progress)
     return report
 
@@ -137,12 +139,14 @@ class ResultatsReport:
     grilles_manquantes: list[Candidat] = field(default_factory=list)
     scelle: bool = False
     """The session was sealed: nothing was decided again, the outcomes are the register's."""
+    remarques: list[Anomalie] = field(default_factory=list)
 
     def as_json(self) -> dict[str, Any]:
         """The resultats.json document of ARCHITECTURE.md."""
         from certidocs.resultats import results_document
 
-        return results_document(self.session, self.referentiel, self.resultats, self.anomalies)
+        return results_document(self.session, self.referentiel, self.resultats, self.anomalies,
+                                self.remarques)
 
 
 @dataclass(frozen=True)
@@ -153,6 +157,8 @@ class _ReadJob:
     candidat: Candidat
     blocs: tuple[str, ...]
     shown: str
+    dossier: Path | None = None
+    emission: Any = None
 
 
 @dataclass(frozen=True)
@@ -163,6 +169,7 @@ class _Lu:
     anomalies: tuple[Anomalie, ...]
     evaluations: dict[str, bool | None] | None
     empreinte: str | None
+    remarques: tuple[Anomalie, ...] = ()  # what another program changed, tolerated, said once
 
 
 def file_sha256(path: Path) -> str | None:
@@ -179,15 +186,18 @@ def file_sha256(path: Path) -> str | None:
 
 
 def _read(job: _ReadJob) -> _Lu:
-    """Anomalies, evaluations and fingerprint of one grid."""
+    """Anomalies (each empty evaluation cell last), evaluations, fingerprint and remarks of
+    one grid."""
     from certidocs.grid.reader import read_grid
 
     if not job.path.exists():
         return _Lu((Anomalie(job.shown, "", "grille absente : pas encore rendue par le jury"),),
                    None, None)
     reading = read_grid(job.path, referentiel=job.referentiel, session_nom=job.session_nom,
-                        candidat=job.candidat, blocs=job.blocs, fichier_affiche=job.shown)
-    return _Lu(tuple(reading.anomalies), reading.evaluations, file_sha256(job.path))
+                        candidat=job.candidat, blocs=job.blocs, fichier_affiche=job.shown,
+                        dossier=job.dossier, emission=job.emission)
+    return _Lu(tuple(reading.anomalies + reading.non_evalues), reading.evaluations,
+               file_sha256(job.path), tuple(reading.remarques))
 
 
 def preuves(job: _ReadJob, lu: _Lu | None) -> dict[str, Any]:
@@ -210,8 +220,9 @@ def _jobs_lecture(dossier: Path, opened: SessionOuverte) -> list[_ReadJob]:
     from certidocs.grid.writer import grid_filename
 
     session, ref = opened.lecture.session, opened.referentiel
+    issued = emission(opened)
     return [_ReadJob(dossier / GRILLES / grid_filename(c), ref, session.nom, c, c.blocs(ref),
-                     f"{GRILLES}/{grid_filename(c)}")
+                     f"{GRILLES}/{grid_filename(c)}", dossier, issued)
             for c in session.candidats if expects_grid(c)]
 
 
@@ -241,6 +252,13 @@ def decide(opened: SessionOuverte, reg: Any, c: Candidat, lu: _Lu | None,
     return replace(result, rattrapage_possible=possible, rattrapage_jusqu_au=until)
 
 
+def emission(opened: SessionOuverte) -> Any:
+    """What this workspace issued for the session's grids: identifier and sheet password."""
+    from certidocs.grid.reader import Emission
+
+    return Emission(opened.lecture.session.identifiant, grid_password(opened))
+
+
 def calculer_resultats(dossier: Path, progress: Progress = _noop) -> ResultatsReport:
     """Read every grid, check it, decide, record in the register, then write resultats.xlsx
     and resultats.json as exports of what the register holds.
@@ -259,13 +277,15 @@ def calculer_resultats(dossier: Path, progress: Progress = _noop) -> ResultatsRe
     jobs = _jobs_lecture(dossier, opened)
     readings: dict[str, _Lu] = dict(zip((j.candidat.numero for j in jobs),
                                         parallel_map(_read, jobs, progress), strict=True))
+    remarques = [note for lu in readings.values() for note in lu.remarques]
     by_job = {j.candidat.numero: j for j in jobs}
     with ouvrir_registre(opened.workspace) as reg:
         if reg.scellement(opened.cle):
             sealed, found = _apres_scellement(opened, reg, by_job, readings)
-            json_path, xlsx_path = write_results(dossier, session, ref, sealed, found)
+            json_path, xlsx_path = write_results(dossier, session, ref, sealed, found,
+                                                 remarques)
             return ResultatsReport(dossier, session.nom, ref.code, sealed, found,
-                                   json_path, xlsx_path, scelle=True)
+                                   json_path, xlsx_path, scelle=True, remarques=remarques)
         resultats: list[Resultat] = []
         anomalies: list[Anomalie] = []
         missing: list[Candidat] = []
@@ -277,9 +297,10 @@ def calculer_resultats(dossier: Path, progress: Progress = _noop) -> ResultatsRe
         # The register first: it is the only source of decisions; the exports follow it.
         _record(reg, opened, resultats,
                 {n: preuves(by_job[n], readings[n]) for n in by_job})
-        json_path, xlsx_path = write_results(dossier, session, ref, resultats, anomalies)
+        json_path, xlsx_path = write_results(dossier, session, ref, resultats, anomalies,
+                                             remarques)
     return ResultatsReport(dossier, session.nom, ref.code, resultats, anomalies, json_path,
-                           xlsx_path, missing)
+                           xlsx_path, missing, remarques=remarques)
 
 
 def resultats_enregistres(opened: SessionOuverte, reg: Any) -> dict[str, Resultat]:
@@ -349,7 +370,7 @@ def _record(reg: Any, opened: SessionOuverte, resultats: list[Resultat],
     with reg.transaction("résultats enregistrés", f"session {opened.cle} : "
                          f"{len(resultats)} candidat(s)") as conn:
         sid = reg.session_id(conn, opened.cle, session.nom, ref.code, info.date_debut,
-                             info.date_fin, info.lieu)
+                             info.date_fin, info.lieu, session.identifiant)
         reg.completer_session(conn, cle=opened.cle, code_postal_examen=code_postal(info.adresse))
         for r in resultats:
             c = by_number[r.numero]

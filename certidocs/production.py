@@ -227,7 +227,7 @@ def _certificates(opened: SessionOuverte, reg: Any, resultats: list[Resultat]
     out: dict[str, Any] = {}
     with reg.transaction("certificats délivrés", opened.cle) as conn:
         sid = reg.session_id(conn, opened.cle, session.nom, ref.code, info.date_debut,
-                             info.date_fin, info.lieu)
+                             info.date_fin, info.lieu, session.identifiant)
         for r in resultats:
             c = by_number.get(r.numero)
             if r.decision != "Certifié" or c is None:

@@ -442,20 +442,35 @@ class Registre:
         return int(cur.lastrowid or 0)
 
     def session_id(self, conn: Transaction, cle: str, nom: str, referentiel: str,
-                   date_debut: dt.date | None, date_fin: dt.date | None, lieu: str) -> int:
-        """The id of a session (created or updated), inside a transaction."""
+                   date_debut: dt.date | None, date_fin: dt.date | None, lieu: str,
+                   identifiant: str = "") -> int:
+        """The id of a session (created or updated), inside a transaction.
+
+        ``identifiant`` is the session's unique identifier (session.xlsx): recorded the first
+        time it is known; a different one for the same folder means another session reuses
+        the folder's name, refused (RegistreError) so that no decision is mixed with another
+        session's.
+        """
         row = conn.execute("SELECT * FROM sessions WHERE cle = ?", (cle,)).fetchone()
         if row:
-            values = (nom, referentiel, _iso(date_debut), _iso(date_fin), lieu)
-            if tuple(row[k] for k in ("nom", "referentiel", "date_debut", "date_fin", "lieu")
-                     ) != values:
+            if identifiant and row["identifiant"] and row["identifiant"] != identifiant:
+                raise RegistreError(
+                    f"{self.path} : le dossier « {cle} » a déjà servi à une autre session "
+                    f"(identifiant {row['identifiant']}, celui de session.xlsx : {identifiant}) ;"
+                    " une session ne reprend jamais les décisions d'une autre : donnez-lui un "
+                    "autre nom de dossier")
+            values = (nom, referentiel, _iso(date_debut), _iso(date_fin), lieu,
+                      identifiant or row["identifiant"])
+            if tuple(row[k] for k in ("nom", "referentiel", "date_debut", "date_fin", "lieu",
+                                      "identifiant")) != values:
                 conn.execute("UPDATE sessions SET nom=?, referentiel=?, date_debut=?, "
-                             "date_fin=?, lieu=? WHERE id=?", (*values, row["id"]))
+                             "date_fin=?, lieu=?, identifiant=? WHERE id=?",
+                             (*values, row["id"]))
             return int(row["id"])
         cur = conn.execute(
-            "INSERT INTO sessions (cle, nom, referentiel, date_debut, date_fin, lieu) "
-            "VALUES (?, ?, ?, ?, ?, ?)",
-            (cle, nom, referentiel, _iso(date_debut), _iso(date_fin), lieu))
+            "INSERT INTO sessions (cle, nom, referentiel, date_debut, date_fin, lieu, "
+            "identifiant) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (cle, nom, referentiel, _iso(date_debut), _iso(date_fin), lieu, identifiant))
         return int(cur.lastrowid or 0)
 
     def grid_password(self, cle: str, nom: str, referentiel: str, new: str) -> str:

@@ -44,25 +44,32 @@ def resultat_depuis_json(c: dict[str, Any], anomalies: tuple[Anomalie, ...] = ()
 
 
 def results_document(session: str, referentiel: str, resultats: list[Resultat],
-                     anomalies: list[Anomalie]) -> dict[str, Any]:
-    """The resultats.json document of ARCHITECTURE.md."""
-    return {
+                     anomalies: list[Anomalie],
+                     remarques: list[Anomalie] | None = None) -> dict[str, Any]:
+    """The resultats.json document of ARCHITECTURE.md; ``remarques`` (what a program other
+    than Excel changed in a grid, not held against it) only when there are some."""
+    document: dict[str, Any] = {
         "session": session,
         "referentiel": referentiel,
         "candidats": [resultat_json(r) for r in resultats],
         "anomalies": [{"fichier": a.fichier, "cellule": a.cellule, "message": a.message}
                       for a in anomalies],
     }
+    if remarques:
+        document["remarques"] = [{"fichier": a.fichier, "cellule": a.cellule,
+                                  "message": a.message} for a in remarques]
+    return document
 
 
 def write_results(dossier: Path, session: Session, ref: Referentiel, resultats: list[Resultat],
-                  anomalies: list[Anomalie]) -> tuple[Path, Path]:
+                  anomalies: list[Anomalie],
+                  remarques: list[Anomalie] | None = None) -> tuple[Path, Path]:
     """Write both files atomically, resultats.json last; returns their paths.
 
     resultats.json is what `lancer` takes as the sign that results are up to date: written
     last, it never announces a resultats.xlsx that a crash left behind.
     """
-    document = results_document(session.nom, ref.code, resultats, anomalies)
+    document = results_document(session.nom, ref.code, resultats, anomalies, remarques)
     xlsx_path = dossier / XLSX_NAME
     wb = _workbook(session, ref, resultats, anomalies)
     with atomic_path(xlsx_path) as tmp:

@@ -8,6 +8,7 @@ and ``q`` (see :func:`seuil_fraction`), so that a spreadsheet and certidocs cann
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, timedelta
 from fractions import Fraction
 
@@ -121,6 +122,9 @@ def resultat_candidat(
     if anomalies or not complet or not criteres_total:
         # No bloc of the référentiel presented: nothing was evaluated, so nothing to decide.
         decision = INCOMPLET
+        # Nor is any bloc validated by a grid that is not finished: only blocs capitalised
+        # in earlier sessions stay validated.
+        blocs = [replace(b, valide=b.code in acquis_blocs) for b in blocs]
     elif regles.mode_decision == "global":
         ok = seuil_atteint(acquis_total, criteres_total, regles.seuil_certification)
         decision = CERTIFIE if ok else NON_CERTIFIE

@@ -116,12 +116,13 @@ def test_threshold_of_75_percent() -> None:
 
 
 def test_one_blank_criterion_is_incomplete_and_complete_blocs_still_count() -> None:
-    """A criterion left empty: no decision; the complete bloc is still counted."""
+    """A criterion left empty: no decision; the complete bloc is still counted, but not shown
+    as validated: the grid is not finished (issue 15, point 3)."""
     ref = synthetic((10, 20))
     res = resultat_candidat(ref, candidat(),
                             _marks(ref, {"B1": 10, "B2": 20}, blanks=frozenset({"B2-05"})))
     assert res.decision == INCOMPLET
-    assert [(b.acquis, b.total, b.valide) for b in res.blocs] == [(10, 10, True), (19, 20, False)]
+    assert [(b.acquis, b.total, b.valide) for b in res.blocs] == [(10, 10, False), (19, 20, False)]
 
 
 def test_all_blank_and_no_grid_are_incomplete() -> None:
@@ -284,6 +285,7 @@ def test_resultat_agrees_with_an_independent_integer_computation(
                for a, n, row in zip(acquis, sizes, marks, strict=True)]
     if not complete:
         expected = INCOMPLET
+        valides = [False] * len(valides)  # an unfinished grid validates no bloc
     elif mode == "global":
         expected = CERTIFIE if sum(acquis) * 100 >= pct_cert * sum(sizes) else NON_CERTIFIE
     elif all(valides):

@@ -14,7 +14,7 @@ from certidocs import api
 from certidocs.cli import main
 from certidocs.errors import Probleme, SessionError
 from certidocs.session import open_session
-from certidocs.session.layout import SHEETS, TABLES
+from certidocs.session.layout import META_SHEET, SHEETS, TABLES
 from certidocs.workspace import find_workspace
 
 
@@ -34,7 +34,8 @@ def test_creer_writes_six_sheets_ready_to_fill(cli_runner: CliRunner, tmp_path: 
     result = cli_runner.invoke(main, ["session", "creer", "s1", "--referentiel", "CPECOM"])
     assert result.exit_code == 0, result.output
     wb = load_workbook(tmp_path / "s1" / "session.xlsx")
-    assert wb.sheetnames == list(SHEETS)
+    assert wb.sheetnames == [*SHEETS, META_SHEET]
+    assert wb[META_SHEET].sheet_state == "veryHidden"
     assert wb["Session"]["B2"].value == "CPECOM"
     assert wb["Session"]["B3"].value == "Chef de Projet E-Commerce"
     assert wb["Session"]["B4"].number_format == "DD/MM/YYYY"

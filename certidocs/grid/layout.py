@@ -94,8 +94,12 @@ META_EMPREINTE = "empreinte_referentiel"
 META_BLOCS = "blocs"
 META_GENERE_LE = "genere_le"
 META_LOGICIEL = "logiciel"
+#: The session's unique identifier (``Session.identifiant``); added after layout version 1
+#: without moving any cell, so grids without it still read (they are recognised by their
+#: password hash).
+META_SESSION_ID = "identifiant_session"
 META_KEYS = (META_VERSION, META_NUMERO, META_NOM, META_PRENOM, META_SESSION, META_REFERENTIEL,
-             META_EMPREINTE, META_BLOCS, META_GENERE_LE, META_LOGICIEL)
+             META_EMPREINTE, META_BLOCS, META_GENERE_LE, META_LOGICIEL, META_SESSION_ID)
 BLOCS_SEPARATOR = ";"
 
 # Names Excel refuses for a sheet, or that our own sheets use (compared without case).

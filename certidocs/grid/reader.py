@@ -13,253 +13,109 @@ grids takes seconds instead of a minute.
 
 from __future__ import annotations
 
-import zipfile
-from dataclasses import dataclass, field
-from pathlib import Path, PurePosixPath
+import base64
+import binascii
+import functools
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
-from certidocs.errors import ArchiveRefusee
+from certidocs.classeur import Classeur, FeuilleLue, Limites, lire_classeur, split_ref
+from certidocs.errors import ArchiveRefusee, ClasseurRefuse
 from certidocs.grid import layout as L
 from certidocs.model import Anomalie, Candidat, Referentiel
-from certidocs.zipcheck import check_archive
 
-_MAX_PART = 50 * 1024 * 1024  # no grid part is this big: refuse zip bombs before inflating
-_MAX_TOTAL = 100 * 1024 * 1024  # nor all of them together (a grid weighs about 100 kB)
-_OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
-_REL_OFFICE = "/officeDocument"
-_REL_SHEET = "/worksheet"
-_REL_STRINGS = "/sharedStrings"
+MAX_PART = 50 * 1024 * 1024
+"""50 MiB for any part once decompressed: a grid's largest part (a bloc sheet) weighs tens of
+kilobytes; beyond, the archive is refused before inflating (zip bomb)."""
+
+MAX_TOTAL = 100 * 1024 * 1024
+"""100 MiB for all parts together once decompressed: a grid weighs about 100 kB."""
+
+MAX_ROWS = 5_000
+"""5 000 rows: a bloc sheet has one row per criterion (the largest référentiel has under 100
+per bloc); a cell holding something below is refused with its cell."""
+
+MAX_COLUMNS = 64
+"""64 columns: a grid uses A to G; a cell holding something beyond BL is refused with its
+cell (Gnumeric and LibreOffice write nothing there)."""
+
+MAX_CELLS = 50_000
+"""50 000 filled cells per sheet: ten times the largest grid sheet; beyond, refused."""
+
+MAX_SHARED_STRINGS = 50_000
+"""50 000 distinct texts in a grid: criteria texts, evaluations and observations are a few
+hundred; beyond, refused without reading further."""
+
+LIMITES = Limites(lignes=MAX_ROWS, colonnes=MAX_COLUMNS, cellules=MAX_CELLS,
+                  chaines=MAX_SHARED_STRINGS, decompresse=MAX_TOTAL, partie=MAX_PART)
+"""The bounds a grid is read within (see :mod:`certidocs.classeur`)."""
 
 
 class _Unreadable(Exception):
     """The file cannot be read as a workbook; the message is the French reason."""
 
+    def __init__(self, message: str, cellule: str = "") -> None:
+        super().__init__(message)
+        self.cellule = cellule
 
-@dataclass
+
 class _Sheet:
     """One worksheet as read: cells (value or last computed value, formula) and protection."""
 
-    name: str
-    state: str
-    cells: dict[str, tuple[Any, str | None]] = field(default_factory=dict)
-    protected: bool = False
+    def __init__(self, lue: FeuilleLue) -> None:
+        self.name = lue.nom
+        self.state = lue.etat
+        self.protection = lue.protection
+        self._cells = lue.cellules
+
+    @property
+    def protected(self) -> bool:
+        """Whether the sheet is protected (with or without a password hash)."""
+        return self.protection is not None and self.protection.get("sheet") in ("1", "true")
 
     def value(self, ref: str) -> Any:
         """The cell's value (for a formula, the value last computed by a spreadsheet)."""
-        return self.cells.get(ref, (None, None))[0]
+        cell = self._cells.get(ref)
+        return None if cell is None else cell.value
 
     def formula(self, ref: str) -> str | None:
         """The cell's formula with its leading « = », or None."""
-        return self.cells.get(ref, (None, None))[1]
+        cell = self._cells.get(ref)
+        return None if cell is None else cell.formula
+
+    def items(self) -> Iterator[tuple[str, Any, str | None]]:
+        """(reference, value, formula) of every cell holding something."""
+        for ref, cell in self._cells.items():
+            yield ref, cell.value, cell.formula
 
 
 @dataclass
 class _Book:
     sheets: dict[str, _Sheet]
     order: list[str]
-
-
-def _local(tag: Any) -> str:
-    return tag.rpartition("}")[2] if isinstance(tag, str) else ""
-
-
-def _text(element: Any) -> str:
-    """The text of a string item (shared or inline), rich-text runs joined, phonetics left."""
-    if len(element) == 1 and _local(element[0].tag) == "t":  # plain text: the usual case
-        return str(element[0].text or "")
-    parts: list[str] = []
-    for node in element.iter():
-        if _local(node.tag) == "t":
-            parent = node.getparent()
-            if parent is not None and _local(parent.tag) == "rPh":
-                continue
-            parts.append(node.text or "")
-    return "".join(parts)
-
-
-def _column_number(letters: str) -> int:
-    n = 0
-    for ch in letters:
-        n = n * 26 + ord(ch) - 64
-    return n
-
-
-def _column_letters(n: int) -> str:
-    out = ""
-    while n:
-        n, rem = divmod(n - 1, 26)
-        out = chr(65 + rem) + out
-    return out
+    application: str = ""
 
 
 def _split_ref(ref: str) -> tuple[str, int]:
-    i = 0
-    while i < len(ref) and ref[i].isalpha():
-        i += 1
-    return ref[:i].upper(), int(ref[i:])
+    return split_ref(ref)
 
 
-class _XlsxReader:
-    """Just enough of SpreadsheetML to check a grid: sheets, cells, formulas, protection."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-
-    def _part(self, zf: zipfile.ZipFile, name: str) -> Any:
-        from lxml import etree
-
-        try:
-            info = zf.getinfo(name)
-        except KeyError:
-            raise _Unreadable(f"partie « {name} » absente : le classeur est incomplet") from None
-        parser = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False)
-        return etree.fromstring(zf.read(info), parser)
-
-    def _rels(self, zf: zipfile.ZipFile, part: str) -> dict[str, tuple[str, str]]:
-        """A part's relationships: id → (type, resolved part name)."""
-        base = PurePosixPath(part)
-        rels_name = str(base.parent / "_rels" / (base.name + ".rels")).lstrip("/")
-        if rels_name.startswith("./"):
-            rels_name = rels_name[2:]
-        root = self._part(zf, rels_name)
-        out: dict[str, tuple[str, str]] = {}
-        for rel in root:
-            target = rel.get("Target", "")
-            if target.startswith("/"):
-                resolved = target.lstrip("/")
-            else:
-                parts: list[str] = []
-                for piece in (*base.parent.parts, *PurePosixPath(target).parts):
-                    if piece == "..":
-                        if parts:
-                            parts.pop()
-                    elif piece not in (".", ""):
-                        parts.append(piece)
-                resolved = "/".join(parts)
-            out[rel.get("Id", "")] = (rel.get("Type", ""), resolved)
-        return out
-
-    def read(self, sheets_wanted: set[str] | None = None) -> _Book:
-        """Parse the workbook; ``sheets_wanted`` limits which sheets' cells are read."""
-        try:
-            with self.path.open("rb") as fh:
-                head = fh.read(8)
-        except FileNotFoundError:
-            raise _Unreadable("fichier introuvable") from None
-        except OSError as exc:
-            raise _Unreadable(f"lecture impossible ({exc.strerror})") from None
-        if head.startswith(_OLE_MAGIC):
-            raise _Unreadable("le classeur est chiffré par un mot de passe d'ouverture, ou "
-                              "enregistré au format Excel 97-2003 (.xls) : enregistrez-le au "
-                              "format .xlsx, sans mot de passe d'ouverture")
-        try:
-            with zipfile.ZipFile(self.path) as zf:
-                check_archive(zf, max_total=_MAX_TOTAL, max_part=_MAX_PART)
-                return self._read(zf, sheets_wanted)
-        except ArchiveRefusee as exc:
-            raise _Unreadable(str(exc)) from None
-        except _Unreadable:
-            raise
-        except zipfile.BadZipFile:
-            raise _Unreadable("ce fichier n'est pas un classeur Excel (.xlsx) ou il est "
-                              "tronqué") from None
-        except Exception as exc:  # any malformed content: report, never a traceback
-            raise _Unreadable(f"classeur illisible ({type(exc).__name__} : {exc})") from None
-
-    def _read(self, zf: zipfile.ZipFile, sheets_wanted: set[str] | None) -> _Book:
-        root_rels = self._rels(zf, "") if "_rels/.rels" in zf.namelist() else {}
-        workbook = next((t for typ, t in root_rels.values() if typ.endswith(_REL_OFFICE)),
-                        "xl/workbook.xml")
-        wb_root = self._part(zf, workbook)
-        if _local(wb_root.tag) != "workbook":  # a Word or PowerPoint file renamed .xlsx
-            raise _Unreadable("ce fichier n'est pas un classeur Excel (.xlsx)"
-                              + (" : c'est un document Word renommé"
-                                 if _local(wb_root.tag) == "document" else ""))
-        wb_rels = self._rels(zf, workbook)
-        strings: list[str] = []
-        for typ, target in wb_rels.values():
-            if typ.endswith(_REL_STRINGS):
-                strings = [_text(si) for si in self._part(zf, target)
-                           if _local(si.tag) == "si"]
-        book = _Book({}, [])
-        for el in wb_root.iter():
-            name = _local(el.tag)
-            if name == "sheet":
-                rid = next((v for k, v in el.attrib.items() if _local(k) == "id"), "")
-                sheet = _Sheet(el.get("name", ""), el.get("state", "visible"))
-                book.sheets[sheet.name] = sheet
-                book.order.append(sheet.name)
-                typ, target = wb_rels.get(rid, ("", ""))
-                if typ.endswith(_REL_SHEET) and (sheets_wanted is None
-                                                 or sheet.name in sheets_wanted):
-                    self._read_sheet(zf, target, sheet, strings)
-        return book
-
-    def _read_sheet(self, zf: zipfile.ZipFile, part: str, sheet: _Sheet,
-                    strings: list[str]) -> None:
-        from openpyxl.formula.translate import Translator
-
-        root = self._part(zf, part)
-        shared: dict[str, tuple[str, str]] = {}
-        # Only the cells and the protection matter: walk sheetData's rows, not the whole tree
-        # (conditional formats, validations, page setup…).
-        for top in root:
-            name = _local(top.tag)
-            if name == "sheetData":
-                row_number = 0
-                for row in top:
-                    row_number = int(row.get("r") or row_number + 1)
-                    column = 0
-                    for c in row:
-                        ref = c.get("r")
-                        if ref:
-                            ref = ref.upper()
-                            column = _column_number(_split_ref(ref)[0])
-                        else:
-                            column += 1
-                            ref = f"{_column_letters(column)}{row_number}"
-                        sheet.cells[ref] = self._cell(c, ref, strings, shared, Translator)
-            elif name == "sheetProtection":
-                sheet.protected = top.get("sheet") in ("1", "true")
-
-    @staticmethod
-    def _cell(c: Any, ref: str, strings: list[str], shared: dict[str, tuple[str, str]],
-              translator: Any) -> tuple[Any, str | None]:
-        kind = c.get("t", "n")
-        raw: str | None = None
-        formula: str | None = None
-        inline: Any = None
-        for child in c:
-            tag = _local(child.tag)
-            if tag == "v":
-                raw = child.text
-            elif tag == "is":
-                inline = child
-            elif tag == "f":
-                text = child.text or ""
-                if child.get("t") == "shared":
-                    si = child.get("si", "")
-                    if text:
-                        shared[si] = (text, ref)
-                    elif si in shared:
-                        master, origin = shared[si]
-                        text = translator("=" + master, origin).translate_formula(ref)[1:]
-                formula = "=" + text
-        value: Any = None
-        if inline is not None:
-            value = _text(inline)
-        elif raw is None or (raw == "" and formula is not None):
-            value = None
-        elif kind == "s":
-            value = strings[int(raw)]
-        elif kind in ("str", "inlineStr", "e", "d"):
-            value = raw
-        elif kind == "b":
-            value = raw.strip() in ("1", "true")
-        else:
-            number = float(raw)
-            value = int(number) if number.is_integer() else number
-        return value, formula
+def _open_book(path: Path, dossier: Path | None) -> _Book:
+    """The workbook at ``path`` (an ordinary file inside ``dossier``), within :data:`LIMITES`."""
+    try:
+        book: Classeur = lire_classeur(path, LIMITES, dossier=dossier)
+    except FileNotFoundError:
+        raise _Unreadable("fichier introuvable") from None
+    except OSError as exc:
+        raise _Unreadable(f"lecture impossible ({exc.strerror})") from None
+    except ClasseurRefuse as exc:
+        raise _Unreadable(str(exc), exc.cellule) from None
+    except ArchiveRefusee as exc:
+        raise _Unreadable(str(exc)) from None
+    return _Book({name: _Sheet(book.feuilles[name]) for name in book.ordre}, list(book.ordre),
+                  book.application)
 
 
 # --- reading a grid ---------------------------------------------------------------------------
@@ -271,14 +127,66 @@ class GridReading:
 
     ``evaluations`` maps every criterion of the presented blocs to True (« Acquis »), False
     (« Non acquis ») or None (empty, invalid or unreadable); ``observations`` holds the
-    non-empty observations; ``anomalies`` everything wrong; ``valeurs_calculees`` whether the
-    file held values computed by a spreadsheet (saved by Excel or LibreOffice).
+    non-empty observations; ``anomalies`` everything wrong with the file; ``non_evalues``
+    each evaluation cell still empty, in sheet order (« BC02!D14 : critère C2.6 non
+    évalué »: not a fault, but no decision until filled); ``remarques`` what the program
+    that saved the grid changed legitimately (said, not held against the grid);
+    ``valeurs_calculees`` whether the file held values computed by a spreadsheet.
     """
 
     evaluations: dict[str, bool | None]
     observations: dict[str, str]
     anomalies: tuple[Anomalie, ...]
     valeurs_calculees: bool = False
+    non_evalues: tuple[Anomalie, ...] = ()
+    remarques: tuple[Anomalie, ...] = ()
+
+
+@dataclass(frozen=True)
+class Emission:
+    """What this workspace issued for the session, to recognise its own grids.
+
+    ``identifiant_session`` is the session's identifier (« » for a session from before
+    identifiers: then grids are not compared on it); ``mot_de_passe`` the sheet password the
+    grids were protected with (« »: the protection hash is not checked).
+    """
+
+    identifiant_session: str = ""
+    mot_de_passe: str = ""
+
+
+def programme(application: str) -> str:
+    """The name of the program that last saved a workbook, from ``docProps/app.xml``; « » for
+    Excel (and certidocs itself, which writes as openpyxl)."""
+    text = application.casefold()
+    if not text or "openpyxl" in text or text.startswith("microsoft excel"):
+        return ""
+    for key, name in (("libreoffice", "LibreOffice"), ("openoffice", "OpenOffice"),
+                      ("gnumeric", "Gnumeric"), ("wps", "WPS Office"), ("numbers", "Numbers"),
+                      ("google", "Google Sheets"), ("onlyoffice", "ONLYOFFICE")):
+        if key in text:
+            return name
+    return application.strip()[:40]
+
+
+@functools.lru_cache(maxsize=64)
+def _hash_of(password: str, salt: str, spin_count: int) -> str:
+    from certidocs.grid.writer import excel_password_hash
+
+    digest = excel_password_hash(password, base64.b64decode(salt, validate=True), spin_count)
+    return base64.b64encode(digest).decode("ascii")
+
+
+def _issued_here(protection: dict[str, str], password: str) -> bool:
+    """Whether a sheet's protection hash was made from this workspace's password."""
+    try:
+        spin = int(protection.get("spinCount", "0"))
+        if protection.get("algorithmName") != "SHA-512" or not 0 < spin <= 10_000_000:
+            return False
+        return _hash_of(password, protection.get("saltValue", ""), spin) == protection.get(
+            "hashValue")
+    except (ValueError, binascii.Error):
+        return False
 
 
 def _shown(value: Any) -> str:
@@ -301,38 +209,56 @@ def _same_name(a: str, b: str) -> bool:
 
 
 class _Check:
-    """Collects anomalies for one file."""
+    """Collects anomalies (and remarks, which do not count against the grid) for one file."""
 
     def __init__(self, fichier: str) -> None:
         self.fichier = fichier
         self.found: list[Anomalie] = []
+        self.notes: list[Anomalie] = []
+        self.changes: list[str] = []  # what the program that saved the file changed
 
     def add(self, cellule: str, message: str) -> None:
+        """An anomaly: the grid cannot be decided on."""
         self.found.append(Anomalie(self.fichier, cellule, message))
+
+    def note(self, cellule: str, message: str) -> None:
+        """A remark: said, not held against the grid."""
+        self.notes.append(Anomalie(self.fichier, cellule, message))
 
 
 def read_grid(path: Path, *, referentiel: Referentiel, session_nom: str, candidat: Candidat,
-              blocs: tuple[str, ...], fichier_affiche: str) -> GridReading:
+              blocs: tuple[str, ...], fichier_affiche: str, dossier: Path | None = None,
+              emission: Emission | None = None) -> GridReading:
     """Read and check the grid of ``candidat`` presenting ``blocs``; never raises for content.
 
     Checks, each failure an anomaly with its cell (``BC02!D14``; a sheet name alone for a
-    whole sheet; empty for the whole file): a readable .xlsx; the ``_certidocs`` sheet
-    present and matching this session, candidate, référentiel (code and fingerprint), blocs
-    and layout version; every expected sheet present and still protected, and no other; each
+    whole sheet; empty for the whole file): an ordinary .xlsx file inside ``dossier``
+    (default: its folder) within :data:`LIMITES`; the ``_certidocs`` sheet present and
+    matching this session (its name and, per ``emission``, its identifier), candidate,
+    référentiel (code and fingerprint), blocs and layout version; every expected sheet present
+    and still protected, with the password hash this workspace issued, and no other; each
     criterion row's code, compétences and text unchanged and in place; each evaluation
-    « Acquis » or « Non acquis » (case and surrounding spaces tolerated); every formula
-    unchanged; and, when the file holds values computed by a spreadsheet, those values equal
-    certidocs's own computation. When the grid belongs to another candidate or session, or
-    to another version of the référentiel, nothing else is read from it.
+    « Acquis » or « Non acquis » (case and surrounding spaces tolerated), an empty one named;
+    every formula unchanged; and, when the file holds values computed by a spreadsheet, those
+    values equal certidocs's own computation. When the grid belongs to another candidate or
+    session, or to another version of the référentiel, nothing else is read from it.
+
+    A grid saved by another program than Excel (LibreOffice, Gnumeric, WPS, Numbers…) may
+    come back with its technical sheet visible, its protection or its password hash dropped:
+    the program did that, not the juror, and every cell is checked anyway; it is said once,
+    in ``remarques``. A hash that is present but not this workspace's is an anomaly.
     """
+    emission = emission or Emission()
     expected = {c.code: None for code in blocs if code in {b.code for b in referentiel.blocs}
                 for c in referentiel.bloc(code).criteres}
     evaluations: dict[str, bool | None] = dict(expected)
     observations: dict[str, str] = {}
     check = _Check(fichier_affiche)
+    empty: list[Anomalie] = []
 
     def done(cached: bool = False) -> GridReading:
-        return GridReading(evaluations, observations, tuple(check.found), cached)
+        return GridReading(evaluations, observations, tuple(check.found), cached, tuple(empty),
+                           tuple(check.notes))
 
     try:
         plan = L.plan_grid(referentiel, blocs)
@@ -340,19 +266,25 @@ def read_grid(path: Path, *, referentiel: Referentiel, session_nom: str, candida
         check.add("", f"blocs présentés incompris ({exc}) : impossible de lire la grille")
         return done()
     try:
-        book = _XlsxReader(path).read()
+        book = _open_book(path, path.parent if dossier is None else dossier)
     except _Unreadable as exc:
-        check.add("", str(exc))
+        check.add(exc.cellule, str(exc))
         return done()
 
-    if not _check_identity(book, check, plan, referentiel, session_nom, candidat):
+    saved_by = programme(book.application)
+    if not _check_identity(book, check, plan, referentiel, session_nom, candidat, emission,
+                           saved_by):
         return done()
-    _check_structure(book, check, plan)
+    _check_structure(book, check, plan, emission, saved_by)
+    if check.changes:
+        # Said once per grid: the program did it, and every cell is checked all the same.
+        check.note("", f"enregistrée avec {saved_by} : protection retirée par le programme "
+                       f"({' ; '.join(check.changes)}) ; chaque cellule a été vérifiée")
     padded: list[str] = []
     for bp in plan.blocs:
         sheet = book.sheets.get(bp.sheet)
         if sheet is not None:
-            _read_bloc(sheet, bp, check, evaluations, observations, padded)
+            _read_bloc(sheet, bp, check, evaluations, observations, padded, empty)
     formulas_ok = _check_formulas(book, check, plan)
     cached = any(book.sheets[fc.sheet].value(fc.cell) is not None
                  for fc in plan.formulas if fc.sheet in book.sheets)
@@ -368,7 +300,8 @@ def read_grid(path: Path, *, referentiel: Referentiel, session_nom: str, candida
 
 
 def _check_identity(book: _Book, check: _Check, plan: L.GridPlan, referentiel: Referentiel,
-                    session_nom: str, candidat: Candidat) -> bool:
+                    session_nom: str, candidat: Candidat, emission: Emission,
+                    saved_by: str) -> bool:
     """The ``_certidocs`` sheet: is this grid this candidate's, for this session?"""
     meta = book.sheets.get(L.SHEET_META)
     if meta is None:
@@ -377,7 +310,7 @@ def _check_identity(book: _Book, check: _Check, plan: L.GridPlan, referentiel: R
                                 "autre classeur")
         return False
     rows: dict[str, tuple[str, Any]] = {}
-    for ref, (value, _formula) in meta.cells.items():
+    for ref, value, _formula in meta.items():
         column, row = _split_ref(ref)
         if column == "A" and isinstance(value, str):
             rows[value] = (f"{L.SHEET_META}!B{row}", meta.value(f"B{row}"))
@@ -387,7 +320,7 @@ def _check_identity(book: _Book, check: _Check, plan: L.GridPlan, referentiel: R
         return cell, "" if value is None else _shown(value)
 
     ok = True
-    wanted = (
+    wanted = [
         (L.META_VERSION, L.LAYOUT_VERSION, "version de mise en page",
          "la grille a été produite par une autre version de certidocs : régénérez-la"),
         (L.META_SESSION, session_nom, "session", "cette grille appartient à une autre session"),
@@ -401,10 +334,18 @@ def _check_identity(book: _Book, check: _Check, plan: L.GridPlan, referentiel: R
         (L.META_BLOCS, L.BLOCS_SEPARATOR.join(bp.bloc.code for bp in plan.blocs),
          "blocs présentés", "les blocs présentés par le candidat ont changé depuis que la "
                             "grille a été produite"),
-    )
+    ]
+    # Compared after the others (one anomaly says it when the session's name already
+    # differs); a grid from before identifiers has none: it is recognised by its password hash.
+    if emission.identifiant_session and (L.META_SESSION_ID in rows
+                                         or not emission.mot_de_passe):
+        wanted.append((L.META_SESSION_ID, emission.identifiant_session,
+                       "identifiant de session", "cette grille a été produite pour une "
+                       "autre session du même nom (autre espace de travail ou session "
+                       "recréée) : elle n'est pas de cette session"))
     for key, value, label, why in wanted:
         cell, found = got(key)
-        if found != value:
+        if found != value and (ok or key != L.META_SESSION_ID):
             check.add(cell, f"{why} ({label} : « {found} » au lieu de « {value} »)")
             ok = False
     for key, value in ((L.META_NOM, candidat.nom), (L.META_PRENOM, candidat.prenom)):
@@ -415,35 +356,57 @@ def _check_identity(book: _Book, check: _Check, plan: L.GridPlan, referentiel: R
                             "session.xlsx (régénérez alors la grille vierge)")
             ok = False
     if ok and meta.state == "visible":
-        check.add(L.SHEET_META, "la feuille technique « _certidocs » a été rendue visible : "
-                                "la structure du classeur a été déprotégée")
+        if saved_by:
+            check.changes.append("feuille technique « _certidocs » rendue visible")
+        else:
+            check.add(L.SHEET_META, "la feuille technique « _certidocs » a été rendue visible : "
+                                    "la structure du classeur a été déprotégée")
     return ok
 
 
-def _check_structure(book: _Book, check: _Check, plan: L.GridPlan) -> None:
-    """Every expected sheet present and protected, and no other.
+def _check_structure(book: _Book, check: _Check, plan: L.GridPlan, emission: Emission,
+                     saved_by: str) -> None:
+    """Every expected sheet present and protected by this workspace's password, and no other.
 
     The workbook's structure lock is not checked: LibreOffice drops it when it saves an .xlsx
     (7.4 writes an empty ``workbookProtection``), and the sheets themselves are what matter.
+    A program other than Excel may drop the sheets' protection or its password hash: said
+    once, in the remarks; in a file Excel saved, only a person can have done it.
     """
     expected = plan.sheet_names
     extra = [n for n in book.order if n not in expected]
+    dropped: list[str] = []
     for name in expected:
         sheet = book.sheets.get(name)
         if sheet is None:
             hint = f" ; feuilles inattendues : « {'», «'.join(extra)} »" if extra else ""
             check.add(name, f"la feuille « {name} » est introuvable : renommée ou "
                             f"supprimée{hint}")
-        elif not sheet.protected:
-            check.add(name, f"la feuille « {name} » n'est plus protégée : ses formules et "
-                            "ses critères ont pu être modifiés")
+            continue
+        hashed = sheet.protection is not None and bool(sheet.protection.get("hashValue"))
+        if hashed and emission.mot_de_passe and sheet.protection is not None and \
+                not _issued_here(sheet.protection, emission.mot_de_passe):
+            check.add(name, f"la feuille « {name} » est protégée par un autre mot de passe que "
+                            "celui des grilles de cette session : grille produite ailleurs "
+                            "ou reprotégée à la main")
+        elif not sheet.protected or not hashed:
+            if saved_by:
+                dropped.append(name)
+            elif not sheet.protected:
+                check.add(name, f"la feuille « {name} » n'est plus protégée : ses formules et "
+                                "ses critères ont pu être modifiés")
+            else:
+                check.add(name, f"la feuille « {name} » est protégée sans le mot de passe des "
+                                "grilles : la protection a été retirée puis remise à la main")
+    if dropped:
+        check.changes.append(f"mot de passe retiré des feuilles {', '.join(dropped)}")
     for name in extra:
         check.add(name, f"la feuille « {name} » ne fait pas partie de la grille")
 
 
 def _read_bloc(sheet: _Sheet, bp: L.BlocPlan, check: _Check,
                evaluations: dict[str, bool | None], observations: dict[str, str],
-               padded: list[str]) -> None:
+               padded: list[str], empty: list[Anomalie]) -> None:
     """The criteria rows of one bloc sheet: in place and unchanged, then their evaluations."""
     name = sheet.name
     shifted = False
@@ -479,7 +442,10 @@ def _read_bloc(sheet: _Sheet, bp: L.BlocPlan, check: _Check,
                                            "choisissez « Acquis » ou « Non acquis »")
             else:
                 evaluations[critere.code] = mark
-                if mark is not None and value.strip() != value:
+                if mark is None:
+                    empty.append(Anomalie(check.fichier, f"{name}!{ref}",
+                                          f"critère {critere.code} non évalué"))
+                elif value.strip() != value:
                     padded.append(f"{name}!{ref}")
         note = sheet.value(f"{L.COL_OBSERVATIONS}{row}")
         if note is not None and _shown(note).strip():
@@ -550,14 +516,14 @@ def grid_has_input(path: Path) -> bool:
     if not path.exists():
         return False
     try:
-        book = _XlsxReader(path).read()
+        book = _open_book(path, path.parent)
     except _Unreadable:
         return True
     own = {L.SHEET_CONSIGNES, L.SHEET_SYNTHESE, L.SHEET_META}
     for sheet in book.sheets.values():
         if sheet.name in own:
             continue
-        for ref, (value, formula) in sheet.cells.items():
+        for ref, value, formula in sheet.items():
             column, row = _split_ref(ref)
             if column in (L.COL_EVALUATION, L.COL_OBSERVATIONS) and row >= L.FIRST_ROW and (
                     formula is not None or (value is not None and _shown(value).strip())):

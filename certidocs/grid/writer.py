@@ -435,7 +435,7 @@ def _synthese(ws: Worksheet, st: _Styles, fmt: _Formats, plan: L.GridPlan, who: 
 
 
 def _meta(ws: Worksheet, referentiel: Referentiel, session_nom: str, who: _Who,
-          plan: L.GridPlan) -> None:
+          plan: L.GridPlan, session_id: str) -> None:
     from certidocs import __version__
 
     values = {
@@ -449,6 +449,7 @@ def _meta(ws: Worksheet, referentiel: Referentiel, session_nom: str, who: _Who,
         L.META_BLOCS: L.BLOCS_SEPARATOR.join(bp.bloc.code for bp in plan.blocs),
         L.META_GENERE_LE: who.genere_le,
         L.META_LOGICIEL: f"certidocs {__version__}",
+        L.META_SESSION_ID: session_id,
     }
     for row, key in enumerate(L.META_KEYS, start=1):
         ws.cell(row, 1, key)
@@ -461,7 +462,7 @@ def _meta(ws: Worksheet, referentiel: Referentiel, session_nom: str, who: _Who,
 
 def _build_workbook(plan: L.GridPlan, who: _Who, *, referentiel: Referentiel, session_nom: str,
                     session_info: SessionInfo, protection: ProtectionHash,
-                    organisme: str) -> Workbook:
+                    organisme: str, session_id: str = "") -> Workbook:
     """The grid as an openpyxl workbook for ``who`` (real values or placeholders)."""
     from openpyxl import Workbook
     from openpyxl.workbook.defined_name import DefinedName
@@ -495,7 +496,7 @@ def _build_workbook(plan: L.GridPlan, who: _Who, *, referentiel: Referentiel, se
             wb[fc.sheet][fc.cell] = fc.formula
             wb[fc.sheet][fc.cell].style = st.decision
     meta = wb.create_sheet(L.SHEET_META)
-    _meta(meta, referentiel, session_nom, who, plan)
+    _meta(meta, referentiel, session_nom, who, plan, _clean(session_id))
     for ws in wb.worksheets:
         _protect(ws, protection)
     wb.defined_names[L.NOM_CHOIX] = DefinedName(L.NOM_CHOIX, attr_text=L.CHOIX_REF)
@@ -557,11 +558,13 @@ class GridWriter:
     """Writes the grids of one session, building the workbook once per set of blocs.
 
     ``protection`` is computed once per session (:meth:`ProtectionHash.from_password`) and
-    reused for every sheet of every grid.
+    reused for every sheet of every grid; ``session_id`` is the session's identifier
+    (``Session.identifiant``), which the reader compares.
     """
 
     def __init__(self, *, referentiel: Referentiel, session_nom: str, session_info: SessionInfo,
-                 protection: ProtectionHash, organisme: str = "") -> None:
+                 protection: ProtectionHash, organisme: str = "", session_id: str = "") -> None:
+        self.session_id = session_id
         self.referentiel = referentiel
         self.session_nom = session_nom
         self.session_info = session_info
@@ -585,7 +588,7 @@ class GridWriter:
         return _build_workbook(self._plan(candidat, blocs), _Who.of(candidat),
                                referentiel=self.referentiel, session_nom=self.session_nom,
                                session_info=self.session_info, protection=self.protection,
-                               organisme=self.organisme)
+                               organisme=self.organisme, session_id=self.session_id)
 
     def render(self, candidat: Candidat, blocs: tuple[str, ...]) -> bytes:
         """The .xlsx bytes of the grid of ``candidat`` presenting ``blocs``."""
@@ -601,7 +604,8 @@ class GridWriter:
                 wb = _build_workbook(plan, _TOKENS, referentiel=self.referentiel,
                                      session_nom=self.session_nom,
                                      session_info=self.session_info,
-                                     protection=self.protection, organisme=self.organisme)
+                                     protection=self.protection, organisme=self.organisme,
+                                     session_id=self.session_id)
             except IllegalCharacterError:
                 raise GrilleError(f"référentiel {self.referentiel.code} : un texte contient un "
                                   "caractère de contrôle qu'un classeur ne peut pas contenir ; "
@@ -634,19 +638,20 @@ class GridWriter:
 
 @functools.lru_cache(maxsize=4)
 def _writer(referentiel: Referentiel, session_nom: str, session_info: SessionInfo,
-            protection: ProtectionHash, organisme: str) -> GridWriter:
+            protection: ProtectionHash, organisme: str, session_id: str) -> GridWriter:
     return GridWriter(referentiel=referentiel, session_nom=session_nom,
-                      session_info=session_info, protection=protection, organisme=organisme)
+                      session_info=session_info, protection=protection, organisme=organisme,
+                      session_id=session_id)
 
 
 def write_grid(path: Path, *, referentiel: Referentiel, session_nom: str,
                session_info: SessionInfo, candidat: Candidat, blocs: tuple[str, ...],
-               protection: ProtectionHash, organisme: str = "") -> None:
+               protection: ProtectionHash, organisme: str = "", session_id: str = "") -> None:
     """Write the grid of ``candidat`` presenting ``blocs`` to ``path`` atomically.
 
     ``blocs`` are the codes of the blocs presented (``candidat.blocs(referentiel)``). Calls
     with the same session share one :class:`GridWriter`, so the workbook is built once per
     set of blocs. GrilleError as :meth:`GridWriter.write` says.
     """
-    _writer(referentiel, session_nom, session_info, protection, organisme).write(
+    _writer(referentiel, session_nom, session_info, protection, organisme, session_id).write(
         path, candidat, blocs)

@@ -10,7 +10,8 @@ from certidocs.model import Referentiel
 from certidocs.session.reader import Lecture, read_session
 from certidocs.workspace import Workspace
 
-__all__ = ["SessionOuverte", "open_session", "session_key", "verify_session"]
+__all__ = ["SessionOuverte", "assurer_identifiant", "open_session", "session_key",
+           "verify_session"]
 
 
 @dataclass(frozen=True)
@@ -56,6 +57,29 @@ def open_session(dossier: Path, workspace: Workspace) -> SessionOuverte:
     return SessionOuverte(dossier, workspace, lecture, load_referentiel(path))
 
 
+def assurer_identifiant(opened: SessionOuverte) -> str:
+    """The session's identifier; for a session.xlsx from before identifiers, one is drawn
+    once and kept in ``DOSSIER/.certidocs-session`` (never overwritten), so that the grids
+    produced from now on carry it. SessionError if that file cannot be written."""
+    from certidocs.fileio import atomic_path
+    from certidocs.session.creator import new_identifier
+    from certidocs.session.layout import ID_FILE
+    from certidocs.session.reader import read_id_file
+
+    known = opened.lecture.session.identifiant
+    if known:
+        return known
+    target = opened.dossier / ID_FILE
+    try:
+        with atomic_path(target, overwrite=False) as tmp:
+            tmp.write_text(new_identifier() + "\n", encoding="utf-8")
+    except FileExistsError:
+        pass
+    except OSError as exc:
+        raise SessionError(f"{target} : écriture impossible ({exc.strerror})") from None
+    return read_id_file(opened.dossier)
+
+
 def verify_session(opened: SessionOuverte) -> list[Probleme]:
     """Every problem of the session, reading problems first, then the rules, in sheet order."""
     from certidocs import checks
@@ -67,6 +91,7 @@ def verify_session(opened: SessionOuverte) -> list[Probleme]:
     problems = list(lecture.problemes)
     problems += checks.check_dates(session, ref, lecture.cellule_session)
     problems += checks.check_candidates(session, ref, lecture.cellule)
+    problems += checks.check_codes(session, lecture.cellule)
     problems += checks.check_jury(session, ref, lecture.cellule, lambda: f"{JURY.nom}!A2")
     problems += checks.check_conflicts(session, lecture.cellule)
     problems += checks.check_links(session, lecture.cellule)

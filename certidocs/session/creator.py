@@ -8,7 +8,16 @@ from typing import Any
 from certidocs.errors import SessionError
 from certidocs.fileio import atomic_path
 from certidocs.model import Referentiel
-from certidocs.session.layout import INSTRUCTIONS, SESSION, SESSION_CHAMPS, TABLES, Feuille
+from certidocs.session.layout import (
+    INSTRUCTIONS,
+    META_CREE_LE,
+    META_IDENTIFIANT,
+    META_SHEET,
+    SESSION,
+    SESSION_CHAMPS,
+    TABLES,
+    Feuille,
+)
 from certidocs.xlsxsafe import set_value
 
 FILENAME = "session.xlsx"
@@ -78,7 +87,26 @@ def _build(ref: Referentiel) -> Any:
     for feuille in TABLES:
         _table_sheet(wb, feuille, ref, header_font, header_fill, wrap, Comment,
                      DataValidation, get_column_letter)
+    _meta(wb)
     return wb
+
+
+def new_identifier() -> str:
+    """A fresh session identifier (uuid4): unique across workspaces, unlike a folder name."""
+    import uuid
+
+    return str(uuid.uuid4())
+
+
+def _meta(wb: Any) -> None:
+    """The very hidden sheet that identifies the session (its grids carry the identifier)."""
+    import datetime as dt
+
+    ws = wb.create_sheet(META_SHEET)
+    ws["A1"], ws["B1"] = META_IDENTIFIANT, new_identifier()
+    ws["A2"], ws["B2"] = META_CREE_LE, dt.datetime.now().replace(microsecond=0).isoformat()
+    ws.sheet_state = "veryHidden"
+    ws.protection.sheet = True
 
 
 def _table_sheet(wb: Any, feuille: Feuille, ref: Referentiel, header_font: Any, header_fill: Any,

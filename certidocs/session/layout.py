@@ -124,6 +124,16 @@ DYSFONCTIONNEMENTS = Feuille("Dysfonctionnements", (
 
 TABLES = (CANDIDATS, JURY, PLANNING, RECOURS, DYSFONCTIONNEMENTS)
 SHEETS = (SESSION, *(t.nom for t in TABLES))
+"""The sheets office staff see, in order (the very hidden ``META_SHEET`` comes after)."""
+
+META_SHEET = "_certidocs"
+"""The very hidden sheet of session.xlsx holding the session's identifier (column A key,
+column B value)."""
+META_IDENTIFIANT = "identifiant_session"
+META_CREE_LE = "cree_le"
+ID_FILE = ".certidocs-session"
+"""File of the session folder holding the identifier of a session whose session.xlsx predates
+identifiers (created once, by ``certidocs grilles``)."""
 
 INSTRUCTIONS = (
     "Mode d'emploi",

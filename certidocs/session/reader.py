@@ -1,23 +1,27 @@
-"""Read session.xlsx with pandas into the model, tolerant of what people type.
+"""Read session.xlsx into the model: what each cell shows is what is read.
 
 Dates typed by Excel or as text (« 15/12/2026 », « 15-12-2026 », « 2026-12-15 »), stray spaces,
 empty rows, upper or lower case and missing accents in drop-down values are all accepted. What
 cannot be understood becomes a ``Probleme`` located as ``Feuille!Cellule``; a missing sheet or
 column stops the reading with one message naming it.
+
+Cells are read by :mod:`certidocs.classeur`, not pandas: « NA », « NULL » or « None » typed as
+names stay names; a cell showing an error value (#REF!, #N/A…) is a problem at its cell, never
+a blank; a number in a text column is read as its format displays it (a postal code 1000
+formatted « 00000 » is « 01000 »); dates follow the workbook's date system (1900 or 1904).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import math
 import re
 import unicodedata
-import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
-from certidocs.errors import ArchiveRefusee, Probleme, SessionError
+from certidocs.classeur import ERREURS, Classeur, FeuilleLue, Limites, lire_classeur
+from certidocs.errors import ArchiveRefusee, ClasseurRefuse, Probleme, SessionError
 from certidocs.model import (
     Candidat,
     Dysfonctionnement,
@@ -31,7 +35,10 @@ from certidocs.session.creator import FILENAME
 from certidocs.session.layout import (
     CANDIDATS,
     DYSFONCTIONNEMENTS,
+    ID_FILE,
     JURY,
+    META_IDENTIFIANT,
+    META_SHEET,
     PLANNING,
     RECOURS,
     SESSION,
@@ -40,10 +47,32 @@ from certidocs.session.layout import (
     Colonne,
     Feuille,
 )
-from certidocs.zipcheck import check_archive
 
-MAX_ROWS = 20_000  # far more than any session; a sheet beyond this is refused, not read
-MAX_INFLATED = 256 * 1024 * 1024  # ten times the largest session: beyond, not even inflated
+MAX_ROWS = 20_000
+"""20 000 rows per sheet: a session has at most a few hundred candidates; a cell holding
+something below this row is refused (with its cell), not read. Empty formatted rows below it
+(Excel formats whole columns) cost nothing: only cells holding something are kept."""
+
+MAX_COLUMNS = 256
+"""256 columns (IV, Excel 2003's last): the widest sheet has 18 columns, the rest is room for
+the office's own notes; a cell holding something beyond is refused with its cell."""
+
+MAX_CELLS = 500_000
+"""500 000 filled cells per sheet, about 60 MB once read: 20 000 rows of 18 columns is
+360 000; beyond, the file is refused at the first cell over the limit."""
+
+MAX_SHARED_STRINGS = 1_000_000
+"""1 000 000 distinct texts in the workbook (about 80 MB once read): a full session has far
+fewer than its cells; beyond, the file is refused without reading further."""
+
+MAX_INFLATED = 256 * 1024 * 1024
+"""256 MiB once decompressed, all parts together (and for any one part): ten times the
+largest session seen; beyond, the archive is refused from its directory, before inflating."""
+
+LIMITES = Limites(lignes=MAX_ROWS, colonnes=MAX_COLUMNS, cellules=MAX_CELLS,
+                  chaines=MAX_SHARED_STRINGS, decompresse=MAX_INFLATED, partie=None)
+"""The bounds session.xlsx is read within (see :mod:`certidocs.classeur`)."""
+
 _DATE_TEXT = re.compile(r"^(\d{1,2})\s*[/.\-]\s*(\d{1,2})\s*[/.\-]\s*(\d{4})$")
 _DATE_ISO = re.compile(r"^(\d{4})-(\d{2})-(\d{2})(?:[ T]00:00(?::00)?)?$")
 _EMAIL = re.compile(r"^[^@\s;,]+@[^@\s;,]+\.[A-Za-z]{2,}$")
@@ -93,13 +122,26 @@ class Lecture:
         return self.cellules_session.get(champ, f"{SESSION}!B")
 
 
+class _Lue(NamedTuple):
+    """One cell as read: its value typed by its format, the text it shows, whether it shows
+    an error value (#REF!…)."""
+
+    typed: Any
+    shown: str
+    erreur: bool = False
+
+
+_Table = dict[int, dict[int, _Lue]]  # row → column (1-based) → cell
+
+
 def read_session(dossier: Path) -> Lecture:
     """Read ``dossier/session.xlsx``; SessionError when it cannot be read at all."""
     path = dossier / FILENAME
-    sheets = _load(path)
+    book = _load(path, dossier)
+    sheets = {name: _table(book, book.feuilles[name]) for name in book.ordre}
     missing = [name for name in (SESSION, *(t.nom for t in TABLES)) if name not in sheets]
     if missing:
-        present = ", ".join(f"« {s} »" for s in sheets) or "aucune"
+        present = ", ".join(f"« {s} »" for s in book.ordre if s != META_SHEET) or "aucune"
         raise SessionError(f"{path} : feuille(s) manquante(s) : "
                            f"{', '.join(f'« {m} »' for m in missing)} (feuilles présentes : "
                            f"{present}) ; ne renommez pas les feuilles")
@@ -119,75 +161,63 @@ def read_session(dossier: Path) -> Lecture:
         planning=tuple(Epreuve(**r) for r in tables[PLANNING.nom]),
         recours=tuple(Recours(**r) for r in tables[RECOURS.nom]),
         dysfonctionnements=tuple(Dysfonctionnement(**r) for r in tables[DYSFONCTIONNEMENTS.nom]),
+        identifiant=_identifiant(sheets.get(META_SHEET), dossier),
     )
     return Lecture(session, problems, cells, session_cells)
 
 
-def _load(path: Path) -> dict[str, Any]:
+def _identifiant(meta: _Table | None, dossier: Path) -> str:
+    """The session's identifier: session.xlsx's, else the one recorded in ``ID_FILE``, else
+    « » (a session from before identifiers whose grids were never generated)."""
+    for row in (meta or {}).values():
+        key = row.get(1)
+        if key is not None and key.shown.strip() == META_IDENTIFIANT and row.get(2):
+            return row[2].shown.strip()
+    return read_id_file(dossier)
+
+
+def read_id_file(dossier: Path) -> str:
+    """The identifier recorded in ``dossier/ID_FILE``, « » when there is none."""
     try:
-        with path.open("rb") as fh:
-            head = fh.read(8)
+        return (dossier / ID_FILE).read_text(encoding="utf-8").strip()[:100]
+    except (OSError, UnicodeDecodeError):
+        return ""
+
+
+def _load(path: Path, dossier: Path) -> Classeur:
+    try:
+        return lire_classeur(path, LIMITES, dossier=dossier)
     except FileNotFoundError:
         raise SessionError(f"{path} introuvable : créez-le avec « certidocs session creer "
                            f"{path.parent} --referentiel CODE »") from None
     except OSError as exc:
         raise SessionError(f"{path} : lecture impossible ({exc.strerror})") from None
-    if head.startswith(b"\xd0\xcf\x11\xe0"):
-        raise SessionError(f"{path} : classeur protégé par un mot de passe (ou au vieux format "
-                           ".xls) ; enregistrez-le sans mot de passe au format .xlsx")
-    if not head.startswith(b"PK"):
-        raise SessionError(f"{path} : ce n'est pas un classeur Excel (.xlsx)")
-    _check_zip(path)
-    import warnings
-
-    import pandas as pd
-
-    try:
-        with warnings.catch_warnings():
-            # openpyxl's warnings (unsupported extensions, dangling names) mean nothing to
-            # office staff; what matters is reported below.
-            warnings.simplefilter("ignore")
-            frames = pd.read_excel(path, sheet_name=None, header=None, dtype=object,
-                                   engine="openpyxl", nrows=MAX_ROWS + 1)
-    except Exception as exc:  # malformed XML, missing parts, odd values: all the file's fault
-        detail = f"XML invalide : {exc}" if isinstance(exc, SyntaxError) else str(exc)
-        raise SessionError(f"{path} : classeur illisible ou abîmé ({detail}) ; ouvrez-le dans "
-                           "Excel et enregistrez-le à nouveau") from None
-    for name, frame in frames.items():
-        if len(frame) > MAX_ROWS:
-            raise SessionError(f"{path} : la feuille « {name} » dépasse {MAX_ROWS} lignes ; "
-                               "supprimez les lignes vides ou en trop")
-    return dict(frames)
-
-
-def _check_zip(path: Path) -> None:
-    """Refuse a zip bomb or a truncated archive from its directory, before pandas inflates it.
-
-    Rows are bounded by ``nrows`` as pandas streams the sheets; what streaming cannot bound
-    (the shared strings, loaded whole, or one endless row) the declared sizes do.
-    """
-    try:
-        with zipfile.ZipFile(path) as zf:
-            check_archive(zf, max_total=MAX_INFLATED)
-            names = set(zf.namelist())
+    except ClasseurRefuse as exc:
+        text = str(exc)
+        if "chiffré" in text:
+            text = ("classeur protégé par un mot de passe (ou au vieux format .xls) ; "
+                    "enregistrez-le sans mot de passe au format .xlsx")
+        raise SessionError(f"{path} : {text}") from None
     except ArchiveRefusee as exc:
         raise SessionError(f"{path} : {exc}") from None
-    except (zipfile.BadZipFile, OSError, EOFError):
-        raise SessionError(f"{path} : classeur illisible ou abîmé (tronqué : ce n'est pas une "
-                           "archive .xlsx complète) ; enregistrez-le à nouveau depuis Excel"
-                           ) from None
-    if "[Content_Types].xml" not in names or not any(n.startswith("xl/") for n in names):
-        renamed = " (c'est un document Word renommé)" if "word/document.xml" in names else ""
-        raise SessionError(f"{path} : ce n'est pas un classeur Excel (.xlsx){renamed}")
 
 
-def _columns(frame: Any, feuille: Feuille, problems: list[str]) -> dict[str, int]:
+def _table(book: Classeur, sheet: FeuilleLue) -> _Table:
+    """The sheet's cells by row then column, each typed and shown as the spreadsheet does."""
+    out: _Table = {}
+    for cell in sorted(sheet.cellules.values(), key=lambda c: (c.row, c.col)):
+        row, col = cell.row, cell.col
+        typed = None if cell.erreur else book.typee(cell)
+        shown = typed if isinstance(typed, str) else book.affiche(cell)
+        out.setdefault(row, {})[col] = _Lue(typed, shown, cell.erreur)
+    return out
+
+
+def _columns(sheet: _Table, feuille: Feuille, problems: list[str]) -> dict[str, int]:
     headers: dict[str, int] = {}
-    if len(frame):
-        for index, value in enumerate(frame.iloc[0].tolist()):
-            if _blank(value):
-                continue
-            headers.setdefault(fold(str(value)), index)
+    for col, value in sorted(sheet.get(1, {}).items()):
+        if not _blank(value):
+            headers.setdefault(fold(value.shown), col)
     found: dict[str, int] = {}
     for colonne in feuille.colonnes:
         key = fold(colonne.titre)
@@ -196,40 +226,41 @@ def _columns(frame: Any, feuille: Feuille, problems: list[str]) -> dict[str, int
     for colonne in feuille.colonnes:
         if colonne.champ not in found and colonne.obligatoire:
             problems.append(f"{feuille.nom}!1 : colonne « {colonne.titre} » manquante ou "
-                            "renommée" + _renamed_hint(headers, frame))
+                            "renommée" + _renamed_hint(headers, sheet))
     return found
 
 
-def _renamed_hint(unknown: dict[str, int], frame: Any) -> str:
+def _renamed_hint(unknown: dict[str, int], sheet: _Table) -> str:
     if not unknown:
         return ""
-    names = [f"« {frame.iloc[0, i]} » ({column_letter(i)}1)" for i in sorted(unknown.values())]
+    names = [f"« {sheet[1][i].shown} » ({column_letter(i - 1)}1)" for i in sorted(unknown.values())]
     return " ; colonnes non reconnues : " + ", ".join(names)
 
 
-def _blank(value: Any) -> bool:
-    if value is None:
-        return True
-    if isinstance(value, float) and math.isnan(value):
-        return True
-    return isinstance(value, str) and not value.strip()
+def _blank(value: _Lue | None) -> bool:
+    return value is None or (not value.erreur and not value.shown.strip())
 
 
-def _read_info(frame: Any, problems: list[Probleme]) -> tuple[SessionInfo, dict[str, str]]:
+def _error(value: _Lue, cell: str, problems: list[Probleme]) -> None:
+    why = ERREURS.get(value.shown.upper(), "valeur d'erreur")
+    problems.append(Probleme(cell, f"la cellule affiche {value.shown} ({why}) : corrigez la "
+                                   "formule ou tapez la valeur"))
+
+
+def _read_info(sheet: _Table, problems: list[Probleme]) -> tuple[SessionInfo, dict[str, str]]:
     by_label = {fold(c.titre): c for c in SESSION_CHAMPS}
     values: dict[str, Any] = {}
     cells: dict[str, str] = {}
-    for row in range(len(frame)):
-        label = frame.iloc[row, 0] if frame.shape[1] > 0 else None
-        if _blank(label):
+    for row, line in sorted(sheet.items()):
+        label = line.get(1)
+        if _blank(label) or label is None or label.erreur:
             continue
-        colonne = by_label.get(fold(str(label)).rstrip(" *"))
+        colonne = by_label.get(fold(label.shown).rstrip(" *"))
         if colonne is None:
             continue
-        cell = f"{SESSION}!B{row + 1}"
+        cell = f"{SESSION}!B{row}"
         cells[colonne.champ] = cell
-        raw = frame.iloc[row, 1] if frame.shape[1] > 1 else None
-        values[colonne.champ] = _parse(raw, colonne, cell, problems)
+        values[colonne.champ] = _parse(line.get(2), colonne, cell, problems)
     for colonne in SESSION_CHAMPS:
         if colonne.champ not in cells:
             problems.append(Probleme(f"{SESSION}!A", f"rubrique « {colonne.titre} » absente de "
@@ -252,20 +283,21 @@ def _already(problems: list[Probleme], cell: str) -> bool:
     return any(p.lieu == cell for p in problems)
 
 
-def _rows(frame: Any, feuille: Feuille, columns: dict[str, int], problems: list[Probleme],
+def _rows(sheet: _Table, feuille: Feuille, columns: dict[str, int], problems: list[Probleme],
           cells: dict[tuple[str, int, str], str]) -> list[dict[str, Any]]:
     records: list[dict[str, Any]] = []
-    for row in range(1, len(frame)):
-        raw = {champ: frame.iloc[row, index] for champ, index in columns.items()}
+    for ligne, line in sorted(sheet.items()):
+        if ligne < 2:
+            continue
+        raw = {champ: line.get(index) for champ, index in columns.items()}
         if all(_blank(v) for v in raw.values()):
             continue
-        ligne = row + 1
         record: dict[str, Any] = {"ligne": ligne}
         for colonne in feuille.colonnes:
             if colonne.champ not in columns:
                 record[colonne.champ] = _parse(None, colonne, "", [])
                 continue
-            cell = f"{feuille.nom}!{column_letter(columns[colonne.champ])}{ligne}"
+            cell = f"{feuille.nom}!{column_letter(columns[colonne.champ] - 1)}{ligne}"
             cells[(feuille.nom, ligne, colonne.champ)] = cell
             value = _parse(raw[colonne.champ], colonne, cell, problems)
             if colonne.obligatoire and value in (None, "", ()) and not _already(problems, cell):
@@ -275,24 +307,27 @@ def _rows(frame: Any, feuille: Feuille, columns: dict[str, int], problems: list[
     return records
 
 
-def _text(value: Any) -> str:
-    if _blank(value):
+def _text(value: _Lue | None) -> str:
+    """What the cell shows, spaces collapsed (an error value reads as nothing: reported)."""
+    if value is None or value.erreur:
         return ""
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    if isinstance(value, (dt.datetime, dt.date)):
-        return value.strftime("%d/%m/%Y")
-    return " ".join(str(value).split())
+    return " ".join(value.shown.split())
 
 
-def _parse(value: Any, colonne: Colonne, cell: str, problems: list[Probleme]) -> Any:
+def _parse(value: _Lue | None, colonne: Colonne, cell: str, problems: list[Probleme]) -> Any:
     """The typed value of one cell; a Probleme at ``cell`` when it cannot be understood."""
+    if value is not None and value.erreur:
+        _error(value, cell, problems)
+        value = None
     kind = colonne.kind
+    typed = None if value is None else value.typed
     if kind == "date":
         return _date(value, colonne, cell, problems)
     if kind == "bool":
         if _blank(value):
             return None if colonne.champ == "externe" else False
+        if isinstance(typed, bool):
+            return typed
         text = fold(_text(value))
         if text in ("oui", "o", "yes", "x", "1", "vrai", "true"):
             return True
@@ -303,8 +338,8 @@ def _parse(value: Any, colonne: Colonne, cell: str, problems: list[Probleme]) ->
     if kind == "number":
         if _blank(value):
             return None
-        if isinstance(value, (int, float)) and not isinstance(value, bool):
-            return float(value)
+        if isinstance(typed, (int, float)) and not isinstance(typed, bool):
+            return float(typed)
         text = _text(value).replace(",", ".").replace(" ans", "").replace("ans", "").strip()
         try:
             return float(text)
@@ -312,12 +347,10 @@ def _parse(value: Any, colonne: Colonne, cell: str, problems: list[Probleme]) ->
             problems.append(Probleme(cell, f"« {_text(value)} » n'est pas un nombre"))
             return None
     if kind == "time":
-        if isinstance(value, dt.time):
-            return value.strftime("%H:%M")
-        if isinstance(value, dt.datetime):
-            return value.strftime("%H:%M")
-        if isinstance(value, float) and 0 <= value < 1:  # a time typed as a fraction of a day
-            minutes = round(value * 24 * 60)
+        if isinstance(typed, (dt.time, dt.datetime)):
+            return typed.strftime("%H:%M")
+        if isinstance(typed, float) and 0 <= typed < 1:  # a time typed as a fraction of a day
+            minutes = round(typed * 24 * 60)
             return f"{minutes // 60:02d}:{minutes % 60:02d}"
         text = _text(value)
         match = _TIME.match(text)
@@ -344,17 +377,18 @@ def _parse(value: Any, colonne: Colonne, cell: str, problems: list[Probleme]) ->
     return text
 
 
-def _date(value: Any, colonne: Colonne, cell: str, problems: list[Probleme]) -> dt.date | None:
-    if _blank(value):
+def _date(value: _Lue | None, colonne: Colonne, cell: str,
+          problems: list[Probleme]) -> dt.date | None:
+    if _blank(value) or value is None:
         return None
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    if hasattr(value, "to_pydatetime"):  # pandas Timestamp
-        return value.to_pydatetime().date()  # type: ignore[no-any-return]
-    if isinstance(value, (int, float)) and not isinstance(value, bool) and 1 <= value < 120000:
-        return _EXCEL_EPOCH + dt.timedelta(days=int(value))
+    typed = value.typed
+    if isinstance(typed, dt.datetime):
+        return typed.date()
+    if isinstance(typed, dt.date):
+        return typed
+    if isinstance(typed, (int, float)) and not isinstance(typed, bool) and 1 <= typed < 120000:
+        # A date typed in a cell formatted as a number: the 1900 date system, as Excel.
+        return _EXCEL_EPOCH + dt.timedelta(days=int(typed))
     text = _text(value)
     match = _DATE_TEXT.match(text)
     try:
