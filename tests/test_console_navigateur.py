@@ -123,7 +123,13 @@ class Journee:
         self.driver.get(self.base + path)
 
     def text(self) -> str:
-        return str(self.driver.find_element("tag name", "body").text)
+        """The page's text, once its body is there (a click's navigation may still be under
+        way on a loaded machine)."""
+        from selenium.webdriver.support.ui import WebDriverWait
+
+        body = WebDriverWait(self.driver, 30).until(
+            lambda d: d.find_elements("tag name", "body"))[0]
+        return str(body.text)
 
     def shot(self, name: str) -> Path:
         self.n += 1
@@ -276,7 +282,7 @@ def test_the_coordinators_day(serveur: tuple[str, Any, Path], navigateur: Any,
     day.driver.execute_script(
         "document.querySelector('#verifier input[name=csrf]').value = 'forge';")
     day.click("bouton-verifier")
-    assert "CSRF" in day.text()
+    day.wait_for("CSRF", 30)
     day.shot("formulaire-forge")
     day.go(f"/session/{SESSION}/fichier/grilles/%2e%2e%2f%2e%2e%2f%2e%2e%2fcertidocs.toml")
     assert "introuvable" in day.text() and "[organisme]" not in day.driver.page_source

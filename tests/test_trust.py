@@ -501,3 +501,14 @@ def test_certificate_printed_to_pdf_scans_back_and_verifies(espace: Path, cli_ru
     out = _run(cli_runner, "verifier", str(tmp_path / "page.png"), "--cle",
                str(tmp_path / "cle.pem"))
     assert "Signature valide" in out and "Élodie Lefèvre" in out
+
+
+def test_folder_reused_by_another_session_is_refused(espace: Path, cli_runner: CliRunner) -> None:
+    """session.xlsx replaced by another session's (a new identifier) in the same folder: its
+    results are never recorded over the first session's decisions."""
+    (espace / S1 / "session.xlsx").unlink()
+    make_session(espace / S1)
+    out = _run(cli_runner, "resultats", S1, code=1)
+    assert "a déjà servi à une autre session" in out
+    assert _register(espace, "SELECT numero, decision FROM passages ORDER BY numero") == [
+        (n, d) for n, d in DECISIONS.items()]
