@@ -60,6 +60,22 @@ PLANNING: list[dict[str, Any]] = [
 ]
 
 
+def make_workspace(root: Path, reglages: str = '[grilles]\nmot_de_passe = ""\n',
+                   rncp: str | None = None) -> Path:
+    """A workspace in ``root`` with ``reglages`` as certidocs.toml, its secret and signing key,
+    and its own copy of CPECOM (given the RNCP fiche number ``rncp`` when not None)."""
+    from certidocs.signature import ensure_keys
+
+    (root / "certidocs.toml").write_text(reglages, encoding="utf-8")
+    ensure_keys(root)
+    (root / "referentiels").mkdir()
+    text = (REFERENTIELS / "CPECOM.yaml").read_text(encoding="utf-8")
+    if rncp is not None:
+        text = text.replace("rncp: null", f"rncp: {rncp}", 1)
+    (root / "referentiels" / "CPECOM.yaml").write_text(text, encoding="utf-8")
+    return root
+
+
 def make_session(folder: Path, *, info: dict[str, Any] | None = None,
                  candidats: list[dict[str, Any]] | None = None,
                  jury: list[dict[str, Any]] | None = None, code: str = "CPECOM",

@@ -20,14 +20,12 @@ from typing import Any
 import openpyxl
 import pytest
 from click.testing import CliRunner
-from helpers import REFERENTIELS
-from sessiondata import fill_grids, make_session
+from sessiondata import fill_grids, make_session, make_workspace
 
 from certidocs.cli import main
 from certidocs.grid import layout as L
 from certidocs.registre import Registre
 from certidocs.session import open_session
-from certidocs.signature import ensure_keys
 from certidocs.simulation import fill_grid, simulated_evaluations
 from certidocs.workspace import find_workspace
 
@@ -42,11 +40,7 @@ def _fill(folder: Path, rate: float = 1.0) -> None:
 @pytest.fixture(scope="module")
 def prepared(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A workspace with its own copy of CPECOM, session s1 filled, session s2 (same people)."""
-    root = tmp_path_factory.mktemp("espace")
-    (root / "certidocs.toml").write_text('[grilles]\nmot_de_passe = ""\n', encoding="utf-8")
-    ensure_keys(root)
-    (root / "referentiels").mkdir()
-    shutil.copy(REFERENTIELS / "CPECOM.yaml", root / "referentiels" / "CPECOM.yaml")
+    root = make_workspace(tmp_path_factory.mktemp("espace"))
     runner = CliRunner()
     for name in ("s1", "s2"):
         folder = make_session(root / name)

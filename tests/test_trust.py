@@ -16,8 +16,7 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
-from helpers import REFERENTIELS
-from sessiondata import fill_grids, make_session
+from sessiondata import fill_grids, make_session, make_workspace
 
 from certidocs.cli import main
 from certidocs.registre import Registre
@@ -39,11 +38,7 @@ def _run(runner: CliRunner, *args: str, code: int = 0) -> str:
 @pytest.fixture(scope="module")
 def prepared(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Results computed (not yet sealed) for s1 in a fresh workspace."""
-    root = tmp_path_factory.mktemp("espace")
-    (root / "certidocs.toml").write_text('[grilles]\nmot_de_passe = ""\n', encoding="utf-8")
-    ensure_keys(root)
-    (root / "referentiels").mkdir()
-    shutil.copy(REFERENTIELS / "CPECOM.yaml", root / "referentiels" / "CPECOM.yaml")
+    root = make_workspace(tmp_path_factory.mktemp("espace"))
     folder = make_session(root / S1)
     runner = CliRunner()
     _run(runner, "grilles", str(folder))

@@ -21,12 +21,10 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
-from helpers import REFERENTIELS
-from sessiondata import fill_grids, make_session
+from sessiondata import fill_grids, make_session, make_workspace
 
 from certidocs.cli import main
 from certidocs.registre import Registre
-from certidocs.signature import ensure_keys
 
 pytestmark = pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="SIGKILL : POSIX seulement")
 
@@ -76,13 +74,7 @@ def _run(runner: CliRunner, *args: str, code: int = 0) -> str:
 
 @pytest.fixture(scope="module")
 def prepared(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = tmp_path_factory.mktemp("espace")
-    (root / "certidocs.toml").write_text(REGLAGES, encoding="utf-8")
-    ensure_keys(root)
-    (root / "referentiels").mkdir()
-    text = (REFERENTIELS / "CPECOM.yaml").read_text(encoding="utf-8")
-    (root / "referentiels" / "CPECOM.yaml").write_text(
-        text.replace("rncp: null", "rncp: RNCP34825", 1), encoding="utf-8")
+    root = make_workspace(tmp_path_factory.mktemp("espace"), REGLAGES, rncp="RNCP34825")
     folder = make_session(root / "s1")
     runner = CliRunner()
     _run(runner, "grilles", str(folder))
