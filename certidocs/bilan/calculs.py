@@ -219,7 +219,7 @@ def _ecarts_candidats(d: Donnees) -> Any:
         return pd.DataFrame(columns=["passage_id", "session_cle", "ecart"])
     tot = e.groupby(["referentiel", "critere"])["acquis"].agg(["sum", "size"])
     per = e.groupby(["session_cle", "referentiel", "critere"])["acquis"].agg(["sum", "size"])
-    per = per.join(tot, rsuffix="_tot")
+    per = per.join(tot.add_suffix("_tot"))
     others = per["size_tot"] - per["size"]
     per["attendu"] = ((per["sum_tot"] - per["sum"]) / others).where(others > 0)
     e = e.join(per["attendu"], on=["session_cle", "referentiel", "critere"])
@@ -256,13 +256,14 @@ def _comparer(ecarts: Any) -> tuple[int, float, float, float, str]:
     return n, mean, low, high, reading
 
 
-def table_jurys(d: Donnees) -> Any:
+def table_jurys(d: Donnees, cand: Any = None) -> Any:
     """Per session (one jury composition): candidates compared, observed and expected rates
     of « Acquis » (expected: the same criteria in the other sessions), the gap and its
-    interval, and the reading (no ranking under ``MIN_CANDIDATS_JURY`` candidates)."""
+    interval, and the reading (no ranking under ``MIN_CANDIDATS_JURY`` candidates).
+    ``cand``: ``_ecarts_candidats(d)`` when already computed."""
     import pandas as pd
 
-    cand = _ecarts_candidats(d)
+    cand = _ecarts_candidats(d) if cand is None else cand
     names = d.jury.groupby("session_cle")["jure"].apply(lambda s: ", ".join(s))
     rows = []
     for s in d.sessions.itertuples(index=False):
@@ -279,13 +280,13 @@ def table_jurys(d: Donnees) -> Any:
     return pd.DataFrame(rows)
 
 
-def table_jures(d: Donnees) -> Any:
+def table_jures(d: Donnees, cand: Any = None) -> Any:
     """Per juror (named in the Jury sheet of the sessions they sat in): the candidates of
     those sessions pooled, with the same gap, interval and reading as ``table_jurys``. A
     juror is never credited with a grid: the register does not say who filled which."""
     import pandas as pd
 
-    cand = _ecarts_candidats(d)
+    cand = _ecarts_candidats(d) if cand is None else cand
     rows = []
     for jure, group in d.jury.groupby("jure", sort=True):
         keys = set(group["session_cle"])
@@ -365,13 +366,14 @@ def table_dysfonctionnements(d: Donnees) -> Any:
 def toutes(d: Donnees) -> dict[str, Any]:
     """Every table, by workbook sheet name, in the order of the report."""
     sessions = table_sessions(d)
+    cand = _ecarts_candidats(d)
     return {
         "Certifications": table_certifications(sessions),
         "Sessions": sessions,
         "Blocs": table_blocs(d),
         "Critères": table_criteres(d),
-        "Jurys": table_jurys(d),
-        "Jurés": table_jures(d),
+        "Jurys": table_jurys(d, cand),
+        "Jurés": table_jures(d, cand),
         "Voies d'accès": table_voies(d),
         "Centres": table_centres(d),
         "Recours": table_recours(d),

@@ -150,33 +150,70 @@ def _referentiel(ws: Workspace, code: str, notes: list[str]) -> Referentiel | No
         return None
 
 
-def _dossiers(ws: Workspace, sessions: list[dict[str, Any]], notes: list[str]
-              ) -> tuple[Any, Any]:
-    """The Jury and Dysfonctionnements sheets of each session's session.xlsx (its folder is
-    the session's key, relative to the workspace); a missing or unreadable one is noted."""
+def _feuilles(folder: Path) -> tuple[list[Any], list[Any]] | None:
+    """The Jury and Dysfonctionnements sheets of ``folder/session.xlsx`` (Jure and
+    Dysfonctionnement records), None when the file is missing or unreadable.
+
+    Only these two sheets are parsed, with the session reader's own column matching and
+    typing (``session.reader``): opening the whole workbook, candidates and planning
+    included, costs three times as much, and a year holds dozens of sessions.
+    """
+    import warnings
+
     import pandas as pd
 
-    from certidocs.session.reader import read_session
+    from certidocs.model import Dysfonctionnement, Jure
+    from certidocs.session import reader
+    from certidocs.session.creator import FILENAME
+    from certidocs.session.layout import DYSFONCTIONNEMENTS, JURY
 
+    path = folder / FILENAME
+    if not path.is_file():
+        return None
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            frames = pd.read_excel(path, sheet_name=[JURY.nom, DYSFONCTIONNEMENTS.nom],
+                                   header=None, dtype=object, engine="openpyxl",
+                                   nrows=reader.MAX_ROWS + 1)
+        problems: list[Any] = []
+        layout: list[str] = []
+        out = []
+        for feuille, kind in ((JURY, Jure), (DYSFONCTIONNEMENTS, Dysfonctionnement)):
+            frame = frames[feuille.nom]
+            columns = reader._columns(frame, feuille, layout)
+            if layout:
+                return None
+            out.append([kind(**r) for r in reader._rows(frame, feuille, columns, problems, {})])
+    except Exception:  # a damaged file is the file's fault: noted, not fatal to the review
+        return None
+    return out[0], out[1]
+
+
+def _dossiers(ws: Workspace, sessions: list[dict[str, Any]], notes: list[str]
+              ) -> tuple[Any, Any]:
+    """The jury and dysfunctions of each session's session.xlsx (its folder is the
+    session's key, relative to the workspace); a missing or unreadable one is noted. Read
+    one after the other: a process pool costs more to start than forty small reads."""
+    import pandas as pd
+
+    folders = []
+    for s in sessions:
+        folder = Path(s["session_cle"])
+        folders.append(folder if folder.is_absolute() else ws.root / folder)
+    read = [_feuilles(f) for f in folders]
     jury: list[tuple[str, str, str]] = []
     dysf: list[tuple[Any, ...]] = []
     missing: list[str] = []
-    for s in sessions:
-        folder = Path(s["session_cle"])
-        folder = folder if folder.is_absolute() else ws.root / folder
-        if not (folder / "session.xlsx").is_file():
+    for s, got in zip(sessions, read, strict=True):
+        if got is None:
             missing.append(s["session"])
             continue
-        try:
-            session = read_session(folder).session
-        except CertidocsError:
-            missing.append(s["session"])
-            continue
-        for j in session.jury:
+        for j in got[0]:
             name = " ".join(x for x in (j.prenom, j.nom.upper()) if x).strip()
             if name:
                 jury.append((s["session_cle"], name, j.college))
-        for d in session.dysfonctionnements:
+        for d in got[1]:
             dysf.append((s["session"], d.date, d.description, d.action_corrective,
                          d.responsable))
     if missing:

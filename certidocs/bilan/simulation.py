@@ -125,13 +125,19 @@ def simuler_annee(dossier: Path, *, annee: int = 2026, sessions: int = 12,
                     evaluations: dict[str, bool | None] = {}
                     if not absent:
                         for bloc in ref.blocs:
-                            if bloc.code in history.blocs_capitalises:
+                            if bloc.code in history.blocs_capitalises and \
+                                    ref.regles.mode_decision == "blocs":
                                 continue
                             for k in bloc.criteres:
                                 p = min(0.999, max(0.001, base[k.code] + (
                                     skill if 0.05 < base[k.code] < 0.99 else 0.0)))
                                 evaluations[k.code] = rng.random() < p
-                    sat = replace(c, presence="Absent" if absent else "Présent")
+                    # a retake presents only the blocs it has not capitalised, as its grid
+                    presented = tuple(b.code for b in ref.blocs if b.code not in
+                                      history.blocs_capitalises) \
+                        if ref.regles.mode_decision == "blocs" else ()
+                    sat = replace(c, presence="Absent" if absent else "Présent",
+                                  blocs_presentes=presented)
                     r = rules.resultat_candidat(ref, sat, evaluations if not absent else None,
                                                 history.blocs_capitalises)
                     reg.enregistrer_passage(
