@@ -32,3 +32,4 @@ clean:
 	rm -rf $(VENV) build *.egg-info $(DEMO)
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench.py
+	$(BIN)/python benchmarks/bench_bilan.py
