@@ -76,9 +76,9 @@ def decisions_par_session(sessions: Any) -> Graphique | None:
     ax.set_xticks(x, labels, rotation=60 if len(labels) > 6 else 0, ha="right"
                   if len(labels) > 6 else "center", fontsize=6 if len(labels) > 20 else 8)
     ax.set_ylabel("Candidats inscrits")
-    ax.set_title("Décisions par session")
-    ax.legend(ncols=4, loc="upper center", bbox_to_anchor=(0.5, -0.35 if len(labels) > 6
-                                                            else -0.1), frameon=False)
+    ax.set_title("Décisions par session", pad=24)
+    # the legend above the bars: below, it would sit on the slanted session names
+    ax.legend(ncols=4, loc="lower center", bbox_to_anchor=(0.5, 1.0), frameon=False)
     return Graphique("decisions_par_session.png", "Décisions par session",
                      "Chaque barre est une session : sa hauteur est le nombre d'inscrits, ses "
                      "couleurs la part de certifiés, de validations partielles, d'échecs et "
@@ -170,7 +170,9 @@ def voies(voies_table: Any) -> Graphique | None:
     ax.barh(range(len(labels)), rates, xerr=[lows, highs], color=BLEU, ecolor=GRIS,
             capsize=3, height=0.6)
     for i, (rate, n) in enumerate(zip(rates, voies_table["Présents"], strict=True)):
-        ax.text(0.01, i, f" {_pct(rate)} de {int(n)}", va="center", color="white", fontsize=7)
+        # after the interval's end, in the ink of the axes: inside a short bar it is cut
+        ax.text(min(rate + highs[i] + 0.02, 0.80), i, f"{_pct(rate)} de {int(n)}",
+                va="center", fontsize=7)
     ax.set_yticks(range(len(labels)), labels)
     ax.invert_yaxis()
     ax.set_xlim(0, 1)
