@@ -33,3 +33,4 @@ clean:
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench.py
 	$(BIN)/python benchmarks/console_pages.py
+	$(BIN)/python benchmarks/bench_bilan.py

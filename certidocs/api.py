@@ -505,3 +505,21 @@ def deposer_grilles(dossier: Path, fichiers: list[tuple[str, bytes]],
     from certidocs.depot import deposer_grilles as run
 
     return run(dossier, fichiers, remplacer)
+
+
+def bilan(annee: int, referentiel: str | None = None, sortie: Path | None = None,
+          espace: Path | None = None, date: str | None = None) -> Any:
+    """`certidocs bilan`: the annual review of year ``annee`` (bilan.BilanReport): a Word
+    report and the Excel workbook of its tables, from the register of the workspace holding
+    ``espace`` (the current folder by default). ``date`` (JJ/MM/AAAA) is the date the review
+    states, today by default."""
+    from certidocs.accrochage import lire_date
+    from certidocs.bilan import BilanError, construire_bilan
+
+    day = None
+    if date is not None:
+        try:
+            day = lire_date(date)
+        except ValueError as exc:
+            raise BilanError(f"--date : {exc}") from None
+    return construire_bilan(espace or Path.cwd(), annee, referentiel, sortie, day)

@@ -612,6 +612,29 @@ def lancer_cmd(dossier: Path) -> None:
     click.echo(f"Prochaine étape : {report.prochaine}")
 
 
+@main.command("bilan")
+@click.option("--annee", type=int, required=True, help="Année des sessions à analyser (AAAA).")
+@click.option("--referentiel", "code", default=None,
+              help="Code d'une certification (par défaut : toutes).")
+@click.option("-o", "--sortie", type=click.Path(path_type=Path), default=None,
+              help="Rapport Word à écrire (par défaut : bilan-AAAA.docx dans l'espace) ; le "
+                   "classeur Excel est écrit à côté, même nom en .xlsx.")
+@click.option("--espace", type=click.Path(path_type=Path), default=".",
+              help="Dossier de l'espace de travail (par défaut : le dossier courant).")
+@click.option("--date", "date_", default=None,
+              help="Date d'établissement imprimée (JJ/MM/AAAA, par défaut : aujourd'hui).")
+def bilan_cmd(annee: int, code: str | None, sortie: Path | None, espace: Path,
+              date_: str | None) -> None:
+    """Bilan annuel pour le conseil de perfectionnement : un rapport Word (tableaux et
+    graphiques) et un classeur Excel de tous les chiffres, tirés du registre."""
+    from certidocs import api
+
+    report = api.bilan(annee, code, sortie, espace, date_)
+    click.echo(f"Bilan {annee} : {report.sessions} session(s), {report.passages} passage(s)")
+    click.echo(f"  rapport   {report.rapport}")
+    click.echo(f"  classeur  {report.classeur}")
+
+
 @main.group("accrochage", cls=_Group)
 def accrochage_group() -> None:
     """Déclarer les titulaires à la Caisse des Dépôts (accrochage des certifications).

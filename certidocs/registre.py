@@ -1055,6 +1055,92 @@ class Registre:
         replay.close()
         return found
 
+    # --- annual review (read only) --------------------------------------------------------
+    # The queries of ``certidocs bilan`` (certidocs.bilan): they only read. A session belongs
+    # to year AAAA when its first day (``sessions.date_debut``, else the passages' date) does.
+
+    @staticmethod
+    def _filtre_bilan(annee: int, referentiel: str | None) -> tuple[str, list[Any]]:
+        where = "substr(COALESCE(s.date_debut, p.date_session, ''), 1, 4) = ?"
+        params: list[Any] = [f"{annee:04d}"]
+        if referentiel is not None:
+            where += " AND p.referentiel = ?"
+            params.append(referentiel)
+        return where, params
+
+    def bilan_passages(self, annee: int, referentiel: str | None = None
+                       ) -> list[dict[str, Any]]:
+        """Every passage of the sessions of year ``annee`` (of one certification when
+        ``referentiel`` is given), one dict each: ``passage_id``, ``candidat_id``,
+        ``session_cle``, ``session``, ``referentiel``, ``date_session`` / ``date_fin`` (ISO),
+        ``lieu``, ``code_postal``, ``voie_acces``, ``decision``, ``detail`` and ``preuves``
+        (JSON text, as recorded), and ``rattrapage`` (1 when the same person had failed the
+        same certification in an earlier session, 0 otherwise)."""
+        where, params = self._filtre_bilan(annee, referentiel)
+        rows = self.conn.execute(
+            "SELECT p.id AS passage_id, p.candidat_id, s.cle AS session_cle, s.nom AS session, "
+            "p.referentiel, COALESCE(s.date_debut, p.date_session) AS date_session, "
+            "COALESCE(s.date_fin, s.date_debut, p.date_session) AS date_fin, s.lieu, "
+            "s.code_postal_examen AS code_postal, p.voie_acces, p.decision, p.detail, "
+            "p.preuves, EXISTS (SELECT 1 FROM passages e WHERE e.candidat_id = p.candidat_id "
+            "AND e.referentiel = p.referentiel AND e.id <> p.id AND e.date_session < "
+            "p.date_session AND e.decision IN (?, ?)) AS rattrapage FROM passages p "
+            f"JOIN sessions s ON s.id = p.session_id WHERE {where} "
+            "ORDER BY date_session, s.cle, p.numero", [*ECHECS, *params]).fetchall()
+        return [dict(r) for r in rows]
+
+    def bilan_sessions(self, annee: int, referentiel: str | None = None
+                       ) -> list[dict[str, Any]]:
+        """The sessions of year ``annee`` that hold passages: ``session_cle``, ``session``,
+        ``referentiel``, ``date_debut``, ``date_fin``, ``lieu``, ``deliberation`` (time
+        stamp of the first seal, or None), ``declaration`` (time stamp of the first CDC flux
+        holding one of its certificates, or None) and ``certificats`` (issued, revoked
+        included)."""
+        where, params = self._filtre_bilan(annee, referentiel)
+        rows = self.conn.execute(
+            "SELECT s.cle AS session_cle, s.nom AS session, s.referentiel, "
+            "COALESCE(s.date_debut, MIN(p.date_session)) AS date_debut, "
+            "COALESCE(s.date_fin, s.date_debut, MIN(p.date_session)) AS date_fin, s.lieu, "
+            "(SELECT MIN(k.scelle_le) FROM scellements k WHERE k.session_id = s.id) "
+            "AS deliberation, (SELECT MIN(f.cree_le) FROM flux f JOIN flux_passages fp ON "
+            "fp.flux_id = f.id JOIN certificats c ON c.id = fp.certificat_id WHERE "
+            "c.session_id = s.id) AS declaration, (SELECT COUNT(*) FROM certificats c "
+            "WHERE c.session_id = s.id) AS certificats FROM sessions s JOIN passages p "
+            f"ON p.session_id = s.id WHERE {where} GROUP BY s.id "
+            "ORDER BY date_debut, s.cle", params).fetchall()
+        return [dict(r) for r in rows]
+
+    def bilan_recours(self, annee: int, referentiel: str | None = None
+                      ) -> list[dict[str, Any]]:
+        """The appeals on the sessions of year ``annee``: ``session``, ``numero``,
+        ``date_reception``, ``motifs``, ``decision``, ``motif_decision``, ``date_decision``
+        and ``revision`` (the revision of that candidate's decision in that session, as
+        « ancienne → nouvelle : motif », or empty)."""
+        where, params = self._filtre_bilan(annee, referentiel)
+        rows = self.conn.execute(
+            "SELECT s.nom AS session, r.numero, r.date_reception, r.motifs, r.decision, "
+            "r.motif_decision, r.date_decision, COALESCE((SELECT group_concat("
+            "v.ancienne_decision || ' → ' || v.nouvelle_decision || ' : ' || v.motif, ' ; ') "
+            "FROM revisions v WHERE v.session_id = s.id AND v.numero = r.numero), '') "
+            "AS revision FROM recours r JOIN sessions s ON s.id = r.session_id WHERE "
+            "s.id IN (SELECT p.session_id FROM passages p JOIN sessions s ON s.id = "
+            f"p.session_id WHERE {where}) ORDER BY r.date_reception, s.nom, r.numero",
+            params).fetchall()
+        return [dict(r) for r in rows]
+
+    def bilan_revisions(self, annee: int, referentiel: str | None = None
+                        ) -> list[dict[str, Any]]:
+        """The revisions of decisions of the sessions of year ``annee``: ``session``,
+        ``numero``, ``ancienne_decision``, ``nouvelle_decision``, ``motif``,
+        ``date_revision``."""
+        where, params = self._filtre_bilan(annee, referentiel)
+        rows = self.conn.execute(
+            "SELECT s.nom AS session, v.numero, v.ancienne_decision, v.nouvelle_decision, "
+            "v.motif, v.date_revision FROM revisions v JOIN sessions s ON s.id = v.session_id "
+            "WHERE s.id IN (SELECT p.session_id FROM passages p JOIN sessions s ON s.id = "
+            f"p.session_id WHERE {where}) ORDER BY v.date_revision, v.id", params).fetchall()
+        return [dict(r) for r in rows]
+
 
 @dataclass(frozen=True)
 class Constat:

@@ -1109,6 +1109,189 @@ def suivi_dysfonctionnements() -> DocumentObject:
     return doc
 
 
+def _chart(doc: DocumentObject, key: str) -> None:
+    """A chart of the annual review: title, image, its one-sentence reading and source."""
+    g = f"graphiques.{key}"
+    tag(doc, f"{{%p if {g}.present %}}")
+    para(doc, (f"{{{{ {g}.titre }}}}", B), style="Corps de lettre", keep=True, after=2)
+    para(doc, f"{{{{ {g}.image }}}}", align="center", keep=True, after=2)
+    para(doc, (f"{{{{ {g}.lecture }}}}", I), " (classeur, feuille « ", f"{{{{ {g}.feuille }}}}",
+         " »)", style="Petit", after=10)
+    tag(doc, "{%p endif %}")
+
+
+def bilan() -> DocumentObject:
+    """The annual review for the conseil de perfectionnement (certidocs bilan)."""
+    doc = new_document("Bilan annuel", landscape=True)
+    titles(doc, "{{ bilan.titre }}", ["{{ bilan.sous_titre }}"])
+    label_table(doc, [
+        ("Périmètre", ["{{ bilan.perimetre }}"]),
+        ("Données", ["{{ bilan.donnees }}"]),
+        ("État du registre", ["{{ bilan.etat_registre }}"]),
+        ("Établi le", ["{{ bilan.date_edition }}"]),
+        ("Tableaux détaillés", ["{{ bilan.classeur }}"]),
+    ], widths=(55, 202))
+    tag(doc, "{%p if notes %}")
+    para(doc, ("Ce que le bilan ne contient pas", B), style="Corps de lettre", before=8,
+         after=2)
+    tag(doc, "{%p endif %}")
+    bullets(doc, "n in notes", "{{ n }}")
+    para(doc, "1. Résultats par certification et par session", style="Intertitre", before=12)
+    loop_table(doc, (50, 18, 22, 22, 22, 22, 20, 25, 28, 28),
+               ("Certification", "Sessions", "Inscrits", "Présents", "Certifiés",
+                "Partielles", "Échecs", "Absents", "Rattrapages (certifiés)", "Taux de "
+                "certification"),
+               "c in certifications",
+               [["{{ c.certification }}"], ["{{ c.sessions }}"], ["{{ c.inscrits }}"],
+                ["{{ c.presents }}"], ["{{ c.certifies }}"], ["{{ c.partielles }}"],
+                ["{{ c.echecs }}"], ["{{ c.absents }}"], ["{{ c.rattrapages }}"],
+                ["{{ c.taux }}"]],
+               align=(None, *(["right"] * 9)))
+    spacer(doc, 8)
+    loop_table(doc, (30, 44, 24, 15, 15, 16, 16, 15, 15, 22, 23, 22),
+               ("Certification", "Session", "Dates", "Inscrits", "Présents", "Certifiés",
+                "Partielles", "Échecs", "Absents", "Rattrapages (certifiés)",
+                "Jours jusqu'à la délibération", "Jours jusqu'à la déclaration CDC"),
+               "s in sessions",
+               [["{{ s.certification }}"], ["{{ s.session }}"], ["{{ s.dates }}"],
+                ["{{ s.inscrits }}"], ["{{ s.presents }}"], ["{{ s.certifies }}"],
+                ["{{ s.partielles }}"], ["{{ s.echecs }}"], ["{{ s.absents }}"],
+                ["{{ s.rattrapages }}"], ["{{ s.delai_deliberation }}"],
+                ["{{ s.delai_cdc }}"]],
+               align=(None, None, None, *(["right"] * 9)))
+    para(doc, "Classeur, feuilles « Certifications » et « Sessions ». Un rattrapage est le "
+         "passage d'une personne qui avait échoué à la même certification lors d'une session "
+         "antérieure ; les délais courent du dernier jour de la session au premier scellement "
+         "et à la première déclaration à la Caisse des Dépôts (« – » : pas encore fait).",
+         style="Petit", before=2, after=8)
+    _chart(doc, "sessions")
+    para(doc, "2. Blocs et critères", style="Intertitre", before=12)
+    loop_table(doc, (30, 20, 112, 20, 20, 20, 35),
+               ("Certification", "Bloc", "Intitulé", "Évalués", "Validés", "Taux",
+                "Intervalle à 95 %"),
+               "b in blocs",
+               [["{{ b.certification }}"], ["{{ b.bloc }}"], ["{{ b.intitule }}"],
+                ["{{ b.evalues }}"], ["{{ b.valides }}"], ["{{ b.taux }}"],
+                ["{{ b.intervalle }}"]],
+               align=(None, None, None, "right", "right", "right", "center"))
+    para(doc, "Classeur, feuille « Blocs » (blocs capitalisés d'une session antérieure non "
+         "comptés).", style="Petit", before=2, after=8)
+    para(doc, ("Critères à réexaminer", B), style="Corps de lettre", keep=True, after=2)
+    para(doc, "{{ bilan.regle_signal }}", style="Corps de lettre", after=4)
+    loop_table(doc, (24, 28, 95, 18, 18, 32, 42),
+               ("Certification", "Critère", "Libellé", "Évalués", "Taux", "Intervalle à "
+                "95 %", "Signal"),
+               "k in criteres_signales",
+               [["{{ k.certification }}"], ["{{ k.critere }}"], ["{{ k.libelle }}"],
+                ["{{ k.evaluations }}"], ["{{ k.taux }}"], ["{{ k.intervalle }}"],
+                ["{{ k.signal }}"]],
+               align=(None, None, None, "right", "right", "center", None),
+               empty="Aucun critère n'est presque toujours ou presque jamais acquis.",
+               empty_test="criteres_signales")
+    para(doc, ("Critères qui ne départagent pas", B), style="Corps de lettre", keep=True,
+         before=8, after=2)
+    para(doc, "{{ bilan.regle_concordance }}", style="Corps de lettre", after=4)
+    loop_table(doc, (24, 28, 105, 18, 26, 26, 30),
+               ("Certification", "Critère", "Libellé", "Taux", "Concordance avec le bloc",
+                "Écart validés − non validés", "Candidats pour qui il a été décisif"),
+               "k in criteres_muets",
+               [["{{ k.certification }}"], ["{{ k.critere }}"], ["{{ k.libelle }}"],
+                ["{{ k.taux }}"], ["{{ k.concordance }}"], ["{{ k.ecart }}"],
+                ["{{ k.decisif }}"]],
+               align=(None, None, None, "right", "right", "right", "right"),
+               empty="Chaque critère a pesé sur la décision d'au moins un candidat.",
+               empty_test="criteres_muets")
+    para(doc, "Classeur, feuille « Critères » (tous les critères, avec ces colonnes).",
+         style="Petit", before=2, after=8)
+    _chart(doc, "criteres")
+    para(doc, "3. Jurys", style="Intertitre", before=12)
+    para(doc, "{{ bilan.methode_jurys }}", style="Corps de lettre", after=4)
+    loop_table(doc, (26, 38, 70, 20, 22, 22, 20, 39),
+               ("Certification", "Session", "Jury (session.xlsx)", "Candidats comparés",
+                "Taux observé", "Taux attendu", "Écart", "Lecture"),
+               "j in jurys",
+               [["{{ j.certification }}"], ["{{ j.session }}"], ["{{ j.jury }}"],
+                ["{{ j.candidats }}"], ["{{ j.observe }}"], ["{{ j.attendu }}"],
+                ["{{ j.ecart }}"], ["{{ j.lecture }}"]],
+               align=(None, None, None, "right", "right", "right", "right", None))
+    para(doc, "Classeur, feuille « Jurys ». Écart en points de pourcentage, avec son "
+         "intervalle à 95 % dans le classeur.", style="Petit", before=2, after=8)
+    loop_table(doc, (55, 55, 20, 25, 40, 62),
+               ("Juré", "Collège", "Sessions", "Candidats comparés",
+                "Écart (intervalle à 95 %)", "Lecture"),
+               "j in jures",
+               [["{{ j.jure }}"], ["{{ j.college }}"], ["{{ j.sessions }}"],
+                ["{{ j.candidats }}"], ["{{ j.ecart }}"], ["{{ j.lecture }}"]],
+               align=(None, None, "right", "right", "center", None),
+               empty="Aucun jury n'a pu être lu dans les session.xlsx des sessions.",
+               empty_test="jures")
+    para(doc, "Classeur, feuille « Jurés ».", style="Petit", before=2, after=8)
+    _chart(doc, "jurys")
+    para(doc, "4. Voies d'accès et centres", style="Intertitre", before=12)
+    loop_table(doc, (40, 50, 25, 25, 30, 30, 57),
+               ("Certification", "Voie d'accès", "Sessions", "Présents", "Certifiés",
+                "Taux", "Intervalle à 95 %"),
+               "v in voies",
+               [["{{ v.certification }}"], ["{{ v.nom }}"], ["{{ v.sessions }}"],
+                ["{{ v.presents }}"], ["{{ v.certifies }}"], ["{{ v.taux }}"],
+                ["{{ v.intervalle }}"]],
+               align=(None, None, "right", "right", "right", "right", "center"))
+    para(doc, "Classeur, feuille « Voies d'accès ».", style="Petit", before=2, after=8)
+    _chart(doc, "voies")
+    tag(doc, "{%p if plusieurs_centres %}")
+    para(doc, "Centres", style="Corps de lettre", keep=True, after=2)
+    tag(doc, "{%p endif %}")
+    tag(doc, "{%p if not plusieurs_centres %}")
+    para(doc, "{{ bilan.centres }}", style="Corps de lettre", after=4)
+    tag(doc, "{%p endif %}")
+    loop_table(doc, (40, 50, 25, 25, 30, 30, 57),
+               ("Certification", "Centre", "Sessions", "Présents", "Certifiés", "Taux",
+                "Intervalle à 95 %"),
+               "v in centres",
+               [["{{ v.certification }}"], ["{{ v.nom }}"], ["{{ v.sessions }}"],
+                ["{{ v.presents }}"], ["{{ v.certifies }}"], ["{{ v.taux }}"],
+                ["{{ v.intervalle }}"]],
+               align=(None, None, "right", "right", "right", "right", "center"))
+    para(doc, "Classeur, feuille « Centres ».", style="Petit", before=2, after=8)
+    para(doc, "5. Recours, révisions et dysfonctionnements", style="Intertitre", before=12)
+    loop_table(doc, (32, 16, 20, 62, 24, 63, 40),
+               ("Session", "N°", "Reçu le", "Motifs", "Décision", "Motif de la décision",
+                "Révision qui a suivi"),
+               "r in recours",
+               [["{{ r.session }}"], ["{{ r.numero }}"], ["{{ r.recu_le }}"],
+                ["{{ r.motifs }}"], ["{{ r.decision }}"], ["{{ r.motif_decision }}"],
+                ["{{ r.revision }}"]],
+               empty="Aucun recours sur les sessions de l'année.", empty_test="recours")
+    spacer(doc, 8)
+    loop_table(doc, (40, 20, 35, 35, 100, 27),
+               ("Session", "N°", "Décision scellée", "Décision révisée", "Motif", "Date"),
+               "r in revisions",
+               [["{{ r.session }}"], ["{{ r.numero }}"], ["{{ r.ancienne }}"],
+                ["{{ r.nouvelle }}"], ["{{ r.motif }}"], ["{{ r.date }}"]],
+               empty="Aucune décision révisée sur les sessions de l'année.",
+               empty_test="revisions")
+    spacer(doc, 8)
+    loop_table(doc, (40, 22, 85, 75, 35),
+               ("Session", "Date", "Dysfonctionnement", "Action corrective", "Responsable"),
+               "d in dysfonctionnements",
+               [["{{ d.session }}"], ["{{ d.date }}"], ["{{ d.description }}"],
+                ["{{ d.action }}"], ["{{ d.responsable }}"]],
+               empty="Aucun dysfonctionnement consigné dans les session.xlsx de l'année.",
+               empty_test="dysfonctionnements")
+    para(doc, "Classeur, feuilles « Recours », « Révisions » et « Dysfonctionnements ».",
+         style="Petit", before=2, after=8)
+    para(doc, "Décisions du conseil de perfectionnement", style="Intertitre", before=12)
+    widths = (70, 187)
+    table = new_table(doc, widths)
+    for label, height in (("Date de la réunion et participants", 14),
+                          ("Compétences : toujours actuelles ?", 18),
+                          ("Critères à reformuler", 18),
+                          ("Évaluation et jurys : ajustements", 18)):
+        row = add_row(table, widths, [[(label, B)], []], height=height)
+        _shade(row.cells[0], HEADER_FILL)
+    return doc
+
+
 BUILDERS: dict[str, Callable[[], DocumentObject]] = {
     "convocation_candidat": convocation_candidat,
     "convocation_jury": convocation_jury,
@@ -1120,6 +1303,7 @@ BUILDERS: dict[str, Callable[[], DocumentObject]] = {
     "notification_resultats": notification_resultats,
     "non_recevabilite": non_recevabilite,
     "suivi_dysfonctionnements": suivi_dysfonctionnements,
+    "bilan": bilan,
 }
 
 
