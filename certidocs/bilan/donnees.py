@@ -158,36 +158,22 @@ def _feuilles(folder: Path) -> tuple[list[Any], list[Any]] | None:
     typing (``session.reader``): opening the whole workbook, candidates and planning
     included, costs three times as much, and a year holds dozens of sessions.
     """
-    import warnings
-
-    import pandas as pd
-
+    from certidocs.errors import CertidocsError
     from certidocs.model import Dysfonctionnement, Jure
-    from certidocs.session import reader
     from certidocs.session.creator import FILENAME
     from certidocs.session.layout import DYSFONCTIONNEMENTS, JURY
+    from certidocs.session.reader import read_sheets
 
-    path = folder / FILENAME
-    if not path.is_file():
+    if not (folder / FILENAME).is_file():
         return None
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            frames = pd.read_excel(path, sheet_name=[JURY.nom, DYSFONCTIONNEMENTS.nom],
-                                   header=None, dtype=object, engine="openpyxl",
-                                   nrows=reader.MAX_ROWS + 1)
-        problems: list[Any] = []
-        layout: list[str] = []
-        out = []
-        for feuille, kind in ((JURY, Jure), (DYSFONCTIONNEMENTS, Dysfonctionnement)):
-            frame = frames[feuille.nom]
-            columns = reader._columns(frame, feuille, layout)
-            if layout:
-                return None
-            out.append([kind(**r) for r in reader._rows(frame, feuille, columns, problems, {})])
-    except Exception:  # a damaged file is the file's fault: noted, not fatal to the review
-        return None
-    return out[0], out[1]
+        tables = read_sheets(folder, (JURY, DYSFONCTIONNEMENTS))
+        jury: list[Any] = [Jure(**r) for r in tables[JURY.nom]]
+        dysfonctionnements: list[Any] = [Dysfonctionnement(**r)
+                                         for r in tables[DYSFONCTIONNEMENTS.nom]]
+    except (CertidocsError, OSError, TypeError, ValueError):
+        return None  # a damaged file is the file's fault: noted, not fatal to the review
+    return jury, dysfonctionnements
 
 
 def _dossiers(ws: Workspace, sessions: list[dict[str, Any]], notes: list[str]

@@ -166,6 +166,26 @@ def read_session(dossier: Path) -> Lecture:
     return Lecture(session, problems, cells, session_cells)
 
 
+def read_sheets(dossier: Path, feuilles: tuple[Feuille, ...]) -> dict[str, list[dict[str, Any]]]:
+    """The records of some sheets of ``dossier/session.xlsx``, read as ``read_session`` reads
+    them (cells as displayed), for a reader that needs only those (the annual review reads the
+    Jury and Dysfonctionnements sheets of forty sessions). SessionError when the file cannot
+    be read or a sheet's columns are not the expected ones."""
+    path = dossier / FILENAME
+    book = _load(path, dossier)
+    out: dict[str, list[dict[str, Any]]] = {}
+    for feuille in feuilles:
+        if feuille.nom not in book.feuilles:
+            raise SessionError(f"{path} : feuille « {feuille.nom} » manquante")
+        table = _table(book, book.feuilles[feuille.nom])
+        layout: list[str] = []
+        columns = _columns(table, feuille, layout)
+        if layout:
+            raise SessionError(f"{path} : " + " ; ".join(layout))
+        out[feuille.nom] = _rows(table, feuille, columns, [], {})
+    return out
+
+
 def _identifiant(meta: _Table | None, dossier: Path) -> str:
     """The session's identifier: session.xlsx's, else the one recorded in ``ID_FILE``, else
     « » (a session from before identifiers whose grids were never generated)."""
