@@ -112,14 +112,24 @@ def verifier_session(dossier: Path) -> list[Probleme]:
     return verify_session(open_session(dossier, find_workspace(dossier)))
 
 
+def _registre_present(ws: Workspace) -> None:
+    """RegistreError when the workspace has no register yet, saying where certidocs looked:
+    run outside a workspace, a command falls back on the installation's own folder."""
+    from certidocs.errors import RegistreError
+
+    if not ws.registre_path.exists():
+        raise RegistreError(f"pas de registre dans {ws.root} ({ws.registre_path.name} "
+                            "introuvable) : lancez la commande depuis le dossier de l'espace de "
+                            "travail, ou donnez-le avec --espace DOSSIER")
+
+
 def historique_candidat(nom: str, espace: Path) -> list[dict[str, object]]:
     """`certidocs registre candidat`: people matching ``nom`` with their history."""
     from certidocs.registre import Registre
     from certidocs.workspace import find_workspace
 
     ws = find_workspace(espace)
-    if not ws.registre_path.exists():
-        return []
+    _registre_present(ws)
     with Registre(ws.registre_path) as reg:
         return reg.rechercher(nom)
 
@@ -238,16 +248,14 @@ def verifier_certificat(numero: str, code: str, espace: Path) -> dict[str, Any]:
     import datetime as dt
 
     from certidocs.documents import code_valide
-    from certidocs.errors import RegistreError
     from certidocs.registre import Registre
     from certidocs.workspace import find_workspace, read_secret
 
     ws = find_workspace(espace)
-    if not ws.registre_path.exists():
-        raise RegistreError(f"{ws.registre_path} introuvable : aucun certificat n'a été délivré "
-                            "dans cet espace")
+    _registre_present(ws)
     with Registre(ws.registre_path) as reg:
-        found = reg.trouver_certificat(numero.strip())
+        reg.exiger_integrite()
+        found = reg.trouver_certificat(numero.strip().upper())
     if found is None:
         return {"authentique": False, "numero": numero}
     born = dt.date.fromisoformat(found["date_naissance"]) if found["date_naissance"] else None
@@ -280,14 +288,12 @@ def reviser_decision(dossier: Path, numero: str, motif: str, date: str | None = 
 def controler_registre(espace: Path) -> list[Any]:
     """`certidocs registre controler`: every hand edit found in the register (Constat list;
     empty when the register is what certidocs wrote)."""
-    from certidocs.errors import RegistreError
     from certidocs.registre import Registre
     from certidocs.signature import key_path, read_private_key
     from certidocs.workspace import find_workspace
 
     ws = find_workspace(espace)
-    if not ws.registre_path.exists():
-        raise RegistreError(f"{ws.registre_path} introuvable : rien à contrôler")
+    _registre_present(ws)
     from certidocs.registre import Constat
 
     public = read_private_key(ws.root).public_key() if key_path(ws.root).exists() else None
@@ -343,6 +349,7 @@ def liste_revocations(espace: Path, sortie: Path) -> tuple[Path, int]:
     revoked: list[dict[str, Any]] = []
     if ws.registre_path.exists():
         with Registre(ws.registre_path) as reg:
+            reg.exiger_integrite()
             revoked = reg.certificats_revoques()
     emetteur = str(ws.setting("organisme", "nom", "") or "")
     text = sign_revocation_list(key, emetteur, revoked, dt.datetime.now().astimezone())

@@ -59,6 +59,8 @@ _FR = {
     "{value!r} does not match the formats {formats}.":
         "« {value} » n'a aucun des formats {formats}.",
     "Did you mean {possibility}?": "Vouliez-vous dire {possibility} ?",
+    "required": "obligatoire",
+    "default: {default}": "par défaut : {default}",
     "(Did you mean one of: {possibilities}?)": "(Vouliez-vous dire : {possibilities} ?)",
 }
 

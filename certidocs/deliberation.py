@@ -125,6 +125,7 @@ def deliberer(dossier: Path) -> DeliberationReport:
 
     opened = open_checked(dossier)
     with ouvrir_registre(opened.workspace) as reg:
+        reg.exiger_integrite()
         return sceller(opened, reg)
 
 
@@ -184,6 +185,7 @@ def reviser(dossier: Path, numero: str, motif: str, date_revision: dt.date | Non
         raise DeliberationError(f"{dossier} : aucun candidat n° {numero} dans session.xlsx "
                                 f"(numéros : {', '.join(by_number)})")
     with ouvrir_registre(opened.workspace) as reg:
+        reg.exiger_integrite()
         seal = reg.scellement(opened.cle)
         if not seal:
             raise DeliberationError(f"{dossier} : la session n'est pas encore délibérée ; "

@@ -280,6 +280,7 @@ def calculer_resultats(dossier: Path, progress: Progress = _noop) -> ResultatsRe
     remarques = [note for lu in readings.values() for note in lu.remarques]
     by_job = {j.candidat.numero: j for j in jobs}
     with ouvrir_registre(opened.workspace) as reg:
+        reg.exiger_integrite()
         if reg.scellement(opened.cle):
             sealed, found = _apres_scellement(opened, reg, by_job, readings)
             json_path, xlsx_path = write_results(dossier, session, ref, sealed, found,
@@ -337,21 +338,30 @@ def _apres_scellement(opened: SessionOuverte, reg: Any, by_job: dict[str, _ReadJ
             continue
         was: dict[str, bool | None] = before.get("evaluations") or {}
         now = lu.evaluations or {}
-        cells = {k.code: f"{bp.sheet}!{COL_EVALUATION}{bp.first_row + i}"
+        order = [(f"{bp.sheet}!{COL_EVALUATION}{bp.first_row + i}", k.code)
                  for bp in plan_grid(job.referentiel, job.blocs).blocs
-                 for i, k in enumerate(bp.bloc.criteres)}
-        for code in sorted(set(was) | set(now), key=lambda k: cells.get(k, k)):
-            if was.get(code) != now.get(code):
-                anomalies.append(Anomalie(
-                    job.shown, cells.get(code, ""),
-                    f"grille modifiée après la délibération (candidat {numero}) : critère "
-                    f"{code} « {_mark(was.get(code))} » à la délibération, « "
-                    f"{_mark(now.get(code))} » maintenant ; rien n'a été changé (une révision "
-                    f"se fait par « certidocs decision reviser … {numero} --motif … »)"))
+                 for i, k in enumerate(bp.bloc.criteres)]
+        changed = [(cell, code) for cell, code in order if was.get(code) != now.get(code)]
+        if changed:
+            shown = ", ".join(f"{cell} ({code} : {_mark(was.get(code))} → "
+                              f"{_mark(now.get(code))})"
+                              for cell, code in changed[:CELLULES_CITEES])
+            more = len(changed) - CELLULES_CITEES
+            anomalies.append(Anomalie(
+                job.shown, changed[0][0],
+                f"grille modifiée après la délibération (candidat {numero}) : "
+                f"{len(changed)} évaluation(s) changée(s) : {shown}"
+                + (f" et {more} autre(s)" if more > 0 else "")
+                + " ; rien n'a été changé. Pour une erreur du jury ou un recours accueilli : "
+                f"« certidocs decision reviser {opened.dossier} {numero} --motif … »"))
         if lu.evaluations is None:
             anomalies.append(Anomalie(job.shown, "", f"grille du candidat {numero} disparue "
                                       "après la délibération ; rien n'a été changé"))
     return resultats, anomalies
+
+
+CELLULES_CITEES = 5
+"""Changed cells quoted per grid after the deliberation (all are in the grid itself)."""
 
 
 def _mark(value: bool | None) -> str:

@@ -290,6 +290,7 @@ def _prepare(dossier: Path, opened: SessionOuverte, etape: str,
         from certidocs.registre import ouvrir_registre
 
         with ouvrir_registre(ws) as reg:
+            reg.exiger_integrite()
             resultats = load_results(opened, reg)
             D.verifier_candidats_connus(opened.lecture.session, resultats, "le registre")
             seal = sceller(opened, reg)  # the first documents after the exam seal the session

@@ -25,6 +25,7 @@ import datetime as dt
 import hashlib
 import json
 import os
+import re
 import sqlite3
 import unicodedata
 from collections.abc import Iterator
@@ -286,6 +287,13 @@ def _fr(value: str | None) -> str:
 def ouvrir_registre(ws: Any) -> Registre:
     """The register of workspace ``ws`` (its signing key found beside it, see Registre)."""
     return Registre(ws.registre_path)
+
+
+_INTEGRES: dict[str, tuple[int, int]] = {}
+"""Register files found intact by ``exiger_integrite`` in this process: path → (mtime, size)."""
+
+MAX_CONSTATS_AFFICHES = 5
+"""Findings quoted when a step refuses a register edited by hand (the rest: ``controler``)."""
 
 
 class Registre:
@@ -950,6 +958,33 @@ class Registre:
 
     # --- control ----------------------------------------------------------------------------
 
+    def exiger_integrite(self) -> None:
+        """Refuse (RegistreError) to go on with a register edited outside certidocs: every
+        step that decides, seals, issues, revokes, declares or vouches for a certificate calls
+        this first. The full control (``controler``, with this register's signing key) runs
+        once per state of the file in a process: a long-lived console does not replay the
+        journal for every page."""
+        try:
+            info = self.path.stat()
+            stamp = (info.st_mtime_ns, info.st_size)
+        except OSError:
+            stamp = None
+        key = str(self.path.resolve())
+        if stamp is not None and _INTEGRES.get(key) == stamp:
+            return
+        public = self.signataire.public_key() if self.signataire is not None else None
+        found = self.controler(public)
+        if found:
+            shown = "\n".join(f"  - {f}" for f in found[:MAX_CONSTATS_AFFICHES])
+            more = len(found) - MAX_CONSTATS_AFFICHES
+            raise RegistreError(
+                f"{self.path} : le registre a été modifié hors de certidocs ; rien n'a été "
+                "fait. Restaurez la sauvegarde du registre ; « certidocs registre controler » "
+                f"donne la liste complète :\n{shown}"
+                + (f"\n  - … et {more} autre(s)" if more > 0 else ""))
+        if stamp is not None:
+            _INTEGRES[key] = stamp
+
     def controler(self, cle_publique: Any = None) -> list[Constat]:
         """Every sign of a hand edit: the journal's chain recomputed entry by entry, its
         signed head checked with ``cle_publique`` (Ed25519, when given), and the current
@@ -1026,12 +1061,22 @@ class Registre:
         found: list[Constat] = []
         for e in entries:
             try:
-                for statement in json.loads(e["contenu"]).get("instructions", []):
+                statements = json.loads(e["contenu"]).get("instructions", [])
+            except (ValueError, AttributeError):
+                found.append(Constat(f"journal, entrée n° {e['seq']}", "contenu illisible"))
+                continue
+            for statement in statements:
+                try:
                     replay.execute(statement[0], statement[1])
-            except (sqlite3.Error, ValueError, IndexError, TypeError) as exc:
-                found.append(Constat(f"journal, entrée n° {e['seq']}",
-                                     f"entrée impossible à rejouer ({exc})"))
-                return found
+                except (sqlite3.Error, IndexError, TypeError):
+                    # certidocs wrote this on a register already edited by hand: the entry
+                    # does not apply to what the journal alone gives.
+                    found.append(Constat(
+                        f"journal, entrée n° {e['seq']} ({e['type']}, "
+                        f"{_fr(e['horodatage'])})",
+                        "écriture faite sur un registre déjà modifié à la main : elle ne "
+                        "s'applique pas à l'état que donne le journal"))
+                    break
         for table in projected_tables(self.conn):
             actual = {r[0]: tuple(r)[1:] for r in self.conn.execute(
                 f"SELECT rowid, * FROM {table}")}
@@ -1153,12 +1198,16 @@ class Constat:
         return f"{self.lieu} : {self.message}"
 
 
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}:\d{2})?$")
+
 VALEUR_AFFICHEE = 80
 """Characters of a cell value a finding quotes (a decision's evidence runs to kilobytes)."""
 
 
 def _court(value: Any) -> str:
-    text = str(value)
+    text = "vide" if value is None else str(value)
+    if len(text) in (10, 19) and _ISO_DATE.match(text):  # dates as people write them
+        text = _fr(text) + text[10:].replace("T", " à ")
     return text if len(text) <= VALEUR_AFFICHEE else text[:VALEUR_AFFICHEE - 1] + "…"
 
 

@@ -507,3 +507,38 @@ def test_folder_reused_by_another_session_is_refused(espace: Path, cli_runner: C
     assert "a déjà servi à une autre session" in out
     assert _register(espace, "SELECT numero, decision FROM passages ORDER BY numero") == [
         (n, d) for n, d in DECISIONS.items()]
+
+
+def test_steps_refuse_a_register_edited_by_hand(espace: Path, cli_runner: CliRunner) -> None:
+    """A certificate deleted with a SQLite editor: `documents` does not issue a new number,
+    `registre verifier` does not vouch, `resultats` and `deliberer` refuse; each says what
+    was found and to restore the backup."""
+    _documents(cli_runner)
+    numero, code = _certificates(espace)["001"]
+    _hand(espace, "DELETE FROM certificats")
+    for args in (("documents", S1, "--type", "certificat"), ("registre", "verifier", numero, code),
+                 ("resultats", S1), ("deliberer", S1), ("registre", "revocations")):
+        out = _run(cli_runner, *args, code=1)
+        assert "le registre a été modifié hors de certidocs ; rien n'a été fait" in out, args
+        assert "table certificats, ligne 1 : ligne supprimée à la main" in out, args
+    assert _register(espace, "SELECT COUNT(*) FROM certificats") == [(0,)]
+
+
+def test_un_revoked_certificate_is_not_vouched_for(espace: Path, cli_runner: CliRunner) -> None:
+    _documents(cli_runner)
+    numero, code = _certificates(espace)["001"]
+    _refill(espace, "001", 0.0)
+    _run(cli_runner, "decision", "reviser", S1, "001", "--motif", "erreur de saisie du jury",
+         "--date", "20/12/2026")
+    _hand(espace, "UPDATE certificats SET revoque_le = NULL, motif_revocation = ''")
+    out = _run(cli_runner, "registre", "verifier", numero.lower(), code.lower(), code=1)
+    assert "revoque_le « vide » au lieu de « 20/12/2026 »" in out
+    assert "authentique" not in out
+
+
+def test_certificate_number_typed_in_lower_case_is_found(espace: Path,
+                                                         cli_runner: CliRunner) -> None:
+    _documents(cli_runner)
+    numero, code = _certificates(espace)["001"]
+    out = _run(cli_runner, "registre", "verifier", numero.lower(), code.lower().replace("-", ""))
+    assert f"Certificat {numero} authentique" in out

@@ -269,6 +269,7 @@ def exporter(workspace: Workspace, *, session: Path | None = None, depuis: dt.da
                                   f"d'abord « certidocs resultats {session} »")
         return RapportExport(None, None)
     with ouvrir_registre(workspace) as reg:
+        reg.exiger_integrite()
         orphelins = _nettoyer_orphelins(workspace, reglages, reg)
         if session is not None and cle is not None:
             if not reg.session_connue(cle):
