@@ -792,8 +792,21 @@ class Registre:
                                  "ORDER BY c.nom_naissance, b.bloc",
             "Certificats": "SELECT k.numero AS \"Numéro\", k.referentiel AS \"Référentiel\", "
                            "k.date_delivrance AS \"Délivré le\", c.nom_naissance AS \"Nom de "
-                           "naissance\", c.prenom AS \"Prénom\" FROM certificats k JOIN "
-                           "candidats c ON c.id = k.candidat_id ORDER BY k.numero",
+                           "naissance\", c.prenom AS \"Prénom\", k.revoque_le AS \"Révoqué "
+                           "le\", k.motif_revocation AS \"Motif de la révocation\" FROM "
+                           "certificats k JOIN candidats c ON c.id = k.candidat_id ORDER BY "
+                           "k.numero",
+            "Révisions": "SELECT s.nom AS \"Session\", r.numero AS \"N° candidat\", "
+                         "c.nom_naissance AS \"Nom de naissance\", c.prenom AS \"Prénom\", "
+                         "r.ancienne_decision AS \"Décision d'origine\", r.nouvelle_decision "
+                         "AS \"Décision révisée\", r.motif AS \"Motif\", r.date_revision AS "
+                         "\"Date de la révision\" FROM revisions r JOIN sessions s ON s.id = "
+                         "r.session_id JOIN candidats c ON c.id = r.candidat_id ORDER BY r.id",
+            "Scellements": "SELECT s.nom AS \"Session\", k.version AS \"Version\", "
+                           "k.date_deliberation AS \"Délibération\", k.nombre AS "
+                           "\"Décisions\", k.empreinte AS \"Empreinte\", k.motif AS \"Motif\" "
+                           "FROM scellements k JOIN sessions s ON s.id = k.session_id "
+                           "ORDER BY s.nom, k.version",
             "Recours": "SELECT s.nom AS \"Session\", r.numero AS \"N° candidat\", "
                        "r.date_reception AS \"Reçu le\", r.motifs AS \"Motifs\", r.decision AS "
                        "\"Décision\", r.date_decision AS \"Décidé le\" FROM recours r JOIN "

@@ -162,6 +162,10 @@ def test_registre_candidat_and_exporter(tmp_path: Path, cli_runner: CliRunner) -
     assert result.exit_code == 0, result.output
     wb = load_workbook(tmp_path / "export.xlsx")
     assert wb.sheetnames == ["Candidats", "Sessions", "Passages", "Blocs capitalisés",
-                             "Certificats", "Recours"]
+                             "Certificats", "Révisions", "Scellements", "Recours"]
     assert wb["Passages"]["H2"].value == "Validation partielle"
+    assert [c.value for c in wb["Certificats"][1]][-2:] == ["Révoqué le",
+                                                            "Motif de la révocation"]
+    date_cell = wb["Passages"]["C2"]  # dates as real dates, shown as people write them
+    assert isinstance(date_cell.value, dt.datetime) and date_cell.number_format == "DD/MM/YYYY"
     assert "mot_de_passe" not in str([c.value for c in wb["Sessions"][1]])
