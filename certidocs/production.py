@@ -312,7 +312,32 @@ def _prepare(dossier: Path, opened: SessionOuverte, etape: str,
     for mention, names in holders.items():
         who = "tous les certificats" if len(names) == len(certificats) else ", ".join(names)
         warnings.append(f"mention obligatoire manquante sur le certificat ({who}) : {mention}")
+    if etape == "apres" and (not types or "attestation_blocs" in types):
+        attested = [r for r in resultats if D.concerne("attestation_blocs", resultat=r)]
+        if attested:
+            warnings += [f"mention obligatoire manquante sur les attestations de blocs : {m}"
+                         for m in D.mentions_manquantes(opened.referentiel, organisme,
+                                                        blocs=True)]
+    warnings += [f"réglage à compléter : {r}" for r in D.reglages_manquants(organisme, etape)]
+    if etape == "apres":
+        warnings += _presences_vides(opened.lecture, resultats)
     return _Lot(etape, types, donnees, [ws.templates_dir, D.default_templates_dir()], warnings)
+
+
+def _presences_vides(lecture: Any, resultats: list[Resultat]) -> list[str]:
+    """One warning listing the candidates judged while « Présence » was left blank: they are
+    counted present (their grid was read), which the PV's signatories should confirm."""
+    from certidocs.session.layout import CANDIDATS
+
+    judged = {r.numero for r in resultats if r.decision != "Absent"}
+    cells = [lecture.cellule(CANDIDATS, c.ligne, "presence") for c in lecture.session.candidats
+             if not c.presence and c.numero in judged]
+    if not cells:
+        return []
+    shown = ", ".join(cells[:10]) + (" …" if len(cells) > 10 else "")
+    return [f"« Présence » non renseignée pour {len(cells)} candidat(s) évalué(s) ({shown}) : "
+            "ils sont comptés présents au procès-verbal ; complétez la colonne « Présence » "
+            "de session.xlsx"]
 
 
 def iter_jobs(dossier: Path, *, etape: str | None = None,

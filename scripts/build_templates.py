@@ -336,15 +336,25 @@ def loop_table(doc: Container, widths: Sequence[float], headers: Sequence[str], 
     return table
 
 
-def label_table(doc: Container, rows: Sequence[tuple[str, Sequence[Run]]],
+LabelRow = tuple[str, Sequence[Run]] | tuple[str, Sequence[Run], str]
+
+
+def label_table(doc: Container, rows: Sequence[LabelRow],
                 widths: Sequence[float] = (50, 120)) -> Table:
-    """A two-column table of labels (shaded) and values, for identities and session data."""
+    """A two-column table of labels (shaded) and values, for identities and session data;
+    a row with a third element (a condition) is printed only when it holds."""
     table = new_table(doc, widths)
-    for label, value in rows:
+    for item in rows:
+        label, value = item[0], item[1]
+        condition = item[2] if len(item) > 2 else ""  # type: ignore[misc]
+        if condition:
+            tag_row(table, widths, f"{{%tr if {condition} %}}")
         row = add_row(table, widths, [[label], value])
         _shade(row.cells[0], HEADER_FILL)
         for r in row.cells[0].paragraphs[0].runs:
             r.bold = True
+        if condition:
+            tag_row(table, widths, "{%tr endif %}")
     return table
 
 
@@ -577,6 +587,7 @@ def letter_head(doc: DocumentObject, recipient: Sequence[Sequence[Run]],
     for i, runs in enumerate(recipient):
         para(doc, *runs, style="Adresse", indent=LETTER_INDENT, before=4 if i == 0 else None)
     spacer(doc, 20)
+    refs = [*refs, ("organisme.contact", "Contact : ", "{{ organisme.contact }}")]
     for condition, label, value in refs:
         if condition:
             tag(doc, f"{{%p if {condition} %}}")
@@ -656,12 +667,12 @@ def convocation_jury() -> DocumentObject:
     doc = new_document("Convocation du jury", letter=True)
     letter_head(
         doc,
-        [["{{ jure.nom_complet }}"], ["{{ jure.fonction }}"], ["{{ jure.organisme }}"],
-         ["{{ jure.email }}"]],
+        # no postal address on the Jury sheet: the juror is reached at their organisation
+        [["{{ jure.identite }}"], ["{{ jure.fonction }}"], ["{{ jure.organisme }}"]],
         [("session.responsable", "Dossier suivi par : ", "{{ session.responsable }}")],
         ["Convocation au jury de la certification « ", "{{ certification.intitule }}", " »"],
     )
-    para(doc, "Madame, Monsieur,", style="Corps de lettre")
+    para(doc, "{{ jure.salutation }}", style="Corps de lettre")
     para(doc, "Nous vous remercions d'avoir accepté de siéger au jury de la certification "
          "professionnelle « ", "{{ certification.intitule }}", " », en qualité de ",
          ("{{ jure.qualite }}", B), ". La session « ", "{{ session.intitule }}",
@@ -704,9 +715,9 @@ def convocation_jury() -> DocumentObject:
          before=6, keep=True)
     bullets(doc, "q in qualites_non_observables", "{{ q }}")
     tag(doc, "{%p endif %}")
-    para(doc, "Nous vous remercions de votre engagement et vous prions d'agréer, Madame, "
-         "Monsieur, l'expression de nos salutations distinguées.", style="Corps de lettre",
-         before=6, keep=True)
+    para(doc, "Nous vous remercions de votre engagement et vous prions d'agréer, ",
+         "{{ jure.appel }}", ", l'expression de nos salutations distinguées.",
+         style="Corps de lettre", before=6, keep=True)
     signature_block(doc, [["{{ signataire.fonction }}"], [("{{ signataire.nom }}", B)]])
     return doc
 
@@ -726,25 +737,35 @@ def _session_table(doc: DocumentObject, with_deliberation: bool = False) -> None
 
 
 def emargement() -> DocumentObject:
-    """Attendance sheet: one page per exam day, a signature per candidate and per juror."""
-    doc = new_document("Feuille d'émargement")
+    """Attendance sheet: one part per exam day, the jury signing first, then a signature per
+    candidate. Landscape, so that the épreuve fits on one line; the jury's table comes first,
+    so that it never ends up alone on the last page of a day."""
+    doc = new_document("Feuille d'émargement", landscape=True)
     tag(doc, "{%p for j in journees %}")
-    titles(doc, "Feuille d'émargement", ["Journée du ", ("{{ j.date }}", B)])
-    _session_table(doc)
-    widths = (12, 32, 26, 21, 29, 22, 28)
-    loop_table(doc, widths, ("N°", "Nom", "Prénom", "Né(e) le", "Épreuve(s)",
+    titles(doc, "Feuille d'émargement", ["Journée du ", ("{{ j.date }}", B), " – ",
+                                         "{{ document.sous_titre }}"])
+    label_table(doc, [
+        ("Lieu", ["{{ session.lieu }}", " – ", "{{ session.adresse }}"]),
+        ("Responsable de session", ["{{ session.responsable }}"]),
+    ], widths=(55, 202))
+    spacer(doc, 6)
+    para(doc, "Membres du jury", style="Intertitre")
+    widths2 = (80, 80, 97)
+    loop_table(doc, widths2, ("Membre du jury", "Qualité", "Signature"), "m in jury",
+               [[("{{ m.nom_complet }}", B)], ["{{ m.qualite }}"], []], height=11,
+               empty="Aucun membre du jury renseigné.", empty_test="jury")
+    para(doc, "Candidats", style="Intertitre")
+    widths = (13, 46, 36, 22, 72, 20, 22, 26)
+    loop_table(doc, widths, ("N°", "Nom", "Prénom", "Né(e) le", "Épreuve(s)", "Salle",
                              "Pièce d'identité vérifiée", "Signature"),
                "c in j.candidats",
                [["{{ c.numero }}"], [("{{ c.nom_majuscules }}", B)], ["{{ c.prenom }}"],
-                ["{{ c.date_naissance_courte }}"], ["{{ c.epreuves_du_jour }}"], ["☐"], []],
-               height=13, align=(None, None, None, None, None, "center", None),
+                ["{{ c.date_naissance_courte }}"], ["{{ c.epreuves_du_jour }}"],
+                ["{{ c.salle }}"], ["☐"], []],
+               height=12, align=(None, None, None, None, None, None, "center", None),
                empty="Aucun candidat.", empty_test="j.candidats")
     para(doc, "Candidats attendus : ", ("{{ j.nombre }}", B),
          "     Candidats présents : ……………", style="Corps de lettre", before=8)
-    para(doc, "Membres du jury", style="Intertitre")
-    widths2 = (60, 60, 50)
-    loop_table(doc, widths2, ("Membre du jury", "Qualité", "Signature"), "m in jury",
-               [["{{ m.nom_complet }}"], ["{{ m.qualite }}"], []], height=13)
     tag(doc, "{%p if not loop.last %}")
     page_break(doc)
     tag(doc, "{%p endif %}")
@@ -756,14 +777,14 @@ def fiche_resultats() -> DocumentObject:
     """Individual results of one candidate: blocs, decision, retake."""
     doc = new_document("Fiche individuelle de résultats")
     titles(doc, "Fiche individuelle de résultats",
-           ["{{ certification.intitule }}", " – ", "{{ session.intitule }}"])
+           ["{{ document.sous_titre }}"])
     para(doc, "Candidat", style="Intertitre")
     label_table(doc, [
         ("N° candidat", ["{{ candidat.numero }}"]),
         ("Nom de naissance", [("{{ candidat.nom_naissance }}", B)]),
-        ("Nom d'usage", ["{{ candidat.nom_usage }}"]),
+        ("Nom d'usage", ["{{ candidat.nom_usage }}"], "candidat.nom_usage"),
         ("Prénom", ["{{ candidat.prenom }}"]),
-        ("Date et lieu de naissance", ["{{ candidat.date_naissance }}", " – ",
+        ("Date et lieu de naissance", ["{{ candidat.date_naissance }}", " à ",
                                        "{{ candidat.lieu_naissance }}"]),
         ("Voie d'accès", ["{{ candidat.voie_acces }}"]),
     ])
@@ -773,11 +794,14 @@ def fiche_resultats() -> DocumentObject:
     widths = (20, 78, 24, 20, 28)
     loop_table(doc, widths, ("Bloc", "Intitulé", "Critères acquis", "Taux", "Résultat"),
                "b in resultat.blocs",
-               [[("{{ b.code }}", B)], ["{{ b.intitule }}"], ["{{ b.acquis }}", " / ",
-                                                               "{{ b.total }}"],
+               [[("{{ b.code }}", B)], ["{{ b.intitule }}"], ["{{ b.acquis_sur_total }}"],
                 ["{{ b.taux }}"], [("{{ b.etat }}", B)]],
                align=(None, None, "center", "center", None),
                empty="Aucun bloc évalué.", empty_test="resultat.blocs")
+    tag(doc, "{%p if resultat.blocs_capitalises %}")
+    para(doc, "« Validé (capitalisé) » : bloc validé lors d'une session antérieure, acquis "
+         "sans nouvelle évaluation.", style="Petit", before=4)
+    tag(doc, "{%p endif %}")
     tag(doc, "{%p if regles.mode_global %}")
     para(doc, ("Ensemble des critères : ", B), "{{ resultat.acquis }}", " acquis sur ",
          "{{ resultat.total }}", ", soit ", ("{{ resultat.taux }}", B),
@@ -808,7 +832,7 @@ def proces_verbal() -> DocumentObject:
     """The session's procès-verbal: every decision, a signature per juror, countersignature."""
     doc = new_document("Procès-verbal de session")
     titles(doc, "Procès-verbal de la session de certification",
-           ["{{ certification.intitule }}", " – ", "{{ session.intitule }}"])
+           ["{{ document.sous_titre }}"])
     _session_table(doc, with_deliberation=True)
     para(doc, "Décisions du jury", style="Intertitre")
     widths = (14, 46, 24, 56, 30)
@@ -818,6 +842,10 @@ def proces_verbal() -> DocumentObject:
                        [["{{ c.numero }}"], [("{{ c.nom_complet }}", B)], ["{{ c.voie_acces }}"],
                         ["{%p for b in c.resultat.blocs %}"], [("{{ c.resultat.decision }}", B)]],
                        empty="Aucun candidat.", empty_test="candidats")
+    # homonyms (two Julie MARTIN) are told apart by their birth date, as on the register
+    para(table.rows[2].cells[1], ("{{ c.ne }}", {"size": 8, "color": GREY}),
+         (" le ", {"size": 8, "color": GREY}),
+         ("{{ c.date_naissance_courte }}", {"size": 8, "color": GREY}), style="Tableau")
     cell = table.rows[2].cells[3]
     para(cell, ("{{ b.code }}", B), " : ", "{{ b.etat }}", " ", ("{{ b.detail }}", {"size": 8,
                                                                                   "color": GREY}),
@@ -841,16 +869,22 @@ def proces_verbal() -> DocumentObject:
     para(doc, "Décisions scellées au registre (version ", "{{ scellement.version }}",
          ") – empreinte : ", ("{{ scellement.empreinte }}", B), style="Petit", keep=True)
     tag(doc, "{%p endif %}")
-    para(doc, "Signatures des membres du jury", style="Intertitre")
-    loop_table(doc, (60, 60, 50), ("Membre du jury", "Qualité", "Signature"), "m in jury",
-               [[("{{ m.nom_complet }}", B)], ["{{ m.qualite }}"], []], height=16,
-               empty="Aucun membre du jury renseigné.", empty_test="jury")
-    para(doc, "Contreseing du responsable de session", style="Intertitre")
-    table = new_table(doc, (60, 60, 50))
-    add_row(table, (60, 60, 50), [["Responsable de session"], ["Nom"], ["Signature"]],
-            header=True)
-    add_row(table, (60, 60, 50), [["{{ document.fait_a }}"], [("{{ session.responsable }}", B)],
-                                  []], height=16)
+    para(doc, "Signatures des membres du jury et contreseing", style="Intertitre")
+    # One table: the jurors' signatures and the session manager's countersignature, its rows
+    # kept together, so that the countersignature never falls alone on a last page.
+    widths = (60, 60, 50)
+    table = loop_table(doc, widths, ("Membre du jury", "Qualité", "Signature"), "m in jury",
+                       [[("{{ m.nom_complet }}", B)], ["{{ m.qualite }}"], []], height=15,
+                       empty="Aucun membre du jury renseigné.", empty_test="jury")
+    row = add_row(table, widths, [[("Contreseing du responsable de session", B)],
+                                  [("{{ session.responsable }}", B)], []], height=15)
+    _shade(row.cells[0], HEADER_FILL)
+    row = add_row(table, widths, [["{{ document.fait_a }}"], [], []])
+    row.cells[0].merge(row.cells[2])
+    for r in table.rows:
+        for c in r.cells:
+            for p in c.paragraphs:
+                p.paragraph_format.keep_with_next = True
     return doc
 
 
@@ -905,12 +939,16 @@ def certificat() -> DocumentObject:
     para(doc, ("« ", {"size": 19, "bold": True, "color": ACCENT}),
          ("{{ certification.intitule }}", {"size": 19, "bold": True, "color": ACCENT}),
          (" »", {"size": 19, "bold": True, "color": ACCENT}), align="center", after=2)
-    para(doc, ("{{ certification.mention_rncp }}", {"size": 10}), align="center", after=4)
+    para(doc, ("{{ certification.mention_rncp }}", {"size": 10}), align="center", after=0)
+    tag(doc, "{%p if certification.mention_niveau_nsf %}")
+    para(doc, ("{{ certification.mention_niveau_nsf }}", {"size": 10}), align="center", after=0)
+    tag(doc, "{%p endif %}")
+    para(doc, "", align="center", after=2)
     para(doc, ("à l'issue de la session « ", {"size": 10, "color": GREY}),
          ("{{ session.intitule }}", {"size": 10, "color": GREY}),
          (" », sur décision du jury réuni le ", {"size": 10, "color": GREY}),
          ("{{ session.date_deliberation }}", {"size": 10, "color": GREY}),
-         (".", {"size": 10, "color": GREY}), align="center", after=26)
+         (".", {"size": 10, "color": GREY}), align="center", after=18)
 
     widths = (70, 113, 70)
     table = new_table(doc, widths, borders=False)
@@ -920,8 +958,10 @@ def certificat() -> DocumentObject:
         cell.vertical_alignment = WD_CELL_VERTICAL_ALIGNMENT.BOTTOM
     left, middle, right = row.cells
     first_paragraph(left, "{{ certificat.qr }}", align="left")
+    tag(left, "{%p if certificat.url_verification %}")
     para(left, "Vérifier ce certificat :", style="Petit")
     para(left, "{{ certificat.url_verification }}", style="Petit")
+    tag(left, "{%p endif %}")
     first_paragraph(middle, ("{{ document.fait_a }}", {"size": 10.5}), align="center")
     para(middle, ("Certificat n° ", {"size": 10}), ("{{ certificat.numero }}",
                                                    {"size": 10, "bold": True}),
@@ -937,32 +977,43 @@ def certificat() -> DocumentObject:
 
 
 def attestation_blocs() -> DocumentObject:
-    """Attestation of the blocs a candidate validated without the whole certification."""
+    """Attestation of the blocs a candidate validated without the whole certification: the
+    parchemin's mentions, the blocs by their official codes, and that only they are
+    validated."""
     doc = new_document("Attestation de validation de blocs de compétences")
     titles(doc, "Attestation de validation de blocs de compétences",
            ["Certification professionnelle « ", "{{ certification.intitule }}", " »"])
-    para(doc, "{{ certification.certificateur }}", " atteste que :", style="Corps de lettre",
-         before=6)
     label_table(doc, [
-        ("Civilité", ["{{ candidat.civilite }}"]),
+        ("Certificateur", [("{{ certification.certificateur }}", B)]),
+        ("Certification", ["« ", "{{ certification.intitule }}", " »"]),
+        ("Enregistrement", ["{{ certification.mention_rncp }}"], "certification.mention_rncp"),
+        ("Niveau et code NSF", ["{{ certification.mention_niveau_nsf }}"],
+         "certification.mention_niveau_nsf"),
+    ])
+    para(doc, "{{ certification.certificateur }}", " atteste que :", style="Corps de lettre",
+         before=8)
+    label_table(doc, [
+        ("Civilité", ["{{ candidat.civilite }}"], "candidat.civilite"),
         ("Nom de naissance", [("{{ candidat.nom_naissance_majuscules }}", B)]),
-        ("Nom d'usage", ["{{ candidat.nom_usage_majuscules }}"]),
+        ("Nom d'usage", ["{{ candidat.nom_usage_majuscules }}"], "candidat.nom_usage"),
         ("Prénom", [("{{ candidat.prenom }}", B)]),
         ("Date et lieu de naissance", ["{{ candidat.date_naissance }}", " à ",
                                        "{{ candidat.lieu_naissance }}"]),
     ])
     para(doc, "a validé, à l'issue de la session « ", "{{ session.intitule }}",
          " » (jury réuni le ", "{{ session.date_deliberation }}",
-         "), les blocs de compétences suivants de la certification professionnelle « ",
-         "{{ certification.intitule }}", " » ", "{{ certification.mention_rncp }}", " :",
-         style="Corps de lettre", before=10)
-    loop_table(doc, (26, 114, 30), ("Code du bloc", "Intitulé du bloc de compétences",
+         "), le ou les seuls blocs de compétences suivants de cette certification :",
+         style="Corps de lettre", before=10, keep=True)
+    loop_table(doc, (40, 100, 30), ("Code officiel du bloc", "Intitulé du bloc de compétences",
                                     "Résultat"),
                "b in resultat.blocs_valides",
-               [[("{{ b.code }}", B)], ["{{ b.intitule }}"], ["{{ b.etat }}"]])
+               [[("{{ b.code_officiel }}", B)], ["{{ b.intitule }}"], ["{{ b.etat }}"]])
+    para(doc, "Cette attestation ne vaut pas certification : seuls les blocs ci-dessus sont "
+         "validés ; la certification est obtenue lorsque tous ses blocs le sont.",
+         style="Corps de lettre", before=8)
     tag(doc, "{%p if regles.capitalisation %}")
     para(doc, "Ces blocs sont acquis définitivement : ils n'auront pas à être présentés de "
-         "nouveau pour obtenir la certification complète.", style="Corps de lettre", before=8)
+         "nouveau pour obtenir la certification complète.", style="Corps de lettre")
     tag(doc, "{%p endif %}")
     para(doc, "La présente attestation est délivrée pour servir et valoir ce que de droit.",
          style="Corps de lettre", before=4)
@@ -999,7 +1050,7 @@ def notification_resultats() -> DocumentObject:
     loop_table(doc, (20, 100, 22, 28), ("Bloc", "Intitulé", "Critères acquis", "Résultat"),
                "b in resultat.blocs",
                [[("{{ b.code }}", B)], ["{{ b.intitule }}"],
-                ["{{ b.acquis }}", " / ", "{{ b.total }}"], [("{{ b.etat }}", B)]],
+                ["{{ b.acquis_sur_total }}"], [("{{ b.etat }}", B)]],
                align=(None, None, "center", None))
     spacer(doc, 6)
     tag(doc, "{%p endif %}")
@@ -1029,14 +1080,21 @@ def notification_resultats() -> DocumentObject:
     para(doc, "Vous n'y présenterez que les blocs que vous n'avez pas encore validés.",
          style="Corps de lettre")
     tag(doc, "{%p endif %}")
+    tag(doc, "{%p elif resultat.absent %}")
+    para(doc, "Une absence ne compte pas comme une présentation aux épreuves. Pour vous "
+         "inscrire à une prochaine session, prenez contact avec nos services.",
+         style="Corps de lettre")
     tag(doc, "{%p elif not resultat.certifie %}")
     para(doc, "Au regard du règlement de la certification, une nouvelle présentation à une "
          "session de rattrapage n'est pas possible.", style="Corps de lettre")
     tag(doc, "{%p endif %}")
     tag(doc, "{%p if resultat.partiel or resultat.non_certifie %}")
-    para(doc, "Si vous estimez que cette décision est entachée d'une irrégularité, vous pouvez "
-         "former un recours écrit et motivé auprès de ", "{{ organisme.nom }}", ".",
-         style="Corps de lettre")
+    para(doc, ("Voies de recours. ", B), "Si vous estimez que cette décision est entachée "
+         "d'une irrégularité dans l'organisation ou le déroulement de la session, vous pouvez "
+         "former un recours écrit et motivé", "{{ voies_recours.dans_le_delai }}",
+         ", adressé à :", style="Corps de lettre", keep=True)
+    para(doc, ("{{ voies_recours.destinataire }}", B), style="Adresse", indent=15)
+    para(doc, "{{ voies_recours.adresse }}", style="Adresse", indent=15, after=8)
     tag(doc, "{%p endif %}")
     closing(doc, "{{ candidat.appel }}")
     signature_block(doc, [["{{ signataire.fonction }}"], [("{{ signataire.nom }}", B)]])
@@ -1075,7 +1133,7 @@ def suivi_dysfonctionnements() -> DocumentObject:
     """The session's dysfunction log and its review after the session."""
     doc = new_document("Fiche de suivi des dysfonctionnements", landscape=True)
     titles(doc, "Fiche de suivi des dysfonctionnements",
-           ["{{ certification.intitule }}", " – ", "{{ session.intitule }}"])
+           ["{{ document.sous_titre }}"])
     label_table(doc, [
         ("Session", ["{{ session.intitule }}", ", ", "{{ session.periode }}"]),
         ("Lieu", ["{{ session.lieu }}", " – ", "{{ session.adresse }}"]),
