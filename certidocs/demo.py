@@ -96,7 +96,8 @@ def simulate_jurors(session_dir: Path, plan: dict[str, Any]) -> int:
         if spec.get("absent") or not path.exists():
             continue
         blocs = c.blocs(ref)
-        fill_grid(path, ref, blocs, simulated_evaluations(ref, blocs, spec["taux"], c.numero))
+        fill_grid(path, ref, blocs, simulated_evaluations(ref, blocs, spec["taux"], c.numero),
+                  spec.get("observations"))
         filled += 1
     return filled
 

@@ -755,6 +755,9 @@ def emargement() -> DocumentObject:
                [[("{{ m.nom_complet }}", B)], ["{{ m.qualite }}"], []], height=11,
                empty="Aucun membre du jury renseigné.", empty_test="jury")
     para(doc, "Candidats", style="Intertitre")
+    # the count goes above the table: below, it would fall alone on a last page
+    para(doc, "Candidats attendus : ", ("{{ j.nombre }}", B),
+         "     Candidats présents : ……………", style="Corps de lettre", keep=True)
     widths = (13, 46, 36, 22, 72, 20, 22, 26)
     loop_table(doc, widths, ("N°", "Nom", "Prénom", "Né(e) le", "Épreuve(s)", "Salle",
                              "Pièce d'identité vérifiée", "Signature"),
@@ -762,10 +765,8 @@ def emargement() -> DocumentObject:
                [["{{ c.numero }}"], [("{{ c.nom_majuscules }}", B)], ["{{ c.prenom }}"],
                 ["{{ c.date_naissance_courte }}"], ["{{ c.epreuves_du_jour }}"],
                 ["{{ c.salle }}"], ["☐"], []],
-               height=12, align=(None, None, None, None, None, None, "center", None),
+               height=11, align=(None, None, None, None, None, None, "center", None),
                empty="Aucun candidat.", empty_test="j.candidats")
-    para(doc, "Candidats attendus : ", ("{{ j.nombre }}", B),
-         "     Candidats présents : ……………", style="Corps de lettre", before=8)
     tag(doc, "{%p if not loop.last %}")
     page_break(doc)
     tag(doc, "{%p endif %}")
@@ -789,7 +790,11 @@ def fiche_resultats() -> DocumentObject:
         ("Voie d'accès", ["{{ candidat.voie_acces }}"]),
     ])
     para(doc, "Session", style="Intertitre")
-    _session_table(doc, with_deliberation=True)
+    label_table(doc, [
+        ("Session", ["{{ session.intitule }}", ", ", "{{ session.periode }}"]),
+        ("Lieu", ["{{ session.lieu }}", " – ", "{{ session.adresse }}"]),
+        ("Délibération du jury", ["{{ session.date_deliberation }}"]),
+    ])
     para(doc, "Résultats par bloc de compétences", style="Intertitre")
     widths = (20, 78, 24, 20, 28)
     loop_table(doc, widths, ("Bloc", "Intitulé", "Critères acquis", "Taux", "Résultat"),
@@ -812,19 +817,28 @@ def fiche_resultats() -> DocumentObject:
          " au moins de ses critères sont acquis ; la certification est obtenue lorsque tous "
          "les blocs sont validés.", style="Petit", before=4)
     tag(doc, "{%p endif %}")
-    spacer(doc, 8)
-    table = new_table(doc, (PORTRAIT_WIDTH,))
-    add_row(table, (PORTRAIT_WIDTH,), [[("Décision du jury : ", {"bold": True, "size": 12}),
-                                        ("{{ resultat.decision }}",
-                                         {"bold": True, "size": 12, "color": ACCENT})]],
-            fill=DECISION_FILL, height=11, align=("center",))
+    tag(doc, "{%p if resultat.observations %}")
+    para(doc, "Observations du jury", style="Intertitre")
+    loop_table(doc, (20, 26, 124), ("Bloc", "Critère", "Observation"),
+               "o in resultat.observations",
+               [[("{{ o.bloc }}", B)], ["{{ o.critere }}"], ["{{ o.texte }}"]])
+    tag(doc, "{%p endif %}")
+    # A shaded paragraph, not a table: kept with the retake and the signature that follow
+    # (LibreOffice ignores « keep with next » on a table), never a signature alone.
+    p = para(doc, ("Décision du jury : ", {"bold": True, "size": 12}),
+             ("{{ resultat.decision }}", {"bold": True, "size": 12, "color": ACCENT}),
+             align="center", before=10, after=4, keep=True)
+    ppr = p._p.get_or_add_pPr()
+    for side in ("top", "bottom"):
+        _paragraph_border(p, side)
+    _set(ppr, "w:shd", val="clear", color="auto", fill=DECISION_FILL)
     tag(doc, "{%p if resultat.rattrapage_possible %}")
     para(doc, ("Rattrapage : ", B), "vous pouvez vous présenter à une session de rattrapage "
          "jusqu'au ", ("{{ resultat.rattrapage_jusqu_au }}", B),
-         " pour les blocs non validés.", style="Corps de lettre", before=8)
+         " pour les blocs non validés.", style="Corps de lettre", before=8, keep=True)
     tag(doc, "{%p endif %}")
-    signature_block(doc, [["Pour le jury, ", "{{ president.qualite }}"],
-                          [("{{ president.nom_complet }}", B)]], space=36)
+    signature_block(doc, [["{{ president.qualite }}"],
+                          [("{{ president.nom_complet }}", B)]], space=22)
     return doc
 
 
@@ -859,6 +873,17 @@ def proces_verbal() -> DocumentObject:
          " – validation partielle : ", ("{{ effectifs.partiels }}", B), " – non certifiés : ",
          ("{{ effectifs.non_certifies }}", B), " – absents : ", ("{{ effectifs.absents }}", B),
          style="Petit", before=6, after=6)
+    tag(doc, "{%p if candidats_observes %}")
+    para(doc, "Observations du jury", style="Intertitre")
+    table = loop_table(doc, (14, 46, 110), ("N°", "Candidat", "Observations des jurés"),
+                       "c in candidats_observes",
+                       [["{{ c.numero }}"], [("{{ c.nom_complet }}", B)],
+                        ["{%p for o in c.resultat.observations %}"]])
+    cell = table.rows[2].cells[2]
+    para(cell, ("{{ o.bloc }}", B), " · ", "{{ o.critere }}", " : ", "{{ o.texte }}",
+         style="Tableau")
+    tag(cell, "{%p endfor %}")
+    tag(doc, "{%p endif %}")
     para(doc, "Blocs de compétences", style="Intertitre")
     loop_table(doc, (22, 148), ("Code", "Intitulé du bloc"), "b in blocs",
                [[("{{ b.code }}", B)], ["{{ b.intitule }}"]])

@@ -213,3 +213,12 @@ def test_lancer_after_manual_grilles_produces_pre_exam_documents(tmp_path: Path)
     report = lancer(dossier)
     assert any("d'avant l'examen produits" in f for f in report.fait)
     assert list((dossier / "documents" / "convocation_candidat").glob("001_*.docx"))
+
+
+def test_jurors_observations_reach_fiche_and_pv(demo: tuple[Path, list[str]]) -> None:
+    folder, _ = demo
+    said = "Veille limitée à deux sources, sans analyse des concurrents"
+    fiche = _one(folder, "fiche_resultats", "004_")
+    assert "Observations du jury" in fiche and said in fiche and "BC01-C1.1" in fiche
+    assert said in _one(folder, "proces_verbal")
+    assert "Observations du jury" not in _one(folder, "fiche_resultats", "001_")

@@ -453,12 +453,27 @@ def _bloc_resultat(b: ResultatBloc, titles: Mapping[str, str], rncp: str = "") -
     }
 
 
-def _resultat(r: Resultat | None, referentiel: Referentiel) -> Context:
+def _observations(referentiel: Referentiel, notes: Mapping[str, str]) -> list[Context]:
+    """The jurors' observations, in the référentiel's order: ``bloc``, ``critere``, ``texte``."""
+    out = []
+    for bloc in referentiel.blocs:
+        for critere in bloc.criteres:
+            text = _t(notes.get(critere.code))
+            if text:
+                out.append({"bloc": bloc.code, "critere": critere.code, "texte": text})
+    return out
+
+
+def _resultat(r: Resultat | None, referentiel: Referentiel,
+              observations: Mapping[str, str] | None = None) -> Context:
     if r is None:
         r = Resultat(numero="", nom="", prenom="", decision="")
     titles = _bloc_titles(referentiel)
     rncp = _t(referentiel.certification.rncp)
     blocs = [_bloc_resultat(b, titles, rncp) for b in r.blocs]
+    notes = _observations(referentiel, observations or {})
+    for b in blocs:
+        b["observations"] = [n for n in notes if n["bloc"] == b["code"]]
     counted = [b for b in r.blocs if not b.capitalise]
     acquis = sum(b.acquis for b in counted)
     total = sum(b.total for b in counted)
@@ -473,6 +488,7 @@ def _resultat(r: Resultat | None, referentiel: Referentiel) -> Context:
         "blocs_valides": [b for b in blocs if b["valide"]],
         "blocs_non_valides": [b for b in blocs if not b["valide"]],
         "blocs_capitalises": [b for b in blocs if b["capitalise"]],
+        "observations": notes,
         "acquis": acquis,
         "total": total,
         "taux": pourcentage(acquis / total) if total else "",
@@ -692,23 +708,27 @@ def contexte_emargement(session: Session, referentiel: Referentiel,
 
 def _contexte_resultat(session: Session, referentiel: Referentiel,
                        organisme: Mapping[str, Any], candidat: Candidat, resultat: Resultat,
-                       type_nom: str, date_document: date | None) -> Context:
+                       type_nom: str, date_document: date | None,
+                       observations: Mapping[str, str] | None = None) -> Context:
     """What every per-candidate results document holds: the common part, ``candidat`` and
     ``resultat``."""
     ctx = contexte_commun(session, referentiel, organisme, date_document=date_document,
                           type_nom=type_nom)
     ctx["candidat"] = _candidat(candidat, referentiel, session)
-    ctx["resultat"] = _resultat(resultat, referentiel)
+    ctx["resultat"] = _resultat(resultat, referentiel, observations)
     return ctx
 
 
 def contexte_fiche_resultats(session: Session, referentiel: Referentiel,
                              organisme: Mapping[str, Any], candidat: Candidat,
                              resultat: Resultat, *,
-                             date_document: date | None = None) -> Context:
-    """Individual results: ``candidat`` and ``resultat`` (decision, blocs, retake)."""
+                             date_document: date | None = None,
+                             observations: Mapping[str, str] | None = None) -> Context:
+    """Individual results: ``candidat`` and ``resultat`` (decision, blocs, retake, the
+    jurors' ``observations`` by criterion code, read from the grid the decision was sealed
+    on)."""
     ctx = _contexte_resultat(session, referentiel, organisme, candidat, resultat,
-                             "fiche_resultats", date_document)
+                             "fiche_resultats", date_document, observations)
     return ctx
 
 
@@ -732,13 +752,17 @@ def _effectifs(session: Session, resultats: Mapping[str, Resultat]) -> Context:
 def contexte_proces_verbal(session: Session, referentiel: Referentiel,
                            organisme: Mapping[str, Any], resultats: Iterable[Resultat], *,
                            date_document: date | None = None,
-                           scellement: Mapping[str, Any] | None = None) -> Context:
+                           scellement: Mapping[str, Any] | None = None,
+                           observations: Mapping[str, Mapping[str, str]] | None = None
+                           ) -> Context:
     """The session's procès-verbal: ``candidats`` (each with its ``resultat``), ``effectifs``,
     ``scellement`` (``empreinte``: the printed fingerprint of the sealed decisions, ``version``:
     1 at deliberation, more after revisions; empty strings before sealing).
 
     Candidates are listed in the session sheet's order; one without an outcome keeps an empty
-    decision, so that nobody silently disappears from the PV.
+    decision, so that nobody silently disappears from the PV. ``observations`` (candidate
+    number → criterion code → text) gives each ``c.resultat.observations``;
+    ``candidats_observes`` lists the candidates that have some.
     """
     ctx = contexte_commun(session, referentiel, organisme, date_document=date_document,
                           type_nom="proces_verbal")
@@ -746,9 +770,11 @@ def contexte_proces_verbal(session: Session, referentiel: Referentiel,
     rows = []
     for c in session.candidats:
         row = _candidat(c, referentiel, session)
-        row["resultat"] = _resultat(by_numero.get(c.numero), referentiel)
+        row["resultat"] = _resultat(by_numero.get(c.numero), referentiel,
+                                    (observations or {}).get(c.numero))
         rows.append(row)
     ctx["candidats"] = rows
+    ctx["candidats_observes"] = [r for r in rows if r["resultat"]["observations"]]
     ctx["effectifs"] = _effectifs(session, by_numero)
     seal = scellement or {}
     ctx["scellement"] = {"empreinte": _t(seal.get("empreinte")),
