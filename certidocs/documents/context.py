@@ -375,6 +375,12 @@ def _jure(j: Jure) -> Context:
     }
 
 
+def nom_et_qualite(j: Jure) -> str:
+    """« Anne ROUX – Présidente du jury »: how a juror signs a grid or a PV."""
+    value = _jure(j)
+    return f"{value['nom_complet']} – {value['qualite']}"
+
+
 def _jure_vide() -> Context:
     return _jure(Jure(nom="", prenom=""))
 
