@@ -738,34 +738,35 @@ def _session_table(doc: DocumentObject, with_deliberation: bool = False) -> None
 
 def emargement() -> DocumentObject:
     """Attendance sheet: one part per exam day, the jury signing first, then a signature per
-    candidate. Landscape, so that the épreuve fits on one line; the jury's table comes first,
-    so that it never ends up alone on the last page of a day."""
-    doc = new_document("Feuille d'émargement", landscape=True)
+    candidate. The jury's table comes first, so that it never ends up alone on the last page
+    of a day; the épreuve is printed small, so that a row stays two lines high."""
+    doc = new_document("Feuille d'émargement")
     tag(doc, "{%p for j in journees %}")
     titles(doc, "Feuille d'émargement", ["Journée du ", ("{{ j.date }}", B), " – ",
                                          "{{ document.sous_titre }}"])
     label_table(doc, [
         ("Lieu", ["{{ session.lieu }}", " – ", "{{ session.adresse }}"]),
         ("Responsable de session", ["{{ session.responsable }}"]),
-    ], widths=(55, 202))
-    spacer(doc, 6)
+    ])
+    spacer(doc, 4)
     para(doc, "Membres du jury", style="Intertitre")
-    widths2 = (80, 80, 97)
+    widths2 = (62, 58, 50)
     loop_table(doc, widths2, ("Membre du jury", "Qualité", "Signature"), "m in jury",
-               [[("{{ m.nom_complet }}", B)], ["{{ m.qualite }}"], []], height=11,
+               [[("{{ m.nom_complet }}", B)], ["{{ m.qualite }}"], []], height=10,
                empty="Aucun membre du jury renseigné.", empty_test="jury")
     para(doc, "Candidats", style="Intertitre")
     # the count goes above the table: below, it would fall alone on a last page
     para(doc, "Candidats attendus : ", ("{{ j.nombre }}", B),
          "     Candidats présents : ……………", style="Corps de lettre", keep=True)
-    widths = (13, 46, 36, 22, 72, 20, 22, 26)
-    loop_table(doc, widths, ("N°", "Nom", "Prénom", "Né(e) le", "Épreuve(s)", "Salle",
+    small = {"size": 8}
+    widths = (10, 44, 21, 41, 18, 36)
+    loop_table(doc, widths, ("N°", "Candidat", "Né(e) le", "Épreuve(s) et salle",
                              "Pièce d'identité vérifiée", "Signature"),
                "c in j.candidats",
-               [["{{ c.numero }}"], [("{{ c.nom_majuscules }}", B)], ["{{ c.prenom }}"],
-                ["{{ c.date_naissance_courte }}"], ["{{ c.epreuves_du_jour }}"],
-                ["{{ c.salle }}"], ["☐"], []],
-               height=11, align=(None, None, None, None, None, None, "center", None),
+               [["{{ c.numero }}"], [("{{ c.nom_majuscules }}", B), " ", "{{ c.prenom }}"],
+                ["{{ c.date_naissance_courte }}"],
+                [("{{ c.epreuves_salle }}", small)], ["☐"], []],
+               height=12, align=(None, None, None, None, "center", None),
                empty="Aucun candidat.", empty_test="j.candidats")
     tag(doc, "{%p if not loop.last %}")
     page_break(doc)

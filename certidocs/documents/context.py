@@ -684,6 +684,9 @@ def _journees(session: Session, referentiel: Referentiel) -> list[Context]:
                 " ".join(x for x in (heure_fr(_t(e.heure)), _t(e.epreuve)) if x)
                 for e in epreuves)
             line["salle"] = " ; ".join(sorted({_t(e.salle) for e in epreuves if e.salle}))
+            line["epreuves_salle"] = " – ".join(
+                x for x in (line["epreuves_du_jour"],
+                            f"salle {line['salle']}" if line["salle"] else "") if x)
             lines.append(line)
         days.append({"date": date_jour(day), "date_courte": date_courte(day),
                      "candidats": lines, "nombre": len(lines)})
@@ -693,6 +696,7 @@ def _journees(session: Session, referentiel: Referentiel) -> list[Context]:
             line = _candidat(c, referentiel, session)
             line["epreuves_du_jour"] = ""
             line["salle"] = ""
+            line["epreuves_salle"] = ""
             lines.append(line)
         info = session.info
         days.append({"date": periode(info.date_debut, info.date_fin).removeprefix("le "),
