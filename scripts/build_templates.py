@@ -631,8 +631,8 @@ def convocation_candidat() -> DocumentObject:
     )
     para(doc, "{{ candidat.salutation }}", style="Corps de lettre")
     para(doc, "Nous avons le plaisir de vous convoquer aux épreuves de la certification "
-         "professionnelle « ", "{{ certification.intitule }}", " », session « ",
-         "{{ session.intitule }}", " », qui se dérouleront ", "{{ session.periode }}",
+         "professionnelle ", "{{ session.designation }}", ", qui se dérouleront ",
+         "{{ session.periode }}",
          " à l'adresse suivante :", style="Corps de lettre")
     para(doc, ("{{ session.lieu }}", B), style="Adresse", indent=15)
     para(doc, "{{ session.adresse }}", style="Adresse", indent=15, after=8)
@@ -1141,8 +1141,7 @@ def non_recevabilite() -> DocumentObject:
     para(doc, "{{ candidat.salutation }}", style="Corps de lettre")
     para(doc, "Par un courrier reçu le ", ("{{ recours.date_reception }}", B),
          ", vous avez formé un recours contre la décision du jury de la certification "
-         "professionnelle « ", "{{ certification.intitule }}", " », session « ",
-         "{{ session.intitule }}", " ».", style="Corps de lettre")
+         "professionnelle ", "{{ session.designation }}", ".", style="Corps de lettre")
     para(doc, "Vous invoquiez les motifs suivants :", style="Corps de lettre", keep=True)
     para(doc, ("{{ recours.motifs }}", I), style="Corps de lettre", indent=10)
     para(doc, "Après examen, votre recours a été déclaré ", ("non recevable", B), " le ",

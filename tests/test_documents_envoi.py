@@ -222,3 +222,14 @@ def test_jurors_observations_reach_fiche_and_pv(demo: tuple[Path, list[str]]) ->
     assert "Observations du jury" in fiche and said in fiche and "BC01-C1.1" in fiche
     assert said in _one(folder, "proces_verbal")
     assert "Observations du jury" not in _one(folder, "fiche_resultats", "001_")
+
+
+def test_titles_never_twice(demo: tuple[Path, list[str]]) -> None:
+    folder, _ = demo
+    for kind in ("convocation_candidat", "non_recevabilite", "fiche_resultats",
+                 "proces_verbal", "suivi_dysfonctionnements"):
+        text = _one(folder, kind)
+        assert "Chef de Projet E-Commerce – Chef de Projet E-Commerce" not in text, kind
+        assert f"E-Commerce{NBSP}», session «{NBSP}Chef de Projet" not in text, kind
+    assert ctx.designation("Titre", "Session de mars") == "« Titre », session « Session de mars »"
+    assert ctx.designation("Titre", "Titre — mars") == "« Titre — mars »"

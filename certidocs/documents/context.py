@@ -335,6 +335,15 @@ def date_du_document(session: Session, type_nom: str, explicit: date | None = No
     return date.today()
 
 
+def designation(intitule_certification: str, intitule_session: str) -> str:
+    """« « Chef de projet », session « décembre 2026 » », or the session's title alone,
+    quoted, when it already names the certification (never the title twice in a sentence)."""
+    if intitule_certification and (intitule_certification.casefold()
+                                   in intitule_session.casefold()):
+        return f"« {intitule_session} »"
+    return f"« {intitule_certification} », session « {intitule_session} »"
+
+
 def sous_titre(intitule_certification: str, intitule_session: str) -> str:
     """« Certification – session » without saying the certification twice when the session's
     title already names it (« Chef de projet e-commerce — session de décembre 2026 »)."""
@@ -608,6 +617,7 @@ def contexte_commun(session: Session, referentiel: Referentiel, organisme: Mappi
         "session": {
             "nom": _t(session.nom),
             "intitule": intitule_session,
+            "designation": designation(_t(cert.intitule), intitule_session),
             "lieu": _t(info.lieu),
             "adresse": _t(info.adresse),
             "responsable": _t(info.responsable),
