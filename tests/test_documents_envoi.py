@@ -233,3 +233,24 @@ def test_titles_never_twice(demo: tuple[Path, list[str]]) -> None:
         assert f"E-Commerce{NBSP}», session «{NBSP}Chef de Projet" not in text, kind
     assert ctx.designation("Titre", "Session de mars") == "« Titre », session « Session de mars »"
     assert ctx.designation("Titre", "Titre — mars") == "« Titre — mars »"
+
+
+def test_session_without_jury_civilite_column_still_reads(tmp_path: Path) -> None:
+    """A session.xlsx made before the Jury sheet's « Civilité » column reads as before."""
+    import openpyxl
+    from sessiondata import JURY, make_session, with_changes
+
+    from certidocs.session.reader import read_session
+
+    folder = make_session(tmp_path / "s", jury=with_changes(JURY, 0, {"Civilité": "Madame"}))
+    path = folder / "session.xlsx"
+    wb = openpyxl.load_workbook(path)
+    assert wb["Jury"]["A1"].value == "Civilité"
+    read_new = read_session(folder)
+    assert read_new.session.jury[0].civilite == "Madame"
+    wb["Jury"].delete_cols(1)
+    wb.save(path)
+    lecture = read_session(folder)
+    assert not [p for p in lecture.problemes if p.lieu.startswith("Jury")]
+    assert [j.nom for j in lecture.session.jury] == [j.nom for j in read_new.session.jury]
+    assert all(j.civilite == "" for j in lecture.session.jury)
