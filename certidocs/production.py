@@ -343,13 +343,14 @@ def _observations(dossier: Path, opened: SessionOuverte, reg: Any,
     """The jurors' observations of each judged candidate, read from their grid only when it is
     byte for byte the one the sealed decision was read from (its SHA-256 in the register's
     evidence): what the documents print beside a decision is what the jury wrote for it.
-    Returns the observations and the candidates whose grid changed since (not read)."""
-    from certidocs.grid.reader import read_grid
+    Returns the observations and the candidates whose grid changed since (not read). Grids
+    are read over the cores, as by ``resultats``."""
+    from certidocs.parallel import parallel_map
     from certidocs.pipeline import _jobs_lecture, file_sha256
 
     evidence = {p["numero"]: p["preuves"] for p in reg.passages_session(opened.cle)}
     judged = {r.numero for r in resultats if r.decision != "Absent"}
-    out: dict[str, dict[str, str]] = {}
+    todo = []
     unread: list[str] = []
     for job in _jobs_lecture(dossier, opened):
         numero = job.candidat.numero
@@ -359,12 +360,20 @@ def _observations(dossier: Path, opened: SessionOuverte, reg: Any,
         if file_sha256(job.path) != sealed:
             unread.append(f"{numero} {job.candidat.prenom} {job.candidat.nom}")
             continue
-        reading = read_grid(job.path, referentiel=job.referentiel, session_nom=job.session_nom,
-                            candidat=job.candidat, blocs=job.blocs, fichier_affiche=job.shown,
-                            dossier=job.dossier, emission=job.emission)
-        if reading.observations:
-            out[numero] = dict(reading.observations)
-    return out, unread
+        todo.append(job)
+    found = parallel_map(_observations_grille, todo)
+    return {job.candidat.numero: notes for job, notes in zip(todo, found, strict=True)
+            if notes}, unread
+
+
+def _observations_grille(job: Any) -> dict[str, str]:
+    """The observations written in one grid (a ``pipeline._ReadJob``)."""
+    from certidocs.grid.reader import read_grid
+
+    reading = read_grid(job.path, referentiel=job.referentiel, session_nom=job.session_nom,
+                        candidat=job.candidat, blocs=job.blocs, fichier_affiche=job.shown,
+                        dossier=job.dossier, emission=job.emission)
+    return dict(reading.observations)
 
 
 def _presences_vides(lecture: Any, resultats: list[Resultat]) -> list[str]:

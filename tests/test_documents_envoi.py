@@ -254,3 +254,18 @@ def test_session_without_jury_civilite_column_still_reads(tmp_path: Path) -> Non
     assert not [p for p in lecture.problemes if p.lieu.startswith("Jury")]
     assert [j.nom for j in lecture.session.jury] == [j.nom for j in read_new.session.jury]
     assert all(j.civilite == "" for j in lecture.session.jury)
+
+
+def test_observations_only_from_the_sealed_grid(tmp_path: Path) -> None:
+    """A grid changed after the deliberation: its observations are not printed, and said."""
+    from certidocs import api
+    from certidocs.demo import run_demo
+
+    report = run_demo(tmp_path / "espace", lambda _: None)
+    grid = next((report.session / "grilles").glob("004_*.xlsx"))
+    grid.write_bytes(grid.read_bytes() + b"\0")
+    again = api.documents(report.session, types=("fiche_resultats",))
+    assert any("observations des jurés non reprises pour 004" in w
+               for w in again.avertissements)
+    fiche = _one(report.session / "documents", "fiche_resultats", "004_")
+    assert "Veille limitée" not in fiche
