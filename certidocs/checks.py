@@ -237,7 +237,8 @@ def check_conflicts(session: Session, locate: Locate) -> list[Probleme]:
             for j in session.jury:
                 if entry.strip() and _same_person(entry, j):
                     out.append(Probleme(locate(CANDIDATS, c.ligne, "formateur_tuteur"),
-                                        f"conflit d'intérêts : {j.prenom} {j.nom} (Jury!A{j.ligne})"
+                                        f"conflit d'intérêts : {j.prenom} {j.nom} "
+                                        f"({locate(JURY, j.ligne, 'nom')})"
                                         f" est formateur ou tuteur de {c.prenom} "
                                         f"{c.nom} et ne peut pas l'évaluer"))
     return out

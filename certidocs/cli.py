@@ -475,6 +475,9 @@ def grilles_cmd(dossier: Path) -> None:
             click.echo(f"  - {path.name}")
     for c in report.sans_grille:
         click.echo(f"pas de grille pour {c.numero} {c.prenom} {c.nom} ({c.presence})")
+    if not (dossier / "documents" / "convocation_candidat").is_dir():
+        click.echo(f"Suite : les convocations et la feuille d'émargement, avec « certidocs "
+                   f"documents {dossier} » (ou « certidocs lancer {dossier} »)")
 
 
 @main.command("deposer")

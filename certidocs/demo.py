@@ -26,6 +26,10 @@ DEMO_SETTINGS = (
     ('nom = ""', 'nom = "Claire Martin"'),
     ('fonction = "Le directeur"', 'fonction = "Directrice"'),
     ('url_verification = ""', 'url_verification = "https://certificats.exemple.fr/verifier"'),
+    ('telephone = ""', 'telephone = "04 78 00 00 00"'),
+    ('email = ""', 'email = "certification@centre-exemple.fr"'),
+    ('delai_jours = 0', 'delai_jours = 30'),
+    ('destinataire = ""', 'destinataire = "Centre Exemple de Certification – Direction"'),
 )
 Say = Callable[[str], None]
 
@@ -92,9 +96,17 @@ def simulate_jurors(session_dir: Path, plan: dict[str, Any]) -> int:
         if spec.get("absent") or not path.exists():
             continue
         blocs = c.blocs(ref)
-        fill_grid(path, ref, blocs, simulated_evaluations(ref, blocs, spec["taux"], c.numero))
+        fill_grid(path, ref, blocs, simulated_evaluations(ref, blocs, spec["taux"], c.numero),
+                  spec.get("observations"))
         filled += 1
     return filled
+
+
+def _warn(say: Say, warnings: list[str]) -> None:
+    """The documents' warnings, as a real run shows them: the sample référentiel has no RNCP
+    number, and the demo must not hide what its certificates lack."""
+    for w in warnings:
+        say(f"   avertissement : {w}")
 
 
 def run_demo(dossier: Path, say: Say) -> DemoReport:
@@ -122,9 +134,11 @@ def run_demo(dossier: Path, say: Say) -> DemoReport:
     report = DemoReport(espace, session_dir)
     grids = api.grilles(session_dir)
     say(f"4. {len(grids.creees)} grilles protégées créées dans {session_dir / 'grilles'}")
-    report.documents += api.documents(session_dir, stage="avant").fichiers
+    avant = api.documents(session_dir, stage="avant")
+    report.documents += avant.fichiers
     say("5. Convocations, feuille d'émargement et convocation du jury produites dans "
         f"{session_dir / 'documents'}")
+    _warn(say, avant.avertissements)
     filled = simulate_jurors(session_dir, plan)
     say(f"6. {filled} grilles remplies par les jurés simulés")
     report.resultats = api.resultats(session_dir)
@@ -134,9 +148,11 @@ def run_demo(dossier: Path, say: Say) -> DemoReport:
     seal = api.deliberer(session_dir)
     say(f"8. Délibération : {seal.nombre} décisions scellées au registre, empreinte "
         f"{empreinte_affichee(seal.empreinte)} (imprimée sur le procès-verbal)")
-    report.documents += api.documents(session_dir, stage="apres").fichiers
+    apres = api.documents(session_dir, stage="apres")
+    report.documents += apres.fichiers
     say("9. Procès-verbal, fiches, certificats (QR code signé), attestations et notifications "
         "produits")
+    _warn(say, [w for w in apres.avertissements if not w.startswith("session scellée")])
     expected = {num: spec.get("attendu") for num, spec in (plan.get("jurys_simules") or {}).items()}
     for r in report.resultats.resultats:
         if expected.get(r.numero) and expected[r.numero] != r.decision:

@@ -35,6 +35,12 @@ def _documents(dossier: Path, stage: str) -> list[Path]:
     return list(api.documents(dossier, stage=stage).fichiers)
 
 
+def _pre_exam_documents_exist(dossier: Path) -> bool:
+    """Whether the convocations were produced (their folder holds a document)."""
+    folder = dossier / "documents" / "convocation_candidat"
+    return folder.is_dir() and any(folder.glob("*.docx"))
+
+
 def lancer(dossier: Path, progress: Progress = _noop) -> LancerReport:
     """Do whatever step is due for the session in ``dossier``."""
     from certidocs import api
@@ -58,6 +64,14 @@ def lancer(dossier: Path, progress: Progress = _noop) -> LancerReport:
                             f"{dossier / GRILLES} ; une fois remplies, remettez-les dans ce "
                             f"dossier et relancez « certidocs lancer {dossier} »")
         return report
+    if not (dossier / JSON_NAME).exists() and not _pre_exam_documents_exist(dossier):
+        # grids made by hand with « certidocs grilles », which makes no document: the
+        # convocations and the attendance sheet would otherwise never be produced
+        docs = _documents(dossier, "avant")
+        if docs:
+            report.fait.append(f"{len(docs)} document(s) d'avant l'examen produits, qui "
+                               "manquaient (convocations, émargement, convocation du jury : "
+                               f"{dossier / 'documents'}) ; envoyez les convocations")
     complete, missing = 0, []
     issued = emission(opened)
     for i, c in enumerate(expected, start=1):

@@ -258,7 +258,7 @@ class Candidat:
 
 @dataclass(frozen=True)
 class Jure:
-    """One row of the « Jury » sheet."""
+    """One row of the « Jury » sheet (``civilite`` is empty in files from before its column)."""
 
     nom: str
     prenom: str
@@ -272,6 +272,7 @@ class Jure:
     date_session_information: date | None = None
     president: bool = False
     ligne: int = 0
+    civilite: str = ""
 
 
 @dataclass(frozen=True)

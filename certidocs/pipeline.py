@@ -83,6 +83,7 @@ class _GridJob:
     protection: Any
     organisme: str
     session_id: str = ""
+    jures: tuple[str, ...] = ()
 
 
 def _write_grid(job: _GridJob) -> None:
@@ -90,7 +91,15 @@ def _write_grid(job: _GridJob) -> None:
 
     write_grid(job.path, referentiel=job.referentiel, session_nom=job.session_nom,
                session_info=job.session_info, candidat=job.candidat, blocs=job.blocs,
-               protection=job.protection, organisme=job.organisme, session_id=job.session_id)
+               protection=job.protection, organisme=job.organisme, session_id=job.session_id,
+               jures=job.jures)
+
+
+def _noms_jures(session: Any) -> tuple[str, ...]:
+    """« Anne ROUX – Présidente du jury », one per juror, for the grids' visa."""
+    from certidocs.documents.context import nom_et_qualite
+
+    return tuple(nom_et_qualite(j) for j in session.jury)
 
 
 def generer_grilles(dossier: Path, progress: Progress = _noop) -> GrillesReport:
@@ -107,6 +116,7 @@ def generer_grilles(dossier: Path, progress: Progress = _noop) -> GrillesReport:
     protection = ProtectionHash.from_password(grid_password(opened))
     organisme = str(opened.workspace.setting("organisme", "nom", "") or "")
     session_id = assurer_identifiant(opened)
+    jures = _noms_jures(session)
     todo = [c for c in session.candidats if expects_grid(c)]
     report.sans_grille = [c for c in session.candidats if not expects_grid(c)]
     jobs = []
@@ -117,7 +127,7 @@ def generer_grilles(dossier: Path, progress: Progress = _noop) -> GrillesReport:
             continue
         (report.renouvelees if path.exists() else report.creees).append(path)
         jobs.append(_GridJob(path, ref, session.nom, session.info, c, c.blocs(ref), protection,
-                             organisme, session_id))
+                             organisme, session_id, jures))
     parallel_map(_write_grid, jobs, progress)
     return report
 

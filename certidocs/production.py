@@ -120,15 +120,17 @@ class _Donnees:
     par_numero: dict[str, Resultat]
     candidats: dict[str, Candidat]
     scellement: dict[str, Any]
+    observations: dict[str, dict[str, str]]  # candidate number → criterion code → text
 
     @classmethod
     def of(cls, session: Session, referentiel: Referentiel, organisme: dict[str, Any],
            resultats: list[Resultat], certificats: dict[str, Any],
-           scellement: dict[str, Any] | None = None) -> _Donnees:
+           scellement: dict[str, Any] | None = None,
+           observations: dict[str, dict[str, str]] | None = None) -> _Donnees:
         """The data, with the look-up tables every context needs built once."""
         return cls(session, referentiel, organisme, tuple(resultats), certificats,
                    {r.numero: r for r in resultats}, {c.numero: c for c in session.candidats},
-                   scellement or {})
+                   scellement or {}, observations or {})
 
 
 def _contexte(d: _Donnees, nom: str, key: Any) -> Mapping[str, Any]:
@@ -141,7 +143,8 @@ def _contexte(d: _Donnees, nom: str, key: Any) -> Mapping[str, Any]:
     if kind.par == "session":
         builder = getattr(D, f"contexte_{nom}")
         context: Mapping[str, Any] = (
-            builder(session, ref, organisme, list(d.resultats), scellement=d.scellement)
+            builder(session, ref, organisme, list(d.resultats), scellement=d.scellement,
+                    observations=d.observations)
             if nom == "proces_verbal" else builder(session, ref, organisme))
         return context
     if kind.par == "jure":
@@ -158,6 +161,9 @@ def _contexte(d: _Donnees, nom: str, key: Any) -> Mapping[str, Any]:
     if nom == "notification_resultats":
         return D.contexte_notification_resultats(session, ref, organisme, c, r,
                                                  d.certificats.get(key))
+    if nom == "fiche_resultats":
+        return D.contexte_fiche_resultats(session, ref, organisme, c, r,
+                                          observations=d.observations.get(key))
     built: Mapping[str, Any] = getattr(D, f"contexte_{nom}")(session, ref, organisme, c, r)
     return built
 
@@ -284,6 +290,7 @@ def _prepare(dossier: Path, opened: SessionOuverte, etape: str,
     resultats: list[Resultat] = []
     certificats: dict[str, Any] = {}
     scellement: dict[str, Any] = {}
+    observations: dict[str, dict[str, str]] = {}
     warnings = []
     if etape == "apres":
         from certidocs.deliberation import empreinte_affichee, sceller
@@ -301,10 +308,17 @@ def _prepare(dossier: Path, opened: SessionOuverte, etape: str,
                           "version": seal.version}
             if not types or "certificat" in types or "notification_resultats" in types:
                 certificats = _certificates(opened, reg, resultats)
+            if not types or "fiche_resultats" in types or "proces_verbal" in types:
+                observations, unread = _observations(dossier, opened, reg, resultats)
+                if unread:
+                    warnings.append(
+                        "observations des jurés non reprises pour " + ", ".join(unread) +
+                        " : la grille n'est plus celle sur laquelle la décision a été scellée "
+                        "(modifiée ou retirée depuis)")
         warnings += [f"resultats.json diffère du registre, qui seul fait foi : {e}"
                      for e in ecarts_export(dossier, resultats)]
     donnees = _Donnees.of(opened.lecture.session, opened.referentiel, organisme, resultats,
-                          certificats, scellement)
+                          certificats, scellement, observations)
     holders: dict[str, list[str]] = {}
     for numero in certificats:
         c = donnees.candidats[numero]
@@ -313,7 +327,70 @@ def _prepare(dossier: Path, opened: SessionOuverte, etape: str,
     for mention, names in holders.items():
         who = "tous les certificats" if len(names) == len(certificats) else ", ".join(names)
         warnings.append(f"mention obligatoire manquante sur le certificat ({who}) : {mention}")
+    if etape == "apres" and (not types or "attestation_blocs" in types):
+        attested = [r for r in resultats if D.concerne("attestation_blocs", resultat=r)]
+        if attested:
+            warnings += [f"mention obligatoire manquante sur les attestations de blocs : {m}"
+                         for m in D.mentions_manquantes(opened.referentiel, organisme,
+                                                        blocs=True)]
+    warnings += [f"réglage à compléter : {r}" for r in D.reglages_manquants(organisme, etape)]
+    if etape == "apres":
+        warnings += _presences_vides(opened.lecture, resultats)
     return _Lot(etape, types, donnees, [ws.templates_dir, D.default_templates_dir()], warnings)
+
+
+def _observations(dossier: Path, opened: SessionOuverte, reg: Any,
+                  resultats: list[Resultat]) -> tuple[dict[str, dict[str, str]], list[str]]:
+    """The jurors' observations of each judged candidate, read from their grid only when it is
+    byte for byte the one the sealed decision was read from (its SHA-256 in the register's
+    evidence): what the documents print beside a decision is what the jury wrote for it.
+    Returns the observations and the candidates whose grid changed since (not read). Grids
+    are read over the cores, as by ``resultats``."""
+    from certidocs.parallel import parallel_map
+    from certidocs.pipeline import _jobs_lecture, file_sha256
+
+    evidence = {p["numero"]: p["preuves"] for p in reg.passages_session(opened.cle)}
+    judged = {r.numero for r in resultats if r.decision != "Absent"}
+    todo = []
+    unread: list[str] = []
+    for job in _jobs_lecture(dossier, opened):
+        numero = job.candidat.numero
+        sealed = ((evidence.get(numero) or {}).get("grille") or {}).get("sha256")
+        if numero not in judged or not sealed:
+            continue
+        if file_sha256(job.path) != sealed:
+            unread.append(f"{numero} {job.candidat.prenom} {job.candidat.nom}")
+            continue
+        todo.append(job)
+    found = parallel_map(_observations_grille, todo)
+    return {job.candidat.numero: notes for job, notes in zip(todo, found, strict=True)
+            if notes}, unread
+
+
+def _observations_grille(job: Any) -> dict[str, str]:
+    """The observations written in one grid (a ``pipeline._ReadJob``)."""
+    from certidocs.grid.reader import read_grid
+
+    reading = read_grid(job.path, referentiel=job.referentiel, session_nom=job.session_nom,
+                        candidat=job.candidat, blocs=job.blocs, fichier_affiche=job.shown,
+                        dossier=job.dossier, emission=job.emission)
+    return dict(reading.observations)
+
+
+def _presences_vides(lecture: Any, resultats: list[Resultat]) -> list[str]:
+    """One warning listing the candidates judged while « Présence » was left blank: they are
+    counted present (their grid was read), which the PV's signatories should confirm."""
+    from certidocs.session.layout import CANDIDATS
+
+    judged = {r.numero for r in resultats if r.decision != "Absent"}
+    cells = [lecture.cellule(CANDIDATS, c.ligne, "presence") for c in lecture.session.candidats
+             if not c.presence and c.numero in judged]
+    if not cells:
+        return []
+    shown = ", ".join(cells[:10]) + (" …" if len(cells) > 10 else "")
+    return [f"« Présence » non renseignée pour {len(cells)} candidat(s) évalué(s) ({shown}) : "
+            "ils sont comptés présents au procès-verbal ; complétez la colonne « Présence » "
+            "de session.xlsx"]
 
 
 def iter_jobs(dossier: Path, *, etape: str | None = None,

@@ -137,4 +137,23 @@ def _workbook(session: Session, ref: Referentiel, resultats: list[Resultat],
                 widths[cell.column] = max(widths.get(cell.column, 0), len(str(cell.value or "")))
         for column, width in widths.items():
             sheet.column_dimensions[get_column_letter(column)].width = min(width + 2, 60)
+        _impression(sheet, session)
     return wb
+
+
+def _impression(sheet: Any, session: Session) -> None:
+    """Printed from Excel or LibreOffice: landscape when wide, one page wide, the header row
+    on every page, wrapped long texts (anomalies, titles) with their rows heightened."""
+    from openpyxl.styles import Alignment
+
+    from certidocs.impression import ajuster_hauteurs, largeurs, mise_en_page
+
+    wide = sum(largeurs(sheet).values()) > 90
+    mise_en_page(sheet, paysage=wide, lignes_titre="1:1", pied=f"Session {session.nom}"
+                 .replace("&", "&&"))
+    wrap = Alignment(wrap_text=True, vertical="top")
+    for row in sheet.iter_rows(min_row=2):
+        for cell in row:
+            if isinstance(cell.value, str) and len(cell.value) > 58:
+                cell.alignment = wrap
+    ajuster_hauteurs(sheet, 2)

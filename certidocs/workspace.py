@@ -33,6 +33,9 @@ adresse = ""
 ville = ""
 # Une image PNG ou JPEG, chemin relatif à ce dossier (laisser vide : pas de logo).
 logo = ""
+# Qui contacter : imprimés dans les courriers (convocations, résultats).
+telephone = ""
+email = ""
 
 [signataire]
 # Qui signe les certificats et les notifications.
@@ -42,6 +45,14 @@ fonction = "Le directeur"
 [certificats]
 # Adresse de la page où l'on vérifie un certificat (imprimée avec le QR code).
 url_verification = ""
+
+[recours]
+# Voies de recours, rappelées dans le courrier de résultats.
+# Délai, en jours après la notification, pour former un recours (0 : non réglé, signalé).
+delai_jours = 0
+# À qui et où l'adresser ; vides : l'organisme et son adresse.
+destinataire = ""
+adresse = ""
 
 [grilles]
 # Mot de passe de protection des grilles des jurés. Vide : un mot de passe est tiré au hasard

@@ -46,16 +46,18 @@ CANDIDATS = [
 ]
 
 JURY = [
-    {"Nom": "Roux", "Prénom": "Anne", "Email": "anne.roux@certif-exemple.fr",
+    {"Civilité": "Madame", "Nom": "Roux", "Prénom": "Anne", "Email": "anne.roux@certif-exemple.fr",
      "Fonction": "Responsable des certifications", "Organisme": "Certif Exemple",
      "Collège": "Représentant du certificateur", "Externe": "Non",
      "Années d'expérience dans le métier": 12, "Date de la session d'information": D(2026, 11, 5),
      "Président": "Non"},
-    {"Nom": "Durand", "Prénom": "Paul", "Email": "paul.durand@boutique-exemple.fr",
+    {"Civilité": "Monsieur", "Nom": "Durand", "Prénom": "Paul",
+     "Email": "paul.durand@boutique-exemple.fr",
      "Fonction": "Directeur e-commerce", "Organisme": "Boutique Exemple",
      "Collège": "Professionnel", "Externe": "Oui", "Années d'expérience dans le métier": 9,
      "Date de la session d'information": D(2026, 11, 5), "Président": "Oui"},
-    {"Nom": "Leroy", "Prénom": "Inès", "Email": "ines.leroy@agence-exemple.fr",
+    {"Civilité": "Madame", "Nom": "Leroy", "Prénom": "Inès",
+     "Email": "ines.leroy@agence-exemple.fr",
      "Fonction": "Consultante SEO", "Organisme": "Agence Exemple", "Collège": "Professionnel",
      "Externe": "Oui", "Années d'expérience dans le métier": 6,
      "Date de fin d'exercice du métier": D(2024, 6, 30),

@@ -336,15 +336,25 @@ def loop_table(doc: Container, widths: Sequence[float], headers: Sequence[str], 
     return table
 
 
-def label_table(doc: Container, rows: Sequence[tuple[str, Sequence[Run]]],
+LabelRow = tuple[str, Sequence[Run]] | tuple[str, Sequence[Run], str]
+
+
+def label_table(doc: Container, rows: Sequence[LabelRow],
                 widths: Sequence[float] = (50, 120)) -> Table:
-    """A two-column table of labels (shaded) and values, for identities and session data."""
+    """A two-column table of labels (shaded) and values, for identities and session data;
+    a row with a third element (a condition) is printed only when it holds."""
     table = new_table(doc, widths)
-    for label, value in rows:
+    for item in rows:
+        label, value = item[0], item[1]
+        condition = item[2] if len(item) > 2 else ""  # type: ignore[misc]
+        if condition:
+            tag_row(table, widths, f"{{%tr if {condition} %}}")
         row = add_row(table, widths, [[label], value])
         _shade(row.cells[0], HEADER_FILL)
         for r in row.cells[0].paragraphs[0].runs:
             r.bold = True
+        if condition:
+            tag_row(table, widths, "{%tr endif %}")
     return table
 
 
@@ -577,6 +587,7 @@ def letter_head(doc: DocumentObject, recipient: Sequence[Sequence[Run]],
     for i, runs in enumerate(recipient):
         para(doc, *runs, style="Adresse", indent=LETTER_INDENT, before=4 if i == 0 else None)
     spacer(doc, 20)
+    refs = [*refs, ("organisme.contact", "Contact : ", "{{ organisme.contact }}")]
     for condition, label, value in refs:
         if condition:
             tag(doc, f"{{%p if {condition} %}}")
@@ -620,8 +631,8 @@ def convocation_candidat() -> DocumentObject:
     )
     para(doc, "{{ candidat.salutation }}", style="Corps de lettre")
     para(doc, "Nous avons le plaisir de vous convoquer aux épreuves de la certification "
-         "professionnelle « ", "{{ certification.intitule }}", " », session « ",
-         "{{ session.intitule }}", " », qui se dérouleront ", "{{ session.periode }}",
+         "professionnelle ", "{{ session.designation }}", ", qui se dérouleront ",
+         "{{ session.periode }}",
          " à l'adresse suivante :", style="Corps de lettre")
     para(doc, ("{{ session.lieu }}", B), style="Adresse", indent=15)
     para(doc, "{{ session.adresse }}", style="Adresse", indent=15, after=8)
@@ -656,12 +667,12 @@ def convocation_jury() -> DocumentObject:
     doc = new_document("Convocation du jury", letter=True)
     letter_head(
         doc,
-        [["{{ jure.nom_complet }}"], ["{{ jure.fonction }}"], ["{{ jure.organisme }}"],
-         ["{{ jure.email }}"]],
+        # no postal address on the Jury sheet: the juror is reached at their organisation
+        [["{{ jure.identite }}"], ["{{ jure.fonction }}"], ["{{ jure.organisme }}"]],
         [("session.responsable", "Dossier suivi par : ", "{{ session.responsable }}")],
         ["Convocation au jury de la certification « ", "{{ certification.intitule }}", " »"],
     )
-    para(doc, "Madame, Monsieur,", style="Corps de lettre")
+    para(doc, "{{ jure.salutation }}", style="Corps de lettre")
     para(doc, "Nous vous remercions d'avoir accepté de siéger au jury de la certification "
          "professionnelle « ", "{{ certification.intitule }}", " », en qualité de ",
          ("{{ jure.qualite }}", B), ". La session « ", "{{ session.intitule }}",
@@ -704,9 +715,9 @@ def convocation_jury() -> DocumentObject:
          before=6, keep=True)
     bullets(doc, "q in qualites_non_observables", "{{ q }}")
     tag(doc, "{%p endif %}")
-    para(doc, "Nous vous remercions de votre engagement et vous prions d'agréer, Madame, "
-         "Monsieur, l'expression de nos salutations distinguées.", style="Corps de lettre",
-         before=6, keep=True)
+    para(doc, "Nous vous remercions de votre engagement et vous prions d'agréer, ",
+         "{{ jure.appel }}", ", l'expression de nos salutations distinguées.",
+         style="Corps de lettre", before=6, keep=True)
     signature_block(doc, [["{{ signataire.fonction }}"], [("{{ signataire.nom }}", B)]])
     return doc
 
@@ -726,25 +737,37 @@ def _session_table(doc: DocumentObject, with_deliberation: bool = False) -> None
 
 
 def emargement() -> DocumentObject:
-    """Attendance sheet: one page per exam day, a signature per candidate and per juror."""
+    """Attendance sheet: one part per exam day, the jury signing first, then a signature per
+    candidate. The jury's table comes first, so that it never ends up alone on the last page
+    of a day; the épreuve is printed small, so that a row stays two lines high."""
     doc = new_document("Feuille d'émargement")
     tag(doc, "{%p for j in journees %}")
-    titles(doc, "Feuille d'émargement", ["Journée du ", ("{{ j.date }}", B)])
-    _session_table(doc)
-    widths = (12, 32, 26, 21, 29, 22, 28)
-    loop_table(doc, widths, ("N°", "Nom", "Prénom", "Né(e) le", "Épreuve(s)",
+    titles(doc, "Feuille d'émargement", ["Journée du ", ("{{ j.date }}", B), " – ",
+                                         "{{ document.sous_titre }}"])
+    label_table(doc, [
+        ("Lieu", ["{{ session.lieu }}", " – ", "{{ session.adresse }}"]),
+        ("Responsable de session", ["{{ session.responsable }}"]),
+    ])
+    spacer(doc, 4)
+    para(doc, "Membres du jury", style="Intertitre")
+    widths2 = (62, 58, 50)
+    loop_table(doc, widths2, ("Membre du jury", "Qualité", "Signature"), "m in jury",
+               [[("{{ m.nom_complet }}", B)], ["{{ m.qualite }}"], []], height=10,
+               empty="Aucun membre du jury renseigné.", empty_test="jury")
+    para(doc, "Candidats", style="Intertitre")
+    # the count goes above the table: below, it would fall alone on a last page
+    para(doc, "Candidats attendus : ", ("{{ j.nombre }}", B),
+         "     Candidats présents : ……………", style="Corps de lettre", keep=True)
+    small = {"size": 8}
+    widths = (10, 44, 21, 41, 18, 36)
+    loop_table(doc, widths, ("N°", "Candidat", "Né(e) le", "Épreuve(s) et salle",
                              "Pièce d'identité vérifiée", "Signature"),
                "c in j.candidats",
-               [["{{ c.numero }}"], [("{{ c.nom_majuscules }}", B)], ["{{ c.prenom }}"],
-                ["{{ c.date_naissance_courte }}"], ["{{ c.epreuves_du_jour }}"], ["☐"], []],
-               height=13, align=(None, None, None, None, None, "center", None),
+               [["{{ c.numero }}"], [("{{ c.nom_majuscules }}", B), " ", "{{ c.prenom }}"],
+                ["{{ c.date_naissance_courte }}"],
+                [("{{ c.epreuves_salle }}", small)], ["☐"], []],
+               height=12, align=(None, None, None, None, "center", None),
                empty="Aucun candidat.", empty_test="j.candidats")
-    para(doc, "Candidats attendus : ", ("{{ j.nombre }}", B),
-         "     Candidats présents : ……………", style="Corps de lettre", before=8)
-    para(doc, "Membres du jury", style="Intertitre")
-    widths2 = (60, 60, 50)
-    loop_table(doc, widths2, ("Membre du jury", "Qualité", "Signature"), "m in jury",
-               [["{{ m.nom_complet }}"], ["{{ m.qualite }}"], []], height=13)
     tag(doc, "{%p if not loop.last %}")
     page_break(doc)
     tag(doc, "{%p endif %}")
@@ -756,28 +779,35 @@ def fiche_resultats() -> DocumentObject:
     """Individual results of one candidate: blocs, decision, retake."""
     doc = new_document("Fiche individuelle de résultats")
     titles(doc, "Fiche individuelle de résultats",
-           ["{{ certification.intitule }}", " – ", "{{ session.intitule }}"])
+           ["{{ document.sous_titre }}"])
     para(doc, "Candidat", style="Intertitre")
     label_table(doc, [
         ("N° candidat", ["{{ candidat.numero }}"]),
         ("Nom de naissance", [("{{ candidat.nom_naissance }}", B)]),
-        ("Nom d'usage", ["{{ candidat.nom_usage }}"]),
+        ("Nom d'usage", ["{{ candidat.nom_usage }}"], "candidat.nom_usage"),
         ("Prénom", ["{{ candidat.prenom }}"]),
-        ("Date et lieu de naissance", ["{{ candidat.date_naissance }}", " – ",
+        ("Date et lieu de naissance", ["{{ candidat.date_naissance }}", " à ",
                                        "{{ candidat.lieu_naissance }}"]),
         ("Voie d'accès", ["{{ candidat.voie_acces }}"]),
     ])
     para(doc, "Session", style="Intertitre")
-    _session_table(doc, with_deliberation=True)
+    label_table(doc, [
+        ("Session", ["{{ session.intitule }}", ", ", "{{ session.periode }}"]),
+        ("Lieu", ["{{ session.lieu }}", " – ", "{{ session.adresse }}"]),
+        ("Délibération du jury", ["{{ session.date_deliberation }}"]),
+    ])
     para(doc, "Résultats par bloc de compétences", style="Intertitre")
     widths = (20, 78, 24, 20, 28)
     loop_table(doc, widths, ("Bloc", "Intitulé", "Critères acquis", "Taux", "Résultat"),
                "b in resultat.blocs",
-               [[("{{ b.code }}", B)], ["{{ b.intitule }}"], ["{{ b.acquis }}", " / ",
-                                                               "{{ b.total }}"],
+               [[("{{ b.code }}", B)], ["{{ b.intitule }}"], ["{{ b.acquis_sur_total }}"],
                 ["{{ b.taux }}"], [("{{ b.etat }}", B)]],
                align=(None, None, "center", "center", None),
                empty="Aucun bloc évalué.", empty_test="resultat.blocs")
+    tag(doc, "{%p if resultat.blocs_capitalises %}")
+    para(doc, "« Validé (capitalisé) » : bloc validé lors d'une session antérieure, acquis "
+         "sans nouvelle évaluation.", style="Petit", before=4)
+    tag(doc, "{%p endif %}")
     tag(doc, "{%p if regles.mode_global %}")
     para(doc, ("Ensemble des critères : ", B), "{{ resultat.acquis }}", " acquis sur ",
          "{{ resultat.total }}", ", soit ", ("{{ resultat.taux }}", B),
@@ -788,19 +818,28 @@ def fiche_resultats() -> DocumentObject:
          " au moins de ses critères sont acquis ; la certification est obtenue lorsque tous "
          "les blocs sont validés.", style="Petit", before=4)
     tag(doc, "{%p endif %}")
-    spacer(doc, 8)
-    table = new_table(doc, (PORTRAIT_WIDTH,))
-    add_row(table, (PORTRAIT_WIDTH,), [[("Décision du jury : ", {"bold": True, "size": 12}),
-                                        ("{{ resultat.decision }}",
-                                         {"bold": True, "size": 12, "color": ACCENT})]],
-            fill=DECISION_FILL, height=11, align=("center",))
+    tag(doc, "{%p if resultat.observations %}")
+    para(doc, "Observations du jury", style="Intertitre")
+    loop_table(doc, (20, 26, 124), ("Bloc", "Critère", "Observation"),
+               "o in resultat.observations",
+               [[("{{ o.bloc }}", B)], ["{{ o.critere }}"], ["{{ o.texte }}"]])
+    tag(doc, "{%p endif %}")
+    # A shaded paragraph, not a table: kept with the retake and the signature that follow
+    # (LibreOffice ignores « keep with next » on a table), never a signature alone.
+    p = para(doc, ("Décision du jury : ", {"bold": True, "size": 12}),
+             ("{{ resultat.decision }}", {"bold": True, "size": 12, "color": ACCENT}),
+             align="center", before=10, after=4, keep=True)
+    ppr = p._p.get_or_add_pPr()
+    for side in ("top", "bottom"):
+        _paragraph_border(p, side)
+    _set(ppr, "w:shd", val="clear", color="auto", fill=DECISION_FILL)
     tag(doc, "{%p if resultat.rattrapage_possible %}")
     para(doc, ("Rattrapage : ", B), "vous pouvez vous présenter à une session de rattrapage "
          "jusqu'au ", ("{{ resultat.rattrapage_jusqu_au }}", B),
-         " pour les blocs non validés.", style="Corps de lettre", before=8)
+         " pour les blocs non validés.", style="Corps de lettre", before=8, keep=True)
     tag(doc, "{%p endif %}")
-    signature_block(doc, [["Pour le jury, ", "{{ president.qualite }}"],
-                          [("{{ president.nom_complet }}", B)]], space=36)
+    signature_block(doc, [["{{ president.qualite }}"],
+                          [("{{ president.nom_complet }}", B)]], space=22)
     return doc
 
 
@@ -808,7 +847,7 @@ def proces_verbal() -> DocumentObject:
     """The session's procès-verbal: every decision, a signature per juror, countersignature."""
     doc = new_document("Procès-verbal de session")
     titles(doc, "Procès-verbal de la session de certification",
-           ["{{ certification.intitule }}", " – ", "{{ session.intitule }}"])
+           ["{{ document.sous_titre }}"])
     _session_table(doc, with_deliberation=True)
     para(doc, "Décisions du jury", style="Intertitre")
     widths = (14, 46, 24, 56, 30)
@@ -818,6 +857,10 @@ def proces_verbal() -> DocumentObject:
                        [["{{ c.numero }}"], [("{{ c.nom_complet }}", B)], ["{{ c.voie_acces }}"],
                         ["{%p for b in c.resultat.blocs %}"], [("{{ c.resultat.decision }}", B)]],
                        empty="Aucun candidat.", empty_test="candidats")
+    # homonyms (two Julie MARTIN) are told apart by their birth date, as on the register
+    para(table.rows[2].cells[1], ("{{ c.ne }}", {"size": 8, "color": GREY}),
+         (" le ", {"size": 8, "color": GREY}),
+         ("{{ c.date_naissance_courte }}", {"size": 8, "color": GREY}), style="Tableau")
     cell = table.rows[2].cells[3]
     para(cell, ("{{ b.code }}", B), " : ", "{{ b.etat }}", " ", ("{{ b.detail }}", {"size": 8,
                                                                                   "color": GREY}),
@@ -831,6 +874,17 @@ def proces_verbal() -> DocumentObject:
          " – validation partielle : ", ("{{ effectifs.partiels }}", B), " – non certifiés : ",
          ("{{ effectifs.non_certifies }}", B), " – absents : ", ("{{ effectifs.absents }}", B),
          style="Petit", before=6, after=6)
+    tag(doc, "{%p if candidats_observes %}")
+    para(doc, "Observations du jury", style="Intertitre")
+    table = loop_table(doc, (14, 46, 110), ("N°", "Candidat", "Observations des jurés"),
+                       "c in candidats_observes",
+                       [["{{ c.numero }}"], [("{{ c.nom_complet }}", B)],
+                        ["{%p for o in c.resultat.observations %}"]])
+    cell = table.rows[2].cells[2]
+    para(cell, ("{{ o.bloc }}", B), " · ", "{{ o.critere }}", " : ", "{{ o.texte }}",
+         style="Tableau")
+    tag(cell, "{%p endfor %}")
+    tag(doc, "{%p endif %}")
     para(doc, "Blocs de compétences", style="Intertitre")
     loop_table(doc, (22, 148), ("Code", "Intitulé du bloc"), "b in blocs",
                [[("{{ b.code }}", B)], ["{{ b.intitule }}"]])
@@ -841,16 +895,22 @@ def proces_verbal() -> DocumentObject:
     para(doc, "Décisions scellées au registre (version ", "{{ scellement.version }}",
          ") – empreinte : ", ("{{ scellement.empreinte }}", B), style="Petit", keep=True)
     tag(doc, "{%p endif %}")
-    para(doc, "Signatures des membres du jury", style="Intertitre")
-    loop_table(doc, (60, 60, 50), ("Membre du jury", "Qualité", "Signature"), "m in jury",
-               [[("{{ m.nom_complet }}", B)], ["{{ m.qualite }}"], []], height=16,
-               empty="Aucun membre du jury renseigné.", empty_test="jury")
-    para(doc, "Contreseing du responsable de session", style="Intertitre")
-    table = new_table(doc, (60, 60, 50))
-    add_row(table, (60, 60, 50), [["Responsable de session"], ["Nom"], ["Signature"]],
-            header=True)
-    add_row(table, (60, 60, 50), [["{{ document.fait_a }}"], [("{{ session.responsable }}", B)],
-                                  []], height=16)
+    para(doc, "Signatures des membres du jury et contreseing", style="Intertitre")
+    # One table: the jurors' signatures and the session manager's countersignature, its rows
+    # kept together, so that the countersignature never falls alone on a last page.
+    widths = (60, 60, 50)
+    table = loop_table(doc, widths, ("Membre du jury", "Qualité", "Signature"), "m in jury",
+                       [[("{{ m.nom_complet }}", B)], ["{{ m.qualite }}"], []], height=15,
+                       empty="Aucun membre du jury renseigné.", empty_test="jury")
+    row = add_row(table, widths, [[("Contreseing du responsable de session", B)],
+                                  [("{{ session.responsable }}", B)], []], height=15)
+    _shade(row.cells[0], HEADER_FILL)
+    row = add_row(table, widths, [["{{ document.fait_a }}"], [], []])
+    row.cells[0].merge(row.cells[2])
+    for r in table.rows:
+        for c in r.cells:
+            for p in c.paragraphs:
+                p.paragraph_format.keep_with_next = True
     return doc
 
 
@@ -905,12 +965,16 @@ def certificat() -> DocumentObject:
     para(doc, ("« ", {"size": 19, "bold": True, "color": ACCENT}),
          ("{{ certification.intitule }}", {"size": 19, "bold": True, "color": ACCENT}),
          (" »", {"size": 19, "bold": True, "color": ACCENT}), align="center", after=2)
-    para(doc, ("{{ certification.mention_rncp }}", {"size": 10}), align="center", after=4)
+    para(doc, ("{{ certification.mention_rncp }}", {"size": 10}), align="center", after=0)
+    tag(doc, "{%p if certification.mention_niveau_nsf %}")
+    para(doc, ("{{ certification.mention_niveau_nsf }}", {"size": 10}), align="center", after=0)
+    tag(doc, "{%p endif %}")
+    para(doc, "", align="center", after=2)
     para(doc, ("à l'issue de la session « ", {"size": 10, "color": GREY}),
          ("{{ session.intitule }}", {"size": 10, "color": GREY}),
          (" », sur décision du jury réuni le ", {"size": 10, "color": GREY}),
          ("{{ session.date_deliberation }}", {"size": 10, "color": GREY}),
-         (".", {"size": 10, "color": GREY}), align="center", after=26)
+         (".", {"size": 10, "color": GREY}), align="center", after=18)
 
     widths = (70, 113, 70)
     table = new_table(doc, widths, borders=False)
@@ -920,8 +984,10 @@ def certificat() -> DocumentObject:
         cell.vertical_alignment = WD_CELL_VERTICAL_ALIGNMENT.BOTTOM
     left, middle, right = row.cells
     first_paragraph(left, "{{ certificat.qr }}", align="left")
+    tag(left, "{%p if certificat.url_verification %}")
     para(left, "Vérifier ce certificat :", style="Petit")
     para(left, "{{ certificat.url_verification }}", style="Petit")
+    tag(left, "{%p endif %}")
     first_paragraph(middle, ("{{ document.fait_a }}", {"size": 10.5}), align="center")
     para(middle, ("Certificat n° ", {"size": 10}), ("{{ certificat.numero }}",
                                                    {"size": 10, "bold": True}),
@@ -937,32 +1003,43 @@ def certificat() -> DocumentObject:
 
 
 def attestation_blocs() -> DocumentObject:
-    """Attestation of the blocs a candidate validated without the whole certification."""
+    """Attestation of the blocs a candidate validated without the whole certification: the
+    parchemin's mentions, the blocs by their official codes, and that only they are
+    validated."""
     doc = new_document("Attestation de validation de blocs de compétences")
     titles(doc, "Attestation de validation de blocs de compétences",
            ["Certification professionnelle « ", "{{ certification.intitule }}", " »"])
-    para(doc, "{{ certification.certificateur }}", " atteste que :", style="Corps de lettre",
-         before=6)
     label_table(doc, [
-        ("Civilité", ["{{ candidat.civilite }}"]),
+        ("Certificateur", [("{{ certification.certificateur }}", B)]),
+        ("Certification", ["« ", "{{ certification.intitule }}", " »"]),
+        ("Enregistrement", ["{{ certification.mention_rncp }}"], "certification.mention_rncp"),
+        ("Niveau et code NSF", ["{{ certification.mention_niveau_nsf }}"],
+         "certification.mention_niveau_nsf"),
+    ])
+    para(doc, "{{ certification.certificateur }}", " atteste que :", style="Corps de lettre",
+         before=8)
+    label_table(doc, [
+        ("Civilité", ["{{ candidat.civilite }}"], "candidat.civilite"),
         ("Nom de naissance", [("{{ candidat.nom_naissance_majuscules }}", B)]),
-        ("Nom d'usage", ["{{ candidat.nom_usage_majuscules }}"]),
+        ("Nom d'usage", ["{{ candidat.nom_usage_majuscules }}"], "candidat.nom_usage"),
         ("Prénom", [("{{ candidat.prenom }}", B)]),
         ("Date et lieu de naissance", ["{{ candidat.date_naissance }}", " à ",
                                        "{{ candidat.lieu_naissance }}"]),
     ])
     para(doc, "a validé, à l'issue de la session « ", "{{ session.intitule }}",
          " » (jury réuni le ", "{{ session.date_deliberation }}",
-         "), les blocs de compétences suivants de la certification professionnelle « ",
-         "{{ certification.intitule }}", " » ", "{{ certification.mention_rncp }}", " :",
-         style="Corps de lettre", before=10)
-    loop_table(doc, (26, 114, 30), ("Code du bloc", "Intitulé du bloc de compétences",
+         "), le ou les seuls blocs de compétences suivants de cette certification :",
+         style="Corps de lettre", before=10, keep=True)
+    loop_table(doc, (40, 100, 30), ("Code officiel du bloc", "Intitulé du bloc de compétences",
                                     "Résultat"),
                "b in resultat.blocs_valides",
-               [[("{{ b.code }}", B)], ["{{ b.intitule }}"], ["{{ b.etat }}"]])
+               [[("{{ b.code_officiel }}", B)], ["{{ b.intitule }}"], ["{{ b.etat }}"]])
+    para(doc, "Cette attestation ne vaut pas certification : seuls les blocs ci-dessus sont "
+         "validés ; la certification est obtenue lorsque tous ses blocs le sont.",
+         style="Corps de lettre", before=8)
     tag(doc, "{%p if regles.capitalisation %}")
     para(doc, "Ces blocs sont acquis définitivement : ils n'auront pas à être présentés de "
-         "nouveau pour obtenir la certification complète.", style="Corps de lettre", before=8)
+         "nouveau pour obtenir la certification complète.", style="Corps de lettre")
     tag(doc, "{%p endif %}")
     para(doc, "La présente attestation est délivrée pour servir et valoir ce que de droit.",
          style="Corps de lettre", before=4)
@@ -999,7 +1076,7 @@ def notification_resultats() -> DocumentObject:
     loop_table(doc, (20, 100, 22, 28), ("Bloc", "Intitulé", "Critères acquis", "Résultat"),
                "b in resultat.blocs",
                [[("{{ b.code }}", B)], ["{{ b.intitule }}"],
-                ["{{ b.acquis }}", " / ", "{{ b.total }}"], [("{{ b.etat }}", B)]],
+                ["{{ b.acquis_sur_total }}"], [("{{ b.etat }}", B)]],
                align=(None, None, "center", None))
     spacer(doc, 6)
     tag(doc, "{%p endif %}")
@@ -1029,14 +1106,21 @@ def notification_resultats() -> DocumentObject:
     para(doc, "Vous n'y présenterez que les blocs que vous n'avez pas encore validés.",
          style="Corps de lettre")
     tag(doc, "{%p endif %}")
+    tag(doc, "{%p elif resultat.absent %}")
+    para(doc, "Une absence ne compte pas comme une présentation aux épreuves. Pour vous "
+         "inscrire à une prochaine session, prenez contact avec nos services.",
+         style="Corps de lettre")
     tag(doc, "{%p elif not resultat.certifie %}")
     para(doc, "Au regard du règlement de la certification, une nouvelle présentation à une "
          "session de rattrapage n'est pas possible.", style="Corps de lettre")
     tag(doc, "{%p endif %}")
     tag(doc, "{%p if resultat.partiel or resultat.non_certifie %}")
-    para(doc, "Si vous estimez que cette décision est entachée d'une irrégularité, vous pouvez "
-         "former un recours écrit et motivé auprès de ", "{{ organisme.nom }}", ".",
-         style="Corps de lettre")
+    para(doc, ("Voies de recours. ", B), "Si vous estimez que cette décision est entachée "
+         "d'une irrégularité dans l'organisation ou le déroulement de la session, vous pouvez "
+         "former un recours écrit et motivé", "{{ voies_recours.dans_le_delai }}",
+         ", adressé à :", style="Corps de lettre", keep=True)
+    para(doc, ("{{ voies_recours.destinataire }}", B), style="Adresse", indent=15)
+    para(doc, "{{ voies_recours.adresse }}", style="Adresse", indent=15, after=8)
     tag(doc, "{%p endif %}")
     closing(doc, "{{ candidat.appel }}")
     signature_block(doc, [["{{ signataire.fonction }}"], [("{{ signataire.nom }}", B)]])
@@ -1057,8 +1141,7 @@ def non_recevabilite() -> DocumentObject:
     para(doc, "{{ candidat.salutation }}", style="Corps de lettre")
     para(doc, "Par un courrier reçu le ", ("{{ recours.date_reception }}", B),
          ", vous avez formé un recours contre la décision du jury de la certification "
-         "professionnelle « ", "{{ certification.intitule }}", " », session « ",
-         "{{ session.intitule }}", " ».", style="Corps de lettre")
+         "professionnelle ", "{{ session.designation }}", ".", style="Corps de lettre")
     para(doc, "Vous invoquiez les motifs suivants :", style="Corps de lettre", keep=True)
     para(doc, ("{{ recours.motifs }}", I), style="Corps de lettre", indent=10)
     para(doc, "Après examen, votre recours a été déclaré ", ("non recevable", B), " le ",
@@ -1075,7 +1158,7 @@ def suivi_dysfonctionnements() -> DocumentObject:
     """The session's dysfunction log and its review after the session."""
     doc = new_document("Fiche de suivi des dysfonctionnements", landscape=True)
     titles(doc, "Fiche de suivi des dysfonctionnements",
-           ["{{ certification.intitule }}", " – ", "{{ session.intitule }}"])
+           ["{{ document.sous_titre }}"])
     label_table(doc, [
         ("Session", ["{{ session.intitule }}", ", ", "{{ session.periode }}"]),
         ("Lieu", ["{{ session.lieu }}", " – ", "{{ session.adresse }}"]),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from datetime import date
 from pathlib import Path
@@ -140,7 +141,7 @@ def test_candidate_forms() -> None:
     assert elodie["ne"] == "née"
     assert elodie["nom_naissance_majuscules"] == "DURAND-LEFÈVRE"
     assert elodie["date_naissance"] == "1er mars 1990"
-    assert [e["heure"] for e in elodie["epreuves"]] == ["9 h 00"]
+    assert [e["heure"] for e in elodie["epreuves"]] == ["9\u00a0h\u00a000"]
     assert [b["code"] for b in elodie["blocs"]] == [b.code for b in ref.blocs]
     sean = ctx.contexte_convocation_candidat(s, ref, org, s.candidats[1])["candidat"]
     assert sean["identite"] == "Monsieur Seán O'BRIEN & <FILS> \"LTD\""
@@ -172,6 +173,8 @@ def test_common_context() -> None:
     assert common["session"]["periode"] == "du lundi 14 au mardi 15 décembre 2026"
     assert common["session"]["date_deliberation"] == "mercredi 16 décembre 2026"
     assert common["document"] == {"titre": "Procès-verbal de session",
+                                  "sous_titre": "Chef de Projet E-Commerce – Session de "
+                                                "décembre 2026",
                                   "date": "18 décembre 2026", "date_courte": "18/12/2026",
                                   "lieu": "Paris",
                                   "fait_a": "Fait à Paris, le 18 décembre 2026"}
@@ -202,7 +205,21 @@ def test_mention_rncp() -> None:
     assert common["certification"]["mention_rncp"] == (
         "enregistrée au Répertoire national des certifications professionnelles (RNCP) sous le "
         "numéro RNCP12345, niveau 6 du cadre national des certifications professionnelles")
+    missing = "\n".join(ctx.mentions_manquantes(ref, organisme(), candidats()[0]))
+    assert "certification.date_effet" in missing and "certification.niveau_europeen" in missing
+    ref = replace(ref, certification=replace(
+        ref.certification, date_effet=dt.date(2024, 9, 1), niveau_europeen=6,
+        codes_nsf=("310m", "312p"), certificateur="CENTRE EXEMPLE SAS"))
+    common = ctx.contexte_commun(session(ref), ref, organisme())["certification"]
+    assert common["mention_rncp"] == (
+        "enregistrée au Répertoire national des certifications professionnelles (RNCP) sous le "
+        "numéro RNCP12345, par décision de France compétences en date du 1er septembre 2024, "
+        "niveau 6 du cadre national des certifications professionnelles")
+    assert common["mention_niveau_nsf"] == (
+        "Niveau 6 du cadre national des certifications professionnelles (niveau 6 du cadre "
+        "européen des certifications) – codes NSF : 310m, 312p")
     assert ctx.mentions_manquantes(ref, organisme(), candidats()[0]) == []
+    assert ctx.mentions_manquantes(ref, organisme(), blocs=True) == []  # BC01 → RNCP12345BC01
 
 
 def test_mentions_manquantes() -> None:
@@ -307,7 +324,7 @@ def test_emargement_days() -> None:
     assert [d["date"] for d in days] == ["lundi 14 décembre 2026", "mardi 15 décembre 2026"]
     assert [c["numero"] for c in days[0]["candidats"]] == ["001", "002"]
     assert days[1]["candidats"][0]["nom"] == JINJA_NOM
-    assert days[0]["candidats"][0]["epreuves_du_jour"] == "9 h 00 Soutenance orale"
+    assert days[0]["candidats"][0]["epreuves_du_jour"] == "9\u00a0h\u00a000 Soutenance orale"
     no_planning = type(s)(nom=s.nom, info=s.info, candidats=s.candidats)
     single = ctx.contexte_emargement(no_planning, ref, organisme())["journees"]
     assert len(single) == 1

@@ -14,7 +14,6 @@ from test_documents_data import (
     TRICKY_NOM,
     all_contexts,
     certificat_info,
-    docx_text,
     logo_png,
     organisme,
     referentiel,
@@ -25,6 +24,16 @@ from certidocs.documents.render import Template, make_environment, merged_name, 
 from certidocs.errors import DocumentError, ModeleError
 
 DEFAULTS = default_templates_dir()
+
+
+def docx_text(path: Path) -> str:
+    """The document's text with French typography's non-breaking spaces read as spaces: these
+    tests check the words; test_documents_envoi checks the typography."""
+    from test_documents_data import docx_text as text
+
+    return text(path).replace("\u00a0", " ").replace("\u202f", " ")
+
+
 W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 
 
@@ -145,7 +154,7 @@ def test_emargement(rendered: Any) -> None:
 def test_fiche_resultats(rendered: Any) -> None:
     text = _text(rendered, "fiche_resultats", "002")
     for expected in ["Fiche individuelle de résultats", "O'Brien & <Fils> \"Ltd\"", "VAE",
-                     "BC01", "18 / 18", "Validé", "BC02", "7 / 21", "33,3\u00a0%", "Non validé",
+                     "BC01", "18 / 18", "Validé", "BC02", "7 / 21", "33,3 %", "Non validé",
                      "Décision du jury : Validation partielle", "16 décembre 2027",
                      "Anne BERNARD"]:
         assert expected in text, expected
@@ -156,7 +165,7 @@ def test_proces_verbal(rendered: Any) -> None:
     text = _text(rendered, "proces_verbal", "proces_verbal")
     for expected in ["Procès-verbal de la session de certification", "Élodie MARTIN",
                      "Certifié", "Validation partielle", "Non certifié", "Absent",
-                     "BC01 : Validé (capitalisé)", "BC02 : Non validé 7/21 – 33,3\u00a0%",
+                     "BC01 : Validé (capitalisé)", "BC02 : Non validé 7/21 – 33,3 %",
                      "Inscrits : 4 – présents : 3 – certifiés : 1", "Anne BERNARD",
                      "Président(e) du jury", "Moussa N'DIAYE", "Lucie LEROY",
                      "Contreseing du responsable de session", "Claire Fontaine",
@@ -168,7 +177,10 @@ def test_proces_verbal(rendered: Any) -> None:
     assert [r[0] for r in rows] == ["001", "002", "003", "004"]
     assert rows[3][3] == "—" and rows[3][4] == "Absent"  # every row keeps its five cells
     signatures = next(t for t in document.tables if t.rows[0].cells[0].text == "Membre du jury")
-    assert len(signatures.rows) == 4  # header + one line per juror
+    # header + one line per juror + the countersignature (and its « Fait à ») in the same
+    # table, which never splits from the jurors' signatures
+    assert len(signatures.rows) == 6
+    assert "Contreseing du responsable de session" in signatures.rows[4].cells[0].text
 
 
 def test_certificat(rendered: Any) -> None:

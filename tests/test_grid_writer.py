@@ -147,10 +147,16 @@ def test_only_evaluation_and_observation_cells_are_unlocked(cpecom_grid: Path) -
     expected = {(b.code, f"{col}{row}") for b in ref.blocs
                 for row in range(L.FIRST_ROW, L.FIRST_ROW + len(b.criteres))
                 for col in (L.COL_EVALUATION, L.COL_OBSERVATIONS)}
+    # and the jury's visa on the Synthèse sheet (date, name, signature), where the reader
+    # never looks
+    plan = L.plan_grid(ref, tuple(b.code for b in ref.blocs))
+    visa = {(L.SHEET_SYNTHESE, f"{col}{row}")
+            for row in range(plan.visa_row + 2, plan.visa_row + 2 + L.VISA_LIGNES_MIN)
+            for col in "ABCDEFG"}
     unlocked = {(ws.title, c.coordinate) for ws in wb.worksheets for row in ws.iter_rows()
                 for c in row if c.has_style and not c.protection.locked}
-    assert unlocked == expected
-    assert len(unlocked) == 2 * 93
+    assert unlocked == expected | visa
+    assert len(unlocked - visa) == 2 * 93
 
 
 def test_formulas_as_the_layout_says_and_hidden(cpecom_grid: Path) -> None:

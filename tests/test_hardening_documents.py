@@ -130,7 +130,7 @@ def test_homonym_jurors_are_refused_before_any_document(tmp_path: Path,
     result = cli_runner.invoke(main, ["documents", "s1"])
     assert result.exit_code == 1
     assert "Erreur interne" not in result.stderr
-    assert "Jury!A4 : Paul DURAND : juré en double (même nom et prénom que ligne 3)" in \
+    assert "Jury!B4 : Paul DURAND : juré en double (même nom et prénom que ligne 3)" in \
         result.stderr
     assert not (tmp_path / "s1" / "documents").exists()
 

@@ -57,7 +57,7 @@ def test_before_the_exam_only_convocations(tmp_path: Path, cli_runner: CliRunner
     convocation = text_of(tmp_path / "s1" / "documents" / "convocation_candidat" /
                           "002_N-DIAYE_Moussa.docx")
     assert "Monsieur Moussa N'DIAYE" in convocation
-    assert "Vous présenterez les blocs de compétences suivants :" in convocation
+    assert "Vous présenterez les blocs de compétences suivants\u00a0:" in convocation
     assert "BC02 – Animer des communautés et des ventes en ligne" in convocation
     assert "BC03" not in convocation  # 002 presents BC01 and BC02 only
 

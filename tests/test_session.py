@@ -52,8 +52,9 @@ def test_creer_writes_six_sheets_ready_to_fill(cli_runner: CliRunner, tmp_path: 
     assert cand["F2"].number_format == "DD/MM/YYYY"
     jury_lists = {str(dv.sqref).split(":")[0]: dv.formula1
                   for dv in wb["Jury"].data_validations.dataValidation}
-    assert jury_lists["F2"] == '"Représentant du certificateur,Professionnel"'
-    assert jury_lists["G2"] == '"Oui,Non"'
+    assert jury_lists["A2"] == '"Madame,Monsieur"'
+    assert jury_lists["G2"] == '"Représentant du certificateur,Professionnel"'
+    assert jury_lists["H2"] == '"Oui,Non"'
     recours = {str(dv.sqref).split(":")[0]: dv.formula1
                for dv in wb["Recours"].data_validations.dataValidation}
     assert recours["D2"] == '"Recevable,Non recevable"'
@@ -122,7 +123,7 @@ def test_session_full_of_mistakes_gets_exactly_the_expected_problems(tmp_path: P
         "Candidats!M3": "BC9",
         "Candidats!C4": "« Nom de naissance » est obligatoire",
         "Candidats!L4": "« Alternance » n'est pas une valeur possible",
-        "Jury!H4": "2 an(s) d'expérience",
+        "Jury!I4": "2 an(s) d'expérience",
         "Session!B5": "précède la date de début",
         "Session!B6": "« Lieu » est obligatoire",
     }
@@ -156,7 +157,7 @@ def test_experience_boundary(tmp_path: Path, years: object, ok: bool) -> None:
     """Three years in the trade are enough; 2.9 are not (a French decimal comma is read)."""
     jury = with_changes(JURY, 1, {"Années d'expérience dans le métier": years})
     make_session(tmp_path / "s", jury=jury)
-    assert ("Jury!H3" not in errors_at(tmp_path / "s")) is ok
+    assert ("Jury!I3" not in errors_at(tmp_path / "s")) is ok
 
 
 @pytest.mark.parametrize(("left", "ok"), [
@@ -168,7 +169,7 @@ def test_left_the_trade_boundary(tmp_path: Path, left: dt.date, ok: bool) -> Non
     """« ne pas avoir quitté la fonction depuis plus de cinq ans »: exactly 5 years is allowed."""
     jury = with_changes(JURY, 2, {"Date de fin d'exercice du métier": left})
     make_session(tmp_path / "s", jury=jury)
-    assert ("Jury!I4" not in errors_at(tmp_path / "s")) is ok
+    assert ("Jury!J4" not in errors_at(tmp_path / "s")) is ok
 
 
 @pytest.mark.parametrize(("day", "ok"), [(START, True), (START + dt.timedelta(days=1), False),
@@ -177,7 +178,7 @@ def test_information_session(tmp_path: Path, day: dt.date | None, ok: bool) -> N
     """The information session must have been attended, on or before the first day."""
     make_session(tmp_path / "s", jury=with_changes(JURY, 0, {"Date de la session "
                                                              "d'information": day}))
-    assert ("Jury!J2" not in errors_at(tmp_path / "s")) is ok
+    assert ("Jury!K2" not in errors_at(tmp_path / "s")) is ok
 
 
 def test_jury_composition(tmp_path: Path) -> None:
@@ -196,7 +197,7 @@ def test_conflict_of_interest(tmp_path: Path) -> None:
     rows = with_changes(CANDIDATS, 2, {"Formateur ou tuteur": "Leroy Inès"})
     make_session(tmp_path / "s", candidats=rows)
     found = errors_at(tmp_path / "s")
-    assert "conflit d'intérêts : Inès Leroy (Jury!A4)" in found["Candidats!O4"]
+    assert "conflit d'intérêts : Inès Leroy (Jury!B4)" in found["Candidats!O4"]
     assert "Candidats!O2" not in found  # « Bruno Petit » is not on the jury
 
 

@@ -162,7 +162,7 @@ def test_documents_after_the_exam_seal_the_session(espace: Path, cli_runner: Cli
     pv = next((espace / S1 / "documents" / "proces_verbal").glob("proces*.docx"))
     text = "\n".join(p.text for p in Document(str(pv)).paragraphs)
     printed = " ".join(empreinte[i:i + 4] for i in range(0, 16, 4)).upper()
-    assert f"empreinte : {printed}" in text
+    assert f"empreinte\u00a0: {printed}" in text
 
 
 def test_sealing_refused_while_a_grid_is_incomplete_or_changed(espace: Path,

@@ -28,6 +28,7 @@ from certidocs.documents.context import (
     contexte_suivi_dysfonctionnements,
     mentions_manquantes,
     organisme_depuis_config,
+    reglages_manquants,
     verifier_candidats_connus,
 )
 from certidocs.documents.render import (
@@ -69,6 +70,7 @@ __all__ = [
     "merge",
     "organisme_depuis_config",
     "qr_payload",
+    "reglages_manquants",
     "render_batch",
     "render_document",
     "safe_filename",

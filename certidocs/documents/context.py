@@ -13,6 +13,7 @@ that the logo's path is checked, so that a wrong setting is reported before anyt
 from __future__ import annotations
 
 import functools
+import re
 import unicodedata
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -24,6 +25,7 @@ from certidocs.documents.dates import (
     date_courte,
     date_jour,
     date_texte,
+    heure_fr,
     periode,
     pourcentage,
 )
@@ -212,11 +214,11 @@ def _civilite_forms(value: str) -> dict[str, str]:
 def organisme_depuis_config(config: Mapping[str, Any], racine: Path) -> dict[str, Any]:
     """The ``organisme`` argument of the context builders from a parsed certidocs.toml.
 
-    Keeps the [organisme], [signataire] and [certificats] sections and makes the logo path
-    absolute (certidocs.toml gives it relative to the workspace folder ``racine``).
+    Keeps the [organisme], [signataire], [certificats] and [recours] sections and makes the
+    logo path absolute (certidocs.toml gives it relative to the workspace folder ``racine``).
     """
     sections = {key: dict(config.get(key) or {}) for key in
-                ("organisme", "signataire", "certificats")}
+                ("organisme", "signataire", "certificats", "recours")}
     logo = _t(sections["organisme"].get("logo"))
     if logo and not Path(logo).is_absolute():
         sections["organisme"]["logo"] = str(racine / logo)
@@ -262,35 +264,130 @@ def _bloc_titles(referentiel: Referentiel) -> dict[str, str]:
     return {b.code: b.intitule for b in referentiel.blocs}
 
 
-def _mention_rncp(rncp: str, niveau: str) -> str:
+def _mention_rncp(rncp: str, niveau: str, date_effet: str = "") -> str:
+    decision = (f", par décision de France compétences en date du {date_effet}"
+                if date_effet else "")
+    if rncp.startswith("RS"):
+        register = "au Répertoire spécifique (RS)"
+    else:
+        register = "au Répertoire national des certifications professionnelles (RNCP)"
     if rncp and niveau:
-        return (f"enregistrée au Répertoire national des certifications professionnelles (RNCP) "
-                f"sous le numéro {rncp}, niveau {niveau} du cadre national des certifications "
-                f"professionnelles")
+        return (f"enregistrée {register} sous le numéro {rncp}{decision}, niveau {niveau} du "
+                f"cadre national des certifications professionnelles")
     if rncp:
-        return ("enregistrée au Répertoire national des certifications professionnelles (RNCP) "
-                f"sous le numéro {rncp}")
+        return f"enregistrée {register} sous le numéro {rncp}{decision}"
     if niveau:
         return f"de niveau {niveau} du cadre national des certifications professionnelles"
     return ""
 
 
+def _mention_niveau(niveau: str, europeen: str) -> str:
+    if not niveau:
+        return ""
+    if europeen:
+        return (f"Niveau {niveau} du cadre national des certifications professionnelles "
+                f"(niveau {europeen} du cadre européen des certifications)")
+    return f"Niveau {niveau} du cadre national des certifications professionnelles"
+
+
+def _codes_nsf(cert: Any) -> list[str]:
+    codes = [_t(c) for c in cert.codes_nsf if _t(c)]
+    nsf = _t(cert.nsf)
+    if nsf and nsf not in codes:
+        codes.insert(0, nsf)
+    return codes
+
+
+_BC = re.compile(r"^BC\d{2}$")
+
+
+def code_officiel(code: str, rncp: str) -> str:
+    """A bloc's official code (« RNCP35340BC01 »): the code itself when it is one, the fiche's
+    number + « BC01 » for a bloc numbered like France compétences, else "" (unknown)."""
+    if re.match(r"^(RNCP|RS)\d+BC\d+$", code):
+        return code
+    if rncp and _BC.match(code):
+        return f"{rncp}{code}"
+    return ""
+
+
+DEFAUT_ORGANISME = "Organisme certificateur"
+DEFAUT_FONCTION = "Le directeur"
+
+
+def date_du_document(session: Session, type_nom: str, explicit: date | None = None) -> date:
+    """The one dating rule of every document.
+
+    Given explicitly (the certificate's date of issue, a recours' decision), that date.
+    Convocations: the day they are sent (« Date d'envoi des convocations »), else today.
+    Every document of after the exam: the deliberation date (else the last day of the
+    session), never today: the jury decides on that day, and a letter dated before it would
+    announce a decision not yet taken.
+    """
+    if explicit is not None:
+        return explicit
+    info = session.info
+    kind = TYPES.get(type_nom)
+    if kind is not None and kind.etape == "apres":
+        return info.date_deliberation or info.date_fin or info.date_debut or date.today()
+    if type_nom.startswith("convocation") and info.date_envoi_convocations:
+        return info.date_envoi_convocations
+    return date.today()
+
+
+def designation(intitule_certification: str, intitule_session: str) -> str:
+    """« « Chef de projet », session « décembre 2026 » », or the session's title alone,
+    quoted, when it already names the certification (never the title twice in a sentence)."""
+    if intitule_certification and (intitule_certification.casefold()
+                                   in intitule_session.casefold()):
+        return f"« {intitule_session} »"
+    return f"« {intitule_certification} », session « {intitule_session} »"
+
+
+def sous_titre(intitule_certification: str, intitule_session: str) -> str:
+    """« Certification – session » without saying the certification twice when the session's
+    title already names it (« Chef de projet e-commerce — session de décembre 2026 »)."""
+    if not intitule_session:
+        return intitule_certification
+    if intitule_certification and (intitule_certification.casefold()
+                                   in intitule_session.casefold()):
+        return intitule_session
+    return " – ".join(x for x in (intitule_certification, intitule_session) if x)
+
+
+def _qualite(j: Jure, civ: str) -> str:
+    if not j.president:
+        return _t(j.college) or "Membre du jury"
+    return {"Madame": "Présidente du jury", "Monsieur": "Président du jury"}.get(
+        civ, "Président(e) du jury")
+
+
 def _jure(j: Jure) -> Context:
     prenom, nom = _t(j.prenom), _t(j.nom)
     college = _t(j.college)
+    forms = _civilite_forms(j.civilite)
+    nom_complet = f"{prenom} {_upper(nom)}".strip()
     return {
         "nom": nom,
         "prenom": prenom,
-        "nom_complet": f"{prenom} {_upper(nom)}".strip(),
+        "nom_complet": nom_complet,
+        **forms,
+        "identite": f"{forms['civilite']} {nom_complet}".strip(),
         "email": _t(j.email),
         "fonction": _t(j.fonction),
         "organisme": _t(j.organisme),
         "college": college,
         "externe": _oui_non(j.externe),
         "president": j.president,
-        "qualite": "Président(e) du jury" if j.president else (college or "Membre du jury"),
+        "qualite": _qualite(j, forms["civilite"]),
         "date_session_information": date_texte(j.date_session_information),
     }
+
+
+def nom_et_qualite(j: Jure) -> str:
+    """« Anne ROUX – Présidente du jury »: how a juror signs a grid or a PV."""
+    value = _jure(j)
+    return f"{value['nom_complet']} – {value['qualite']}"
 
 
 def _jure_vide() -> Context:
@@ -298,10 +395,24 @@ def _jure_vide() -> Context:
 
 
 def _epreuve(e: Epreuve) -> Context:
-    heure, salle = _t(e.heure), _t(e.salle)
+    heure, salle = heure_fr(_t(e.heure)), _t(e.salle)
     parts = [date_courte(e.date), heure, _t(e.epreuve), f"salle {salle}" if salle else ""]
     return {"epreuve": _t(e.epreuve), "date": date_jour(e.date), "date_courte": date_courte(e.date),
             "heure": heure, "salle": salle, "resume": ", ".join(p for p in parts if p)}
+
+
+def lieu_naissance(c: Candidat) -> str:
+    """« Lyon », or « Dakar (Sénégal) » for a place abroad: a town alone reads as French."""
+    from certidocs.accrochage.pays import FRANCE, code_pays, nom_pays
+
+    lieu, pays = _t(c.lieu_naissance), _t(c.pays_naissance)
+    code = code_pays(pays) if pays else None
+    if not pays or code == FRANCE:
+        return lieu
+    name = (nom_pays(code) if code else None) or pays
+    if not lieu:
+        return name
+    return lieu if name.casefold() in lieu.casefold() else f"{lieu} ({name})"
 
 
 def _candidat(c: Candidat, referentiel: Referentiel, session: Session) -> Context:
@@ -324,7 +435,7 @@ def _candidat(c: Candidat, referentiel: Referentiel, session: Session) -> Contex
         "identite": f"{forms['civilite']} {nom_complet}".strip(),
         "date_naissance": date_texte(c.date_naissance),
         "date_naissance_courte": date_courte(c.date_naissance),
-        "lieu_naissance": _t(c.lieu_naissance),
+        "lieu_naissance": lieu_naissance(c),
         "email": _t(c.email),
         "adresse": _t(c.adresse),
         "code_postal": _t(c.code_postal),
@@ -338,11 +449,14 @@ def _candidat(c: Candidat, referentiel: Referentiel, session: Session) -> Contex
     }
 
 
-def _bloc_resultat(b: ResultatBloc, titles: Mapping[str, str]) -> Context:
+def _bloc_resultat(b: ResultatBloc, titles: Mapping[str, str], rncp: str = "") -> Context:
     etat = ("Validé (capitalisé)" if b.capitalise
             else "Validé" if b.valide else "Non validé")
     return {
         "code": b.code,
+        "code_officiel": code_officiel(b.code, rncp) or b.code,
+        # a bloc capitalised earlier was not evaluated now: no « 0 / 0 »
+        "acquis_sur_total": f"{b.acquis} / {b.total}" if b.total else "—",
         "intitule": titles.get(b.code, ""),
         "acquis": b.acquis,
         "total": b.total,
@@ -354,11 +468,27 @@ def _bloc_resultat(b: ResultatBloc, titles: Mapping[str, str]) -> Context:
     }
 
 
-def _resultat(r: Resultat | None, referentiel: Referentiel) -> Context:
+def _observations(referentiel: Referentiel, notes: Mapping[str, str]) -> list[Context]:
+    """The jurors' observations, in the référentiel's order: ``bloc``, ``critere``, ``texte``."""
+    out = []
+    for bloc in referentiel.blocs:
+        for critere in bloc.criteres:
+            text = _t(notes.get(critere.code))
+            if text:
+                out.append({"bloc": bloc.code, "critere": critere.code, "texte": text})
+    return out
+
+
+def _resultat(r: Resultat | None, referentiel: Referentiel,
+              observations: Mapping[str, str] | None = None) -> Context:
     if r is None:
         r = Resultat(numero="", nom="", prenom="", decision="")
     titles = _bloc_titles(referentiel)
-    blocs = [_bloc_resultat(b, titles) for b in r.blocs]
+    rncp = _t(referentiel.certification.rncp)
+    blocs = [_bloc_resultat(b, titles, rncp) for b in r.blocs]
+    notes = _observations(referentiel, observations or {})
+    for b in blocs:
+        b["observations"] = [n for n in notes if n["bloc"] == b["code"]]
     counted = [b for b in r.blocs if not b.capitalise]
     acquis = sum(b.acquis for b in counted)
     total = sum(b.total for b in counted)
@@ -372,6 +502,8 @@ def _resultat(r: Resultat | None, referentiel: Referentiel) -> Context:
         "blocs": blocs,
         "blocs_valides": [b for b in blocs if b["valide"]],
         "blocs_non_valides": [b for b in blocs if not b["valide"]],
+        "blocs_capitalises": [b for b in blocs if b["capitalise"]],
+        "observations": notes,
         "acquis": acquis,
         "total": total,
         "taux": pourcentage(acquis / total) if total else "",
@@ -416,32 +548,61 @@ def contexte_commun(session: Session, referentiel: Referentiel, organisme: Mappi
     """
     org = organisme.get("organisme") or {}
     sig = organisme.get("signataire") or {}
+    rec = organisme.get("recours") or {}
     cert = referentiel.certification
     info = session.info
-    nom_organisme = _t(org.get("nom")) or "Organisme certificateur"
+    nom_organisme = _t(org.get("nom")) or DEFAUT_ORGANISME
     rncp = _t(cert.rncp)
     niveau = "" if cert.niveau is None else str(cert.niveau)
+    europeen = "" if cert.niveau_europeen is None else str(cert.niveau_europeen)
     regles = referentiel.regles
     president = next((j for j in session.jury if j.president), None)
-    today = date_document or date.today()
+    today = date_du_document(session, type_nom, date_document)
     lieu = _t(org.get("ville")) or _t(info.lieu)
+    telephone, email = _t(org.get("telephone")), _t(org.get("email"))
+    contact = " – ".join(x for x in (f"tél. {telephone}" if telephone else "",
+                                     f"courriel : {email}" if email else "") if x)
+    nsf = _codes_nsf(cert)
+    intitule_session = _t(info.intitule) or f"Session {_t(session.nom)}"
+    delai = rec.get("delai_jours")
     return {
         "organisme": {
             "nom": nom_organisme,
             "adresse": _t(org.get("adresse")),
             "ville": _t(org.get("ville")),
+            "telephone": telephone,
+            "email": email,
+            "contact": contact,
             "logo": _logo(_t(org.get("logo"))),
             "url_verification": _t((organisme.get("certificats") or {}).get("url_verification")),
         },
         "signataire": {"nom": _t(sig.get("nom")), "fonction": _t(sig.get("fonction"))},
+        "voies_recours": {
+            "delai_jours": delai if isinstance(delai, int) and delai > 0 else "",
+            "dans_le_delai": (f" dans un délai de {delai} jours à compter de la réception de "
+                              "ce courrier" if isinstance(delai, int) and delai > 0 else ""),
+            "destinataire": _t(rec.get("destinataire")) or nom_organisme,
+            "adresse": _t(rec.get("adresse")) or _t(org.get("adresse")),
+        },
         "certification": {
             "code": _t(cert.code),
             "intitule": _t(cert.intitule),
             "rncp": rncp,
             "niveau": niveau,
+            "niveau_europeen": europeen,
             "nsf": _t(cert.nsf),
+            "codes_nsf": ", ".join(nsf),
+            "mention_nsf": (f"Code{'s' if len(nsf) > 1 else ''} NSF : {', '.join(nsf)}"
+                            if nsf else ""),
+            "date_effet": date_texte(cert.date_effet),
             "certificateur": _t(cert.certificateur) or nom_organisme,
-            "mention_rncp": _mention_rncp(rncp, niveau),
+            "siret_certificateur": _t(cert.siret_certificateur),
+            "mention_rncp": _mention_rncp(rncp, niveau, date_texte(cert.date_effet)),
+            "mention_niveau": _mention_niveau(niveau, europeen),
+            "mention_niveau_nsf": " – ".join(x for x in (
+                _mention_niveau(niveau, europeen),
+                f"code{'s' if len(nsf) > 1 else ''} NSF : {', '.join(nsf)}" if nsf else "")
+                if x),
         },
         "regles": {
             "mode_global": regles.mode_decision == "global",
@@ -455,7 +616,8 @@ def contexte_commun(session: Session, referentiel: Referentiel, organisme: Mappi
         },
         "session": {
             "nom": _t(session.nom),
-            "intitule": _t(info.intitule) or f"Session {_t(session.nom)}",
+            "intitule": intitule_session,
+            "designation": designation(_t(cert.intitule), intitule_session),
             "lieu": _t(info.lieu),
             "adresse": _t(info.adresse),
             "responsable": _t(info.responsable),
@@ -468,12 +630,14 @@ def contexte_commun(session: Session, referentiel: Referentiel, organisme: Mappi
             "date_deliberation_courte": date_courte(info.date_deliberation),
             "date_envoi_convocations": date_texte(info.date_envoi_convocations),
         },
-        "blocs": [{"code": b.code, "intitule": _t(b.intitule), "nb_criteres": len(b.criteres)}
+        "blocs": [{"code": b.code, "code_officiel": code_officiel(b.code, rncp) or b.code,
+                   "intitule": _t(b.intitule), "nb_criteres": len(b.criteres)}
                   for b in referentiel.blocs],
         "jury": [_jure(j) for j in session.jury],
         "president": _jure(president) if president else _jure_vide(),
         "document": {
             "titre": TYPES[type_nom].libelle if type_nom else "",
+            "sous_titre": sous_titre(_t(cert.intitule), intitule_session),
             "date": date_texte(today),
             "date_courte": date_courte(today),
             "lieu": lieu,
@@ -527,8 +691,12 @@ def _journees(session: Session, referentiel: Referentiel) -> list[Context]:
                 continue
             line = _candidat(c, referentiel, session)
             line["epreuves_du_jour"] = " ; ".join(
-                " ".join(x for x in (_t(e.heure), _t(e.epreuve)) if x) for e in epreuves)
+                " ".join(x for x in (heure_fr(_t(e.heure)), _t(e.epreuve)) if x)
+                for e in epreuves)
             line["salle"] = " ; ".join(sorted({_t(e.salle) for e in epreuves if e.salle}))
+            line["epreuves_salle"] = " – ".join(
+                x for x in (line["epreuves_du_jour"],
+                            f"salle {line['salle']}" if line["salle"] else "") if x)
             lines.append(line)
         days.append({"date": date_jour(day), "date_courte": date_courte(day),
                      "candidats": lines, "nombre": len(lines)})
@@ -538,6 +706,7 @@ def _journees(session: Session, referentiel: Referentiel) -> list[Context]:
             line = _candidat(c, referentiel, session)
             line["epreuves_du_jour"] = ""
             line["salle"] = ""
+            line["epreuves_salle"] = ""
             lines.append(line)
         info = session.info
         days.append({"date": periode(info.date_debut, info.date_fin).removeprefix("le "),
@@ -559,23 +728,27 @@ def contexte_emargement(session: Session, referentiel: Referentiel,
 
 def _contexte_resultat(session: Session, referentiel: Referentiel,
                        organisme: Mapping[str, Any], candidat: Candidat, resultat: Resultat,
-                       type_nom: str, date_document: date | None) -> Context:
+                       type_nom: str, date_document: date | None,
+                       observations: Mapping[str, str] | None = None) -> Context:
     """What every per-candidate results document holds: the common part, ``candidat`` and
     ``resultat``."""
     ctx = contexte_commun(session, referentiel, organisme, date_document=date_document,
                           type_nom=type_nom)
     ctx["candidat"] = _candidat(candidat, referentiel, session)
-    ctx["resultat"] = _resultat(resultat, referentiel)
+    ctx["resultat"] = _resultat(resultat, referentiel, observations)
     return ctx
 
 
 def contexte_fiche_resultats(session: Session, referentiel: Referentiel,
                              organisme: Mapping[str, Any], candidat: Candidat,
                              resultat: Resultat, *,
-                             date_document: date | None = None) -> Context:
-    """Individual results: ``candidat`` and ``resultat`` (decision, blocs, retake)."""
+                             date_document: date | None = None,
+                             observations: Mapping[str, str] | None = None) -> Context:
+    """Individual results: ``candidat`` and ``resultat`` (decision, blocs, retake, the
+    jurors' ``observations`` by criterion code, read from the grid the decision was sealed
+    on)."""
     ctx = _contexte_resultat(session, referentiel, organisme, candidat, resultat,
-                             "fiche_resultats", date_document)
+                             "fiche_resultats", date_document, observations)
     return ctx
 
 
@@ -583,7 +756,11 @@ def _effectifs(session: Session, resultats: Mapping[str, Resultat]) -> Context:
     decisions = [r.decision for r in resultats.values()]
     return {
         "inscrits": len(session.candidats),
-        "presents": sum(1 for c in session.candidats if c.present),
+        # Who sat is who has a decision other than « Absent »: the « Présence » column is
+        # often left blank (a blank reads as present, see pipeline), never « 0 présents ».
+        "presents": sum(1 for c in session.candidats
+                        if (resultats[c.numero].decision != ABSENT if c.numero in resultats
+                            else c.present)),
         "certifies": decisions.count(CERTIFIE),
         "partiels": decisions.count(VALIDATION_PARTIELLE),
         "non_certifies": decisions.count(NON_CERTIFIE),
@@ -595,13 +772,17 @@ def _effectifs(session: Session, resultats: Mapping[str, Resultat]) -> Context:
 def contexte_proces_verbal(session: Session, referentiel: Referentiel,
                            organisme: Mapping[str, Any], resultats: Iterable[Resultat], *,
                            date_document: date | None = None,
-                           scellement: Mapping[str, Any] | None = None) -> Context:
+                           scellement: Mapping[str, Any] | None = None,
+                           observations: Mapping[str, Mapping[str, str]] | None = None
+                           ) -> Context:
     """The session's procès-verbal: ``candidats`` (each with its ``resultat``), ``effectifs``,
     ``scellement`` (``empreinte``: the printed fingerprint of the sealed decisions, ``version``:
     1 at deliberation, more after revisions; empty strings before sealing).
 
     Candidates are listed in the session sheet's order; one without an outcome keeps an empty
-    decision, so that nobody silently disappears from the PV.
+    decision, so that nobody silently disappears from the PV. ``observations`` (candidate
+    number → criterion code → text) gives each ``c.resultat.observations``;
+    ``candidats_observes`` lists the candidates that have some.
     """
     ctx = contexte_commun(session, referentiel, organisme, date_document=date_document,
                           type_nom="proces_verbal")
@@ -609,9 +790,11 @@ def contexte_proces_verbal(session: Session, referentiel: Referentiel,
     rows = []
     for c in session.candidats:
         row = _candidat(c, referentiel, session)
-        row["resultat"] = _resultat(by_numero.get(c.numero), referentiel)
+        row["resultat"] = _resultat(by_numero.get(c.numero), referentiel,
+                                    (observations or {}).get(c.numero))
         rows.append(row)
     ctx["candidats"] = rows
+    ctx["candidats_observes"] = [r for r in rows if r["resultat"]["observations"]]
     ctx["effectifs"] = _effectifs(session, by_numero)
     seal = scellement or {}
     ctx["scellement"] = {"empreinte": _t(seal.get("empreinte")),
@@ -674,7 +857,10 @@ def contexte_non_recevabilite(session: Session, referentiel: Referentiel,
                               date_document: date | None = None) -> Context:
     """Notice that an appeal is not admissible: ``candidat`` and ``recours`` (date received,
     grounds, decision, its reasons and date). Dated the decision's date when known."""
-    when = date_document or recours.date_decision
+    info = session.info
+    deliberation = info.date_deliberation or info.date_fin or info.date_debut
+    when = date_document or recours.date_decision or max(
+        x for x in (date.today(), deliberation) if x is not None)
     ctx = contexte_commun(session, referentiel, organisme, date_document=when,
                           type_nom="non_recevabilite")
     ctx["candidat"] = _candidat(candidat, referentiel, session)
@@ -699,20 +885,43 @@ def contexte_suivi_dysfonctionnements(session: Session, referentiel: Referentiel
 
 
 def mentions_manquantes(referentiel: Referentiel, organisme: Mapping[str, Any],
-                        candidat: Candidat | None = None) -> list[str]:
-    """What a certificate must carry and the data lacks, in French, one phrase each.
+                        candidat: Candidat | None = None, *, blocs: bool = False) -> list[str]:
+    """What a certificate (or, ``blocs``, a bloc attestation) must carry and the data lacks,
+    in French, one phrase each naming the YAML field or the setting to fill.
 
-    The parchemin prints whatever it has; the command can warn before printing certificates
-    that would lack a mandatory mention (RNCP number and level, signatory, holder's birth date
-    and place).
+    The mentions are those of France compétences' list for a parchemin: registration (RNCP
+    number and the date of France compétences' decision), the certifier's name, the level
+    (national and European), the NSF code(s), the signatory, the holder's identity; for a
+    bloc attestation, also each bloc's official code (RNCPxxxxxBCxx). The document prints
+    whatever it has; the command warns before it goes out without a mention.
     """
     missing = []
     cert = referentiel.certification
-    where = f"référentiel {referentiel.code}"
-    if not _t(cert.rncp):
-        missing.append(f"{where} : numéro RNCP (certification.rncp) non renseigné")
-    if cert.niveau is None:
+    where = f"référentiel {referentiel.code} (referentiels/{referentiel.code}.yaml)"
+    rncp = _t(cert.rncp)
+    if not rncp:
+        missing.append(f"{where} : numéro d'enregistrement (certification.rncp) non renseigné")
+    if cert.date_effet is None:
+        missing.append(f"{where} : date de la décision d'enregistrement de France compétences "
+                       "(certification.date_effet) non renseignée")
+    if cert.niveau is None and not rncp.startswith("RS"):
         missing.append(f"{where} : niveau (certification.niveau) non renseigné")
+    elif cert.niveau_europeen is None and not rncp.startswith("RS"):
+        missing.append(f"{where} : niveau européen (certification.niveau_europeen) "
+                       "non renseigné")
+    if not _codes_nsf(cert):
+        missing.append(f"{where} : code(s) NSF (certification.codes_nsf ou certification.nsf) "
+                       "non renseigné(s)")
+    org = organisme.get("organisme") or {}
+    if not _t(cert.certificateur) and _t(org.get("nom")) in ("", DEFAUT_ORGANISME):
+        missing.append(f"{where} : nom légal du certificateur (certification.certificateur, "
+                       "ou [organisme] nom de certidocs.toml) non renseigné")
+    if blocs:
+        unknown = [b.code for b in referentiel.blocs if not code_officiel(b.code, rncp)]
+        if unknown:
+            missing.append(f"{where} : code officiel (RNCPxxxxxBCxx) des blocs "
+                           f"{', '.join(unknown)} inconnu : renseignez certification.rncp ou "
+                           "les codes officiels (blocs[].code)")
     sig = organisme.get("signataire") or {}
     if not _t(sig.get("nom")):
         missing.append("certidocs.toml : nom du signataire ([signataire] nom) non renseigné")
@@ -726,3 +935,34 @@ def mentions_manquantes(referentiel: Referentiel, organisme: Mapping[str, Any],
         if not civilite(candidat.civilite):
             missing.append(f"{who} : civilité non renseignée (Madame ou Monsieur)")
     return missing
+
+
+def reglages_manquants(organisme: Mapping[str, Any], etape: str) -> list[str]:
+    """Settings of certidocs.toml still at their default or empty, that every letter and
+    certificate would print as they are: one phrase each, naming the setting."""
+    org = organisme.get("organisme") or {}
+    sig = organisme.get("signataire") or {}
+    rec = organisme.get("recours") or {}
+    out = []
+    if _t(org.get("nom")) in ("", DEFAUT_ORGANISME):
+        out.append("certidocs.toml, [organisme] nom : encore « Organisme certificateur » ; "
+                   "indiquez le nom de l'organisme, imprimé en tête de chaque document")
+    if not _t(org.get("adresse")):
+        out.append("certidocs.toml, [organisme] adresse : vide ; les courriers n'ont pas "
+                   "d'adresse d'expéditeur")
+    if not _t(org.get("telephone")) and not _t(org.get("email")):
+        out.append("certidocs.toml, [organisme] telephone et email : vides ; les courriers "
+                   "ne disent pas qui contacter")
+    if _t(sig.get("fonction")) in ("", DEFAUT_FONCTION) and not _t(sig.get("nom")):
+        out.append("certidocs.toml, [signataire] nom et fonction : non réglés (« Le "
+                   "directeur » par défaut) ; indiquez qui signe")
+    if etape == "apres":
+        delai = rec.get("delai_jours")
+        if not isinstance(delai, int) or delai <= 0:
+            out.append("certidocs.toml, [recours] delai_jours : non réglé ; le courrier de "
+                       "résultats ne peut pas dire dans quel délai former un recours")
+        if not _t(rec.get("adresse")) and not _t(org.get("adresse")):
+            out.append("certidocs.toml, [recours] adresse : vide (et pas d'adresse de "
+                       "l'organisme) ; le courrier de résultats ne dit pas où adresser un "
+                       "recours")
+    return out

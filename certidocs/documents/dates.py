@@ -8,6 +8,7 @@ locale, so the output is the same on every machine.
 
 from __future__ import annotations
 
+import re
 from datetime import date
 
 LOCALE = "fr_FR"
@@ -70,3 +71,44 @@ def pourcentage(taux: float) -> str:
     if text.endswith(",0"):
         text = text[:-2]
     return f"{text}{NBSP}%"
+
+
+NNBSP = "\u202f"
+_HEURE = re.compile(r"^(\d{1,2})\s*[:hH.]\s*(\d{2})?(?::\d{2})?$")
+
+
+def heure_fr(text: str) -> str:
+    """« 9 h 00 » from « 09:00 », « 9h », « 9:00:00 » (French writes hours with « h »);
+    any other text is returned as typed."""
+    match = _HEURE.match(text.strip())
+    if not match:
+        return text
+    hours, minutes = int(match.group(1)), match.group(2) or "00"
+    if hours > 24:
+        return text
+    return f"{hours}{NBSP}h{NBSP}{minutes}"
+
+
+_AVANT = re.compile(r"[ \u00a0]+([:;!?»])")
+_APRES = re.compile(r"«[ \u00a0]*")
+_COLLE = re.compile(r"(?<=[^\s\u00a0\u202f«(\[/:])([;!?])(?=\s|$)")
+
+
+def typographie(text: str) -> str:
+    """French typography on one text: a non-breaking space before « : » and « » », a narrow
+    one before « ; ! ? », a non-breaking space after « « ».
+
+    The one function every generated document goes through (applied to each text of the
+    Word file once rendered). Only spaces already typed are made non-breaking, plus « ; ! ? »
+    glued to a word; « : » glued to a word is left (addresses « https://… », times, ratios).
+    """
+    if not text:
+        return text
+
+    def before(match: re.Match[str]) -> str:
+        sign = match.group(1)
+        return (NBSP if sign in ":»" else NNBSP) + sign
+
+    text = _AVANT.sub(before, text)
+    text = _APRES.sub("«" + NBSP, text)
+    return _COLLE.sub(lambda m: NNBSP + m.group(1), text)

@@ -413,6 +413,27 @@ _SINGLE_CLOSE = re.compile(f"{_SPACES}[›’]")
 _TAG_INSIDE = re.compile(r"(?<=\{[\{%])(.*?)(?=[\}%]})", re.S)
 
 
+_TEXT_NODE = re.compile(r"(<w:t(?: [^>]*)?>)([^<]+)(</w:t>)")
+
+
+def typographie_xml(xml: str) -> str:
+    """Every text of a rendered Word part through :func:`certidocs.documents.dates.typographie`
+    (the template's own words and the values printed alike)."""
+    import html
+    from xml.sax.saxutils import escape
+
+    from certidocs.documents.dates import typographie
+
+    def fix(match: re.Match[str]) -> str:
+        text = html.unescape(match.group(2))
+        fixed = typographie(text)
+        if fixed == text:
+            return match.group(0)
+        return match.group(1) + escape(fixed) + match.group(3)
+
+    return _TEXT_NODE.sub(fix, xml)
+
+
 def straighten_quotes(xml: str) -> str:
     """Every kind of typographic quote inside ``{{ … }}`` and ``{% … %}`` made straight.
 
@@ -520,7 +541,7 @@ def _docxtpl_class() -> type[Any]:
             dst_xml = re.sub(r"\n<w:p([ >])", r"<w:p\1", dst_xml)
             dst_xml = (dst_xml.replace("{_{", "{{").replace("}_}", "}}")
                        .replace("{_%", "{%").replace("%_}", "%}"))
-            return str(self.resolve_listing(dst_xml))
+            return str(self.resolve_listing(typographie_xml(dst_xml)))
 
         def _bounded(self, template: jinja2.Template, context: dict[str, Any]) -> str:
             """The rendered XML, stopped beyond MAX_DOCUMENT_CHARS or the deadline."""

@@ -83,6 +83,15 @@ PORTEE = ("Cette synthèse porte sur les blocs présentés à cette session. Les
           "les résultats, où la décision peut donc être « Certifié » là où cette feuille "
           "indique « Validation partielle ».")
 
+# --- Synthèse: the jury's visa -----------------------------------------------------------------
+#: Below the thresholds, what an evaluation grid carries: the date, each juror's name and a
+#: place to sign (unlocked cells). The reader never looks there (nothing in it is a decision),
+#: so grids without it, sent before, read the same: no cell the reader checks moved.
+VISA_TITRE = "Visa du jury"
+VISA_HEADERS = ("Date", "Membre du jury", "Signature")
+VISA_COL_DATE, VISA_COL_NOM, VISA_COL_SIGNATURE, VISA_COL_FIN = "A", "B", "C", "G"
+VISA_LIGNES_MIN = 3
+
 # --- _certidocs: key / value ------------------------------------------------------------------
 META_VERSION = "version_mise_en_page"
 META_NUMERO = "numero_candidat"
@@ -167,6 +176,11 @@ class GridPlan:
     def seuils_row(self) -> int:
         """Synthèse row explaining the thresholds."""
         return self.decision_row + 2
+
+    @property
+    def visa_row(self) -> int:
+        """Synthèse row of the jury's visa title (header below it, then one row per juror)."""
+        return self.seuils_row + 3
 
     @property
     def decision_cell(self) -> str:

@@ -240,21 +240,13 @@ def _protect(ws: Worksheet, protection: ProtectionHash) -> None:
 
 def _print_setup(ws: Worksheet, footer: str, title_rows: str | None) -> None:
     """A4 landscape, one page wide, header rows repeated, candidate and page in the footer."""
-    ws.page_setup.orientation = "landscape"
-    ws.page_setup.paperSize = ws.PAPERSIZE_A4
-    ws.page_setup.fitToWidth = 1
-    ws.page_setup.fitToHeight = 0
-    ws.sheet_properties.pageSetUpPr.fitToPage = True
-    ws.print_options.horizontalCentered = True
-    ws.page_margins.left = ws.page_margins.right = 0.5
-    if title_rows:
-        ws.print_title_rows = title_rows
-    ws.oddFooter.left.text = footer
-    ws.oddFooter.left.size = 8
-    ws.oddFooter.center.text = "&A"
-    ws.oddFooter.center.size = 8
-    ws.oddFooter.right.text = "Page &P / &N"
-    ws.oddFooter.right.size = 8
+    from certidocs.impression import mise_en_page
+
+    mise_en_page(ws, paysage=True, lignes_titre=title_rows, pied=footer)
+
+
+OBSERVATION_LIGNES = 3
+"""Criterion rows are at least three lines high: room to write observations on paper."""
 
 
 def _widths(ws: Worksheet, widths: dict[str, int]) -> None:
@@ -344,8 +336,9 @@ def _consignes(ws: Worksheet, st: _Styles, plan: L.GridPlan, referentiel: Refere
         ("1. Ouvrez l'onglet de chaque bloc (en bas de la fenêtre).", st.text),
         ("2. Pour chaque critère, choisissez « Acquis » ou « Non acquis » dans la liste "
          "déroulante de la colonne « Évaluation ». Aucune autre valeur n'est acceptée.", st.text),
-        ("3. Notez vos observations dans la colonne « Observations » : elles servent au "
-         "procès-verbal et en cas de recours.", st.text),
+        ("3. Notez vos observations dans la colonne « Observations » : elles sont reprises "
+         "sur la fiche de résultats du candidat et au procès-verbal, et servent en cas de "
+         "recours.", st.text),
         ("4. L'onglet « Synthèse » compte les critères acquis et donne le taux et la décision ; "
          "il affiche « Incomplet » tant qu'un critère n'est pas évalué.", st.text),
         (f"5. {regle}", st.text),
@@ -353,7 +346,10 @@ def _consignes(ws: Worksheet, st: _Styles, plan: L.GridPlan, referentiel: Refere
          "« Observations » sont modifiables. N'ajoutez, ne supprimez et ne renommez ni ligne ni "
          "feuille, ne collez pas de cellules venant d'une autre grille : la grille serait "
          "refusée à la lecture.", st.text),
-        ("7. Enregistrez le fichier au format Excel (.xlsx) sans changer son nom, puis "
+        ("7. Dans l'onglet « Synthèse », le « Visa du jury » : la date de l'évaluation et la "
+         "signature de chaque membre du jury (noms repris de la session, modifiables).",
+         st.text),
+        ("8. Enregistrez le fichier au format Excel (.xlsx) sans changer son nom, puis "
          "renvoyez-le au responsable de session.", st.text),
     ]
     if referentiel.informations_jury or referentiel.qualites_non_observables:
@@ -361,9 +357,13 @@ def _consignes(ws: Worksheet, st: _Styles, plan: L.GridPlan, referentiel: Refere
         lines += [(f"• {t}", st.text) for t in referentiel.informations_jury]
         lines += [(f"• Qualité non observable par le jury : {t}", st.text)
                   for t in referentiel.qualites_non_observables]
+    from certidocs.impression import hauteur_ligne
+
     for row, (text, style) in enumerate(lines, start=1):
         # Texts come from the session, the settings and the référentiel: data, never formulas.
         set_value(ws.cell(row=row, column=1), text or None).style = style
+        if len(text) > 100:  # wrapped: without a height, printed lines overlap the next
+            ws.row_dimensions[row].height = hauteur_ligne([(text, 110)])
     ws.column_dimensions["A"].width = 110
     ws.sheet_view.showGridLines = False
 
@@ -378,12 +378,19 @@ def _bloc_sheet(ws: Worksheet, st: _Styles, fmt: _Formats, bp: L.BlocPlan, who: 
     ws[L.CELL_BILAN_LABEL].style = st.bold
     for col, text in enumerate(L.BLOC_HEADERS, start=1):
         ws.cell(L.ROW_HEADER, col, text).style = st.header
+    from certidocs.impression import hauteur_ligne
+
+    widths = L.BLOC_WIDTHS
     for row, critere in enumerate(bloc.criteres, start=bp.first_row):
+        competences = ", ".join(critere.competences)
         set_value(ws.cell(row, 1), critere.code).style = st.code
-        set_value(ws.cell(row, 2), ", ".join(critere.competences)).style = st.cell
+        set_value(ws.cell(row, 2), competences).style = st.cell
         set_value(ws.cell(row, 3), critere.libelle).style = st.cell
         ws.cell(row, 4).style = st.evaluation
         ws.cell(row, 5).style = st.observation
+        ws.row_dimensions[row].height = hauteur_ligne(
+            [(critere.code, widths["A"]), (competences, widths["B"]),
+             (critere.libelle, widths["C"])], minimum_lignes=OBSERVATION_LIGNES)
     evaluations = f"{L.COL_EVALUATION}{bp.first_row}:{L.COL_EVALUATION}{bp.last_row}"
     choix.add(evaluations)
     ws.add_data_validation(choix)
@@ -395,19 +402,24 @@ def _bloc_sheet(ws: Worksheet, st: _Styles, fmt: _Formats, bp: L.BlocPlan, who: 
 
 
 def _synthese(ws: Worksheet, st: _Styles, fmt: _Formats, plan: L.GridPlan, who: _Who,
-              session_nom: str) -> None:
+              session_nom: str, jures: tuple[str, ...] = ()) -> None:
     ws.cell(L.SYN_ROW_TITLE, 1, "Synthèse des évaluations").style = st.title
     set_value(ws.cell(L.SYN_ROW_CANDIDAT, 1),
               f"Candidat : {who.identite}    Session : {session_nom}").style = st.subtitle
+    from certidocs.impression import hauteur_ligne
+
     ws.cell(L.SYN_ROW_PORTEE, 1, L.PORTEE).style = st.text
     ws.merge_cells(start_row=L.SYN_ROW_PORTEE, start_column=1, end_row=L.SYN_ROW_PORTEE,
                    end_column=len(L.SYN_HEADERS))
-    ws.row_dimensions[L.SYN_ROW_PORTEE].height = 45
+    ws.row_dimensions[L.SYN_ROW_PORTEE].height = hauteur_ligne(
+        [(L.PORTEE, sum(L.SYN_WIDTHS.values()))])
     for col, text in enumerate(L.SYN_HEADERS, start=1):
         ws.cell(L.SYN_ROW_HEADER, col, text).style = st.header
     for bp in plan.blocs:
         set_value(ws.cell(bp.synthese_row, 1), bp.bloc.code).style = st.code
         set_value(ws.cell(bp.synthese_row, 2), bp.bloc.intitule).style = st.cell
+        ws.row_dimensions[bp.synthese_row].height = hauteur_ligne(
+            [(bp.bloc.intitule, L.SYN_WIDTHS["B"])])
     t = plan.ensemble_row
     ws.cell(t, 1, "Ensemble").style = st.code
     ws.cell(t, 2, "Tous les blocs présentés").style = st.bold
@@ -430,8 +442,36 @@ def _synthese(ws: Worksheet, st: _Styles, fmt: _Formats, plan: L.GridPlan, who: 
         ws.cell(plan.seuils_row + i, 1, text).style = st.subtitle
     ws.row_dimensions[plan.decision_row].height = 24
     fmt.decisions(ws, f"G{L.SYN_FIRST_ROW}:G{plan.ensemble_row - 1} {plan.decision_cell}")
+    _visa(ws, st, plan, jures)
     _widths(ws, L.SYN_WIDTHS)
     ws.freeze_panes = f"A{L.SYN_FIRST_ROW}"
+
+
+def _visa(ws: Worksheet, st: _Styles, plan: L.GridPlan, jures: tuple[str, ...]) -> None:
+    """The jury's visa: date, each juror's name (from the Jury sheet, editable) and signature,
+    in unlocked cells where the reader never looks."""
+    from openpyxl.utils import column_index_from_string
+
+    row = plan.visa_row
+    ws.cell(row, 1, L.VISA_TITRE).style = st.bold
+    first = column_index_from_string(L.VISA_COL_SIGNATURE)
+    last = column_index_from_string(L.VISA_COL_FIN)
+    header = row + 1
+    for letter, text in zip((L.VISA_COL_DATE, L.VISA_COL_NOM, L.VISA_COL_SIGNATURE),
+                            L.VISA_HEADERS, strict=True):
+        ws[f"{letter}{header}"] = text
+        ws[f"{letter}{header}"].style = st.header
+    for index in range(first + 1, last + 1):
+        ws.cell(header, index).style = st.header
+    ws.merge_cells(start_row=header, start_column=first, end_row=header, end_column=last)
+    names = list(jures) + [""] * max(0, L.VISA_LIGNES_MIN - len(jures))
+    for i, name in enumerate(names, start=header + 1):
+        ws[f"{L.VISA_COL_DATE}{i}"].style = st.observation
+        set_value(ws[f"{L.VISA_COL_NOM}{i}"], _clean(name) or None).style = st.observation
+        for index in range(first, last + 1):
+            ws.cell(i, index).style = st.observation
+        ws.merge_cells(start_row=i, start_column=first, end_row=i, end_column=last)
+        ws.row_dimensions[i].height = 36
 
 
 def _meta(ws: Worksheet, referentiel: Referentiel, session_nom: str, who: _Who,
@@ -462,7 +502,8 @@ def _meta(ws: Worksheet, referentiel: Referentiel, session_nom: str, who: _Who,
 
 def _build_workbook(plan: L.GridPlan, who: _Who, *, referentiel: Referentiel, session_nom: str,
                     session_info: SessionInfo, protection: ProtectionHash,
-                    organisme: str, session_id: str = "") -> Workbook:
+                    organisme: str, session_id: str = "",
+                    jures: tuple[str, ...] = ()) -> Workbook:
     """The grid as an openpyxl workbook for ``who`` (real values or placeholders)."""
     from openpyxl import Workbook
     from openpyxl.workbook.defined_name import DefinedName
@@ -489,7 +530,7 @@ def _build_workbook(plan: L.GridPlan, who: _Who, *, referentiel: Referentiel, se
         _bloc_sheet(ws, st, fmt, bp, who, session_nom, choix)
         _print_setup(ws, footer, f"{L.ROW_HEADER}:{L.ROW_HEADER}")
     synthese = wb.create_sheet(L.SHEET_SYNTHESE)
-    _synthese(synthese, st, fmt, plan, who, session_nom)
+    _synthese(synthese, st, fmt, plan, who, session_nom, jures)
     _print_setup(synthese, footer, None)
     for fc in plan.formulas:
         if fc.sheet != L.SHEET_SYNTHESE:
@@ -559,12 +600,15 @@ class GridWriter:
 
     ``protection`` is computed once per session (:meth:`ProtectionHash.from_password`) and
     reused for every sheet of every grid; ``session_id`` is the session's identifier
-    (``Session.identifiant``), which the reader compares.
+    (``Session.identifiant``), which the reader compares; ``jures`` the jurors' names printed
+    in the visa of the Synthèse sheet.
     """
 
     def __init__(self, *, referentiel: Referentiel, session_nom: str, session_info: SessionInfo,
-                 protection: ProtectionHash, organisme: str = "", session_id: str = "") -> None:
+                 protection: ProtectionHash, organisme: str = "", session_id: str = "",
+                 jures: tuple[str, ...] = ()) -> None:
         self.session_id = session_id
+        self.jures = jures
         self.referentiel = referentiel
         self.session_nom = session_nom
         self.session_info = session_info
@@ -588,7 +632,8 @@ class GridWriter:
         return _build_workbook(self._plan(candidat, blocs), _Who.of(candidat),
                                referentiel=self.referentiel, session_nom=self.session_nom,
                                session_info=self.session_info, protection=self.protection,
-                               organisme=self.organisme, session_id=self.session_id)
+                               organisme=self.organisme, session_id=self.session_id,
+                               jures=self.jures)
 
     def render(self, candidat: Candidat, blocs: tuple[str, ...]) -> bytes:
         """The .xlsx bytes of the grid of ``candidat`` presenting ``blocs``."""
@@ -605,7 +650,7 @@ class GridWriter:
                                      session_nom=self.session_nom,
                                      session_info=self.session_info,
                                      protection=self.protection, organisme=self.organisme,
-                                     session_id=self.session_id)
+                                     session_id=self.session_id, jures=self.jures)
             except IllegalCharacterError:
                 raise GrilleError(f"référentiel {self.referentiel.code} : un texte contient un "
                                   "caractère de contrôle qu'un classeur ne peut pas contenir ; "
@@ -638,20 +683,22 @@ class GridWriter:
 
 @functools.lru_cache(maxsize=4)
 def _writer(referentiel: Referentiel, session_nom: str, session_info: SessionInfo,
-            protection: ProtectionHash, organisme: str, session_id: str) -> GridWriter:
+            protection: ProtectionHash, organisme: str, session_id: str,
+            jures: tuple[str, ...] = ()) -> GridWriter:
     return GridWriter(referentiel=referentiel, session_nom=session_nom,
                       session_info=session_info, protection=protection, organisme=organisme,
-                      session_id=session_id)
+                      session_id=session_id, jures=jures)
 
 
 def write_grid(path: Path, *, referentiel: Referentiel, session_nom: str,
                session_info: SessionInfo, candidat: Candidat, blocs: tuple[str, ...],
-               protection: ProtectionHash, organisme: str = "", session_id: str = "") -> None:
+               protection: ProtectionHash, organisme: str = "", session_id: str = "",
+               jures: tuple[str, ...] = ()) -> None:
     """Write the grid of ``candidat`` presenting ``blocs`` to ``path`` atomically.
 
     ``blocs`` are the codes of the blocs presented (``candidat.blocs(referentiel)``). Calls
     with the same session share one :class:`GridWriter`, so the workbook is built once per
     set of blocs. GrilleError as :meth:`GridWriter.write` says.
     """
-    _writer(referentiel, session_nom, session_info, protection, organisme, session_id).write(
-        path, candidat, blocs)
+    _writer(referentiel, session_nom, session_info, protection, organisme, session_id,
+            jures).write(path, candidat, blocs)

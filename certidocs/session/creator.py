@@ -7,6 +7,7 @@ from typing import Any
 
 from certidocs.errors import SessionError
 from certidocs.fileio import atomic_path
+from certidocs.impression import mise_en_page
 from certidocs.model import Referentiel
 from certidocs.session.layout import (
     INSTRUCTIONS,
@@ -83,6 +84,7 @@ def _build(ref: Referentiel) -> Any:
     ws.cell(row=len(INSTRUCTIONS) + 3, column=4,
             value="* : rubrique obligatoire").font = Font(italic=True)
     ws.freeze_panes = "A2"
+    mise_en_page(ws, paysage=True)
 
     for feuille in TABLES:
         _table_sheet(wb, feuille, ref, header_font, header_fill, wrap, Comment,
@@ -148,3 +150,6 @@ def _table_sheet(wb: Any, feuille: Feuille, ref: Referentiel, header_font: Any, 
     ws.row_dimensions[1].height = 32
     ws.freeze_panes = "A2"
     ws.auto_filter.ref = f"A1:{letter(len(feuille.colonnes))}1"
+    # Printed: landscape when wider than a portrait page, one page wide, headers repeated.
+    wide = sum(c.largeur for c in feuille.colonnes) > 90
+    mise_en_page(ws, paysage=wide, lignes_titre="1:1")

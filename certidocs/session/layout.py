@@ -83,6 +83,9 @@ CANDIDATS = Feuille("Candidats", (
 ))
 
 JURY = Feuille("Jury", (
+    # Added after the first files were sent: optional, so a sheet without it still reads.
+    Colonne("Civilité", "civilite", "choice", False, CIVILITES, 11,
+            aide="Madame ou Monsieur : « Présidente du jury », « Madame, » dans les courriers"),
     Colonne("Nom", "nom", obligatoire=True, largeur=18),
     Colonne("Prénom", "prenom", obligatoire=True, largeur=16),
     Colonne("Email", "email", "email", largeur=28),
