@@ -94,24 +94,24 @@ def verifier_session(dossier: Path) -> list[Probleme]:
 
 def historique_candidat(nom: str, espace: Path) -> list[dict[str, object]]:
     """`certidocs registre candidat`: people matching ``nom`` with their history."""
-    from certidocs.registre import Registre
+    from certidocs.registre import ouvrir_registre, registre_existe
     from certidocs.workspace import find_workspace
 
     ws = find_workspace(espace)
-    if not ws.registre_path.exists():
+    if not registre_existe(ws):
         return []
-    with Registre(ws.registre_path) as reg:
+    with ouvrir_registre(ws) as reg:
         return reg.rechercher(nom)
 
 
 def exporter_registre(sortie: Path, espace: Path) -> Path:
     """`certidocs registre exporter`: the register as an xlsx for office staff."""
-    from certidocs.registre import Registre
+    from certidocs.registre import ouvrir_registre
     from certidocs.registre_export import export_xlsx
     from certidocs.workspace import find_workspace
 
     ws = find_workspace(espace)
-    with Registre(ws.registre_path) as reg:
+    with ouvrir_registre(ws) as reg:
         return export_xlsx(reg, sortie)
 
 
@@ -173,15 +173,15 @@ def importer_retour_accrochage(fichier: Path, espace: Path | None = None) -> Any
 
     from certidocs.accrochage.retour import lire_retour
     from certidocs.errors import AccrochageError
-    from certidocs.registre import Registre
+    from certidocs.registre import ouvrir_registre, registre_existe
     from certidocs.workspace import find_workspace
 
     retour = lire_retour(fichier)
     ws = find_workspace(espace or Path.cwd())
-    if not ws.registre_path.exists():
+    if not registre_existe(ws):
         raise AccrochageError(f"{ws.root} : aucun registre, donc aucun flux exporté")
     # The register-facing part: the same calls as `accrochage marquer`, one per passage.
-    with Registre(ws.registre_path) as reg:
+    with ouvrir_registre(ws) as reg:
         # By idFlux only: file names repeat (one per second), an idFlux never does.
         flux = reg.trouver_flux(id_flux=retour.id_flux)
         if flux is None:
@@ -219,14 +219,14 @@ def verifier_certificat(numero: str, code: str, espace: Path) -> dict[str, Any]:
 
     from certidocs.documents import code_valide
     from certidocs.errors import RegistreError
-    from certidocs.registre import Registre
+    from certidocs.registre import ouvrir_registre, registre_existe
     from certidocs.workspace import find_workspace, read_secret
 
     ws = find_workspace(espace)
-    if not ws.registre_path.exists():
+    if not registre_existe(ws):
         raise RegistreError(f"{ws.registre_path} introuvable : aucun certificat n'a été délivré "
                             "dans cet espace")
-    with Registre(ws.registre_path) as reg:
+    with ouvrir_registre(ws) as reg:
         found = reg.trouver_certificat(numero.strip())
     if found is None:
         return {"authentique": False, "numero": numero}
@@ -261,15 +261,15 @@ def controler_registre(espace: Path) -> list[Any]:
     """`certidocs registre controler`: every hand edit found in the register (Constat list;
     empty when the register is what certidocs wrote)."""
     from certidocs.errors import RegistreError
-    from certidocs.registre import Registre
+    from certidocs.registre import ouvrir_registre, registre_existe
     from certidocs.signature import key_path, read_private_key
     from certidocs.workspace import find_workspace
 
     ws = find_workspace(espace)
-    if not ws.registre_path.exists():
+    if not registre_existe(ws):
         raise RegistreError(f"{ws.registre_path} introuvable : rien à contrôler")
     public = read_private_key(ws.root).public_key() if key_path(ws.root).exists() else None
-    with Registre(ws.registre_path) as reg:
+    with ouvrir_registre(ws) as reg:
         return reg.controler(public)
 
 
@@ -304,15 +304,15 @@ def liste_revocations(espace: Path, sortie: Path) -> tuple[Path, int]:
     import datetime as dt
 
     from certidocs.errors import RegistreError
-    from certidocs.registre import Registre
+    from certidocs.registre import ouvrir_registre, registre_existe
     from certidocs.signature import read_private_key, sign_revocation_list
     from certidocs.workspace import find_workspace
 
     ws = find_workspace(espace)
     key = read_private_key(ws.root)
     revoked: list[dict[str, Any]] = []
-    if ws.registre_path.exists():
-        with Registre(ws.registre_path) as reg:
+    if registre_existe(ws):
+        with ouvrir_registre(ws) as reg:
             revoked = reg.certificats_revoques()
     emetteur = str(ws.setting("organisme", "nom", "") or "")
     text = sign_revocation_list(key, emetteur, revoked, dt.datetime.now().astimezone())
@@ -325,13 +325,13 @@ def creer_cles(espace: Path) -> list[Path]:
     before this version lacks; refused (EspaceError) when the register already holds
     certificates, which depend on the lost files (restore them from the backup instead)."""
     from certidocs.errors import EspaceError
-    from certidocs.registre import Registre
+    from certidocs.registre import ouvrir_registre, registre_existe
     from certidocs.signature import ensure_keys
     from certidocs.workspace import find_workspace
 
     ws = find_workspace(espace)
-    if ws.registre_path.exists():
-        with Registre(ws.registre_path) as reg:
+    if registre_existe(ws):
+        with ouvrir_registre(ws) as reg:
             issued = reg.nombre_certificats()
         if issued:
             raise EspaceError(f"{ws.root} : le registre compte {issued} certificat(s) délivré(s), "

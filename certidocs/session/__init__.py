@@ -59,7 +59,7 @@ def open_session(dossier: Path, workspace: Workspace) -> SessionOuverte:
 def verify_session(opened: SessionOuverte) -> list[Probleme]:
     """Every problem of the session, reading problems first, then the rules, in sheet order."""
     from certidocs import checks
-    from certidocs.registre import Registre
+    from certidocs.registre import ouvrir_registre, registre_existe
     from certidocs.session.layout import JURY
 
     lecture, ref = opened.lecture, opened.referentiel
@@ -70,9 +70,8 @@ def verify_session(opened: SessionOuverte) -> list[Probleme]:
     problems += checks.check_jury(session, ref, lecture.cellule, lambda: f"{JURY.nom}!A2")
     problems += checks.check_conflicts(session, lecture.cellule)
     problems += checks.check_links(session, lecture.cellule)
-    registre = opened.workspace.registre_path
-    if registre.exists():
-        with Registre(registre) as reg:
+    if registre_existe(opened.workspace):
+        with ouvrir_registre(opened.workspace) as reg:
             for c in session.candidats:
                 history = reg.historique(c.nom_naissance, c.prenom, c.date_naissance, ref.code,
                                          avant_session=opened.cle)
