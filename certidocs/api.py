@@ -6,6 +6,7 @@ user must fix, and returns data for the CLI to print.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -271,6 +272,33 @@ def controler_registre(espace: Path) -> list[Any]:
     public = read_private_key(ws.root).public_key() if key_path(ws.root).exists() else None
     with ouvrir_registre(ws) as reg:
         return reg.controler(public)
+
+
+def migrer_registre(espace: Path, vers: str) -> dict[str, int]:
+    """`certidocs registre migrer --vers URL`: copy the workspace's SQLite register, with its
+    journal, into the shared PostgreSQL register at ``vers`` (idempotent); rows copied per
+    table, empty when it was already there. The password comes from the environment."""
+    from certidocs.registre import ENV_MOT_DE_PASSE, reglages
+    from certidocs.registre.reseau import migrer
+    from certidocs.workspace import find_workspace
+
+    ws = find_workspace(espace)
+    settings = reglages(ws.config)
+    return migrer(ws.registre_path, vers, settings.mot_de_passe
+                  or os.environ.get(ENV_MOT_DE_PASSE), centre=settings.centre)
+
+
+def declarer_centre(espace: Path, siret: str, nom: str, compte: str,
+                    mot_de_passe: str | None) -> None:
+    """`certidocs registre centre SIRET NOM --compte ROLE`: a partner centre and its account on
+    the shared register (the certifier's account only)."""
+    from certidocs.registre import ouvrir_registre, reseau
+    from certidocs.workspace import find_workspace
+
+    ws = find_workspace(espace)
+    with ouvrir_registre(ws) as reg:
+        reseau.declarer_centre(reg, siret=siret, nom=nom, role_bd=compte,
+                               mot_de_passe=mot_de_passe)
 
 
 def cle_publique(espace: Path, sortie: Path | None = None) -> bytes:

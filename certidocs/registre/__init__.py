@@ -396,13 +396,13 @@ class Registre:
         self.reglages = reglages if reglages is not None else _reglages_a_cote(path)
         self.centre = self.reglages.centre
         self.db: Moteur
+        self._ecrite: tuple[int, str] | None = None
+        if signataire is None and key_path(path.parent).exists():
+            signataire = read_private_key(path.parent)
         if est_postgresql(self.reglages.url):
             self.db = MoteurPostgres(self.reglages.url, self.reglages.mot_de_passe)
             self.conn: Any = self.db
-            signataire = None  # the shared register's head is kept by the server's rights
         else:
-            if signataire is None and key_path(path.parent).exists():
-                signataire = read_private_key(path.parent)
             try:
                 self.db = MoteurSQLite(path)
             except sqlite3.Error as exc:
@@ -450,11 +450,8 @@ class Registre:
             yield tx
             if tx.statements:
                 self._append(evenement, resume, {"instructions": tx.statements})
-        except BaseException as exc:
+        except BaseException:
             self.db.annuler()
-            if isinstance(exc, getattr(self.db, "erreur", ())):
-                raise RegistreError(f"{self.db.cible} : écriture refusée par le serveur "
-                                    f"({str(exc).strip().splitlines()[0]})") from None
             raise
         self.db.valider()
         if tx.statements:
@@ -477,11 +474,12 @@ class Registre:
         seq = last_seq + 1
         stamp = dt.datetime.now().isoformat(timespec="seconds")
         text = _canonical(content)
+        empreinte = entry_hash(previous, seq, stamp, type_, resume, text)
         self.db.execute(
             "INSERT INTO journal (seq, horodatage, type, resume, contenu, precedente, "
             "empreinte) VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (seq, stamp, type_, resume, text, previous,
-             entry_hash(previous, seq, stamp, type_, resume, text)))
+            (seq, stamp, type_, resume, text, previous, empreinte))
+        self._ecrite = (seq, empreinte)
 
     @property
     def tete_path(self) -> Path:
@@ -496,9 +494,13 @@ class Registre:
 
     def _sign_head(self) -> None:
         """Write the signed head of the journal beside the register (atomically, 0600)."""
-        if self.signataire is None or self.path.as_posix() == ":memory:":
+        if (self.signataire is None or self.path.as_posix() == ":memory:"
+                or self._ecrite is None):
             return
-        seq, empreinte = self.tete()
+        # The entry this transaction wrote: on a shared register other writers may have
+        # appended since, and a centre's account may not read the journal. The control then
+        # checks that the journal still holds this entry unchanged.
+        seq, empreinte = self._ecrite
         message = f"certidocs-journal-v1|{seq}|{empreinte}".encode("ascii")
         signature = base64.b64encode(self.signataire.sign(message)).decode("ascii")
         body = _canonical({"seq": seq, "empreinte": empreinte, "signature": signature}) + "\n"

@@ -214,7 +214,21 @@ class MoteurPostgres(Moteur):
         self._ids: dict[str, bool] = {}
 
     def execute(self, sql: str, params: Any = ()) -> Any:
-        return Curseur(self.conn.execute(_marques(sql), list(params)))
+        try:
+            return Curseur(self.conn.execute(_marques(sql), list(params)))
+        except self.erreur as exc:
+            raise self._refus(exc) from None
+
+    def _refus(self, exc: BaseException) -> RegistreError:
+        """A server error as one French message; a right refused says whose."""
+        import psycopg
+
+        if isinstance(exc, psycopg.errors.InsufficientPrivilege):
+            return RegistreError(f"{self.cible} : accès refusé par le serveur pour ce compte "
+                                 f"({_premiere_ligne(exc)}) ; seul le compte du certificateur "
+                                 "y a droit")
+        return RegistreError(f"{self.cible} : le serveur a refusé l'opération "
+                             f"({_premiere_ligne(exc)})")
 
     def executemany(self, sql: str, rows: Any) -> Any:
         """Run ``sql`` once per row."""
@@ -235,8 +249,11 @@ class MoteurPostgres(Moteur):
         if (found is None or "RETURNING" in sql.upper() or not self._a_un_id(found[1])
                 or re.search(r"(^|,)\s*(id|rowid)\s*(,|$)", found[2])):
             return self.execute(sql, params), sql, params
-        cur = self.conn.execute(_marques(sql) + " RETURNING id, (xmax = 0) AS nouvelle",
-                                list(params))
+        try:
+            cur = self.conn.execute(_marques(sql) + " RETURNING id, (xmax = 0) AS nouvelle",
+                                    list(params))
+        except self.erreur as exc:
+            raise self._refus(exc) from None
         row = cur.fetchone()
         if row is None or not row[1]:
             # Nothing inserted (DO NOTHING) or an existing row updated: the statement as
