@@ -304,3 +304,30 @@ def test_migrer_refuses_a_shared_register_holding_another_journal(
         _passage(reg, "s1", "Lefèvre", "Certifié", [])
     with pytest.raises(RegistreError, match="contient déjà un autre journal"):
         migrer(tmp_path / "registre.sqlite", base)
+
+
+def test_session_verifier_warns_when_the_centre_is_not_an_rncp_partner(tmp_path: Path) -> None:
+    """`session verifier` names a [centre] siret absent from the référentiel's partners (a
+    warning: a fiche imported before a new habilitation must not block the session)."""
+    import shutil
+
+    from helpers import REFERENTIELS
+    from sessiondata import make_session
+
+    from certidocs import api
+
+    text = (REFERENTIELS / "CPECOM.yaml").read_text(encoding="utf-8")
+    assert "\ncertification:\n" in text
+    text = text.replace("\ncertification:\n", "\ncertification:\n  partenaires:\n"
+                        f"    - {{nom: Campus Lyon, siret: '{LYON}'}}\n", 1)
+    (tmp_path / "referentiels").mkdir()
+    (tmp_path / "referentiels" / "CPECOM.yaml").write_text(text, encoding="utf-8")
+    for siret, warned in ((LILLE, True), (LYON, False)):
+        (tmp_path / "certidocs.toml").write_text(f'[centre]\nsiret = "{siret}"\n',
+                                                 encoding="utf-8")
+        shutil.rmtree(tmp_path / "s", ignore_errors=True)
+        make_session(tmp_path / "s")
+        found = [p for p in api.verifier_session(tmp_path / "s")
+                 if p.lieu == "certidocs.toml [centre] siret"]
+        assert bool(found) is warned
+        assert all(not p.grave for p in found)

@@ -70,6 +70,7 @@ def verify_session(opened: SessionOuverte) -> list[Probleme]:
     problems += checks.check_jury(session, ref, lecture.cellule, lambda: f"{JURY.nom}!A2")
     problems += checks.check_conflicts(session, lecture.cellule)
     problems += checks.check_links(session, lecture.cellule)
+    problems += _centre_habilite(opened.workspace, ref)
     if registre_existe(opened.workspace):
         with ouvrir_registre(opened.workspace) as reg:
             for c in session.candidats:
@@ -88,3 +89,15 @@ def _dedupe(problems: list[Probleme]) -> list[Probleme]:
             seen.add((p.lieu, p.message))
             out.append(p)
     return out
+
+
+def _centre_habilite(ws: Workspace, ref: Referentiel) -> list[Probleme]:
+    """The workspace's centre ([centre] siret) among the partners its RNCP fiche lists (a
+    warning: the fiche imported may predate a new habilitation)."""
+    from certidocs.registre import reglages
+    from certidocs.registre.reseau import verifier_centre
+
+    siret = reglages(ws.config).centre
+    partners = [(p.nom, p.siret) for p in ref.certification.partenaires]
+    why = verifier_centre(siret, partners) if siret else None
+    return [Probleme("certidocs.toml [centre] siret", why, grave=False)] if why else []
