@@ -158,9 +158,8 @@ def test_register_written_before_the_network_opens_and_controls_clean(tmp_path: 
 def test_certificate_numbers_are_unique_across_centres_under_concurrent_use(
         tmp_path: Path, base: str) -> None:
     """Four centres issue 15 certificates each at the same time on one register: 60 distinct
-    numbers, 1 to 60, no error, and the journal controls clean."""
-    with _ouvrir(tmp_path, base):
-        pass
+    numbers, 1 to 60, no error, and the journal controls clean. The register is new: the four
+    first opens race to create the schema, and only one does."""
     numbers: list[str] = []
     errors: list[BaseException] = []
     lock = threading.Lock()
@@ -331,3 +330,20 @@ def test_session_verifier_warns_when_the_centre_is_not_an_rncp_partner(tmp_path:
                  if p.lieu == "certidocs.toml [centre] siret"]
         assert bool(found) is warned
         assert all(not p.grave for p in found)
+
+
+def test_migrer_from_a_centre_gives_its_rows_to_that_centre(tmp_path: Path, base: str) -> None:
+    """A centre's workspace copied into the shared register: its sessions, passages and
+    certificates carry its SIRET (journaled), so the same workspace, now on the shared
+    register, finds its session again; the control passes."""
+    from certidocs.registre.reseau import migrer
+
+    with Registre(tmp_path / "registre.sqlite", reglages=Reglages(centre=LYON)) as reg:
+        _passage(reg, "s1", "Lefèvre", "Certifié", ["BC01"], certificat=True)
+        assert reg.cle_session("s1") == "s1"
+    migrer(tmp_path / "registre.sqlite", base, centre=LYON)
+    with _ouvrir(tmp_path, base, centre=LYON) as reg:
+        assert [p["numero"] for p in reg.passages_session("s1")] == ["001"]
+        assert reg.conn.execute("SELECT DISTINCT centre FROM certificats").fetchall() == [
+            (LYON,)]
+        assert reg.controler() == []

@@ -521,8 +521,12 @@ class Registre:
             return
         self.db.commencer()
         try:
-            # Another process may have migrated while this one waited for the write lock.
+            # Another process may have migrated while this one waited for the write lock:
+            # then nothing is left to do (re-granting would lock tables others are reading).
             version = self.db.version()
+            if version == SCHEMA_VERSION:
+                self.db.annuler()
+                return
             for target in range(version + 1, SCHEMA_VERSION + 1):
                 apply_schema(self.db, target)
                 if target == 3 and version > 0:
@@ -595,9 +599,10 @@ class Registre:
         return int(row[0]) if row and row[0] is not None else None
 
     def cle_session(self, cle: str) -> str:
-        """A session's key in the register: on a network, prefixed with the centre's SIRET,
-        since two centres may name a session folder alike."""
-        return f"{self.centre}:{cle}" if self.centre else cle
+        """A session's key in the register: on a shared register, prefixed with the centre's
+        SIRET, since two centres may name a session folder alike (a SQLite file is one
+        workspace's: its keys stay as they were, whatever ``[centre]`` says)."""
+        return f"{self.centre}:{cle}" if self.centre and self.db.nom == "postgresql" else cle
 
     def session_id(self, conn: Transaction, cle: str, nom: str, referentiel: str,
                    date_debut: dt.date | None, date_fin: dt.date | None, lieu: str) -> int:

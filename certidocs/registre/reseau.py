@@ -233,7 +233,25 @@ def migrer(source: Path, url: str, mot_de_passe: str | None = None,
                 raise
             dst.db.valider()
         _amorcer_compteurs(url, mot_de_passe, source)
+        if centre:
+            _rattacher(url, mot_de_passe, source, centre)
     return copied
+
+
+def _rattacher(url: str, mot_de_passe: str | None, source: Path, centre: str) -> None:
+    """The copied rows of a centre's workspace become that centre's (journaled): its SIRET
+    in their ``centre`` column and in front of its session keys, as if written on the
+    shared register, so that its account sees them and finds its sessions again."""
+    from certidocs.registre import Registre, Reglages
+
+    prefix = f"{centre}:"
+    with Registre(source, reglages=Reglages(url=url, mot_de_passe=mot_de_passe)) as reg, \
+            reg.transaction("rattachement au centre", f"registre copié du centre {centre}"
+                            ) as conn:
+        conn.execute("UPDATE sessions SET cle = ? || cle, centre = ? WHERE "
+                     "substr(cle, 1, ?) <> ?", (prefix, centre, len(prefix), prefix))
+        for table in ("passages", "certificats", "candidats"):
+            conn.execute(f"UPDATE {table} SET centre = ? WHERE centre = ''", (centre,))
 
 
 def _colonnes(reg: Registre, table: str) -> list[str]:
