@@ -267,8 +267,13 @@ class MoteurPostgres(Moteur):
         self.conn.execute("SELECT pg_advisory_xact_lock(%s)", [VERROU_ECRITURE])
 
     def version(self) -> int:
-        row: Any = self.conn.execute("SELECT to_regclass('certidocs_schema') IS NOT NULL"
-                                     ).fetchone()
+        # pg_class read as a table, with this statement's snapshot: ``to_regclass`` may use a
+        # catalog snapshot older than the advisory lock just obtained, and miss the schema
+        # that the process this one waited for has just created.
+        row: Any = self.conn.execute(
+            "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n "
+            "ON n.oid = c.relnamespace WHERE c.relname = 'certidocs_schema' AND "
+            "n.nspname = current_schema())").fetchone()
         if not row or not row[0]:
             return 0
         row = self.conn.execute("SELECT max(version) FROM certidocs_schema").fetchone()
