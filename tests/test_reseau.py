@@ -347,3 +347,18 @@ def test_migrer_from_a_centre_gives_its_rows_to_that_centre(tmp_path: Path, base
         assert reg.conn.execute("SELECT DISTINCT centre FROM certificats").fetchall() == [
             (LYON,)]
         assert reg.controler() == []
+
+
+def test_demo_runs_on_postgresql_with_one_setting(tmp_path: Path, base: str,
+                                                  cli_runner: CliRunner,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """The demo, unchanged, on the shared register: one setting (here its environment
+    override), no registre.sqlite written, and the register controls clean."""
+    monkeypatch.setenv("CERTIDOCS_REGISTRE_URL", base)
+    result = cli_runner.invoke(main, ["demo", str(tmp_path / "demo")])
+    assert result.exit_code == 0, result.output + result.stderr
+    assert not (tmp_path / "demo" / "registre.sqlite").exists()
+    monkeypatch.chdir(tmp_path / "demo")
+    result = cli_runner.invoke(main, ["registre", "controler"])
+    assert result.exit_code == 0 and "Registre intègre" in result.output
+    assert _superuser(base, "SELECT COUNT(*) FROM certificats")[0][0] > 0

@@ -16,6 +16,12 @@ replays it into an empty database and compares, so a row edited, deleted or inse
 named. When the workspace's signing key is given, the head of the chain (last entry and hash)
 is signed into a file beside the register after each commit, so that truncating or rewriting the
 whole journal is detected too.
+
+**Two engines, one code.** Every SQL statement of the register lives in this package: the
+domain's here, written once in the dialect SQLite and PostgreSQL share; the engines' few
+differences in ``moteur.py``; a network's roles, row-level security and the copy of a SQLite
+register in ``reseau.py``. SQLite (``registre.sqlite``) is the default; ``[registre] url`` in
+certidocs.toml names a shared PostgreSQL register instead.
 """
 
 from __future__ import annotations
