@@ -55,8 +55,9 @@ def referentiel_yaml() -> str:
     return "\n".join(lines) + "\n"
 
 
-def build_workspace(root: Path, n: int) -> Path:
-    """A workspace with the synthetic référentiel and a session of ``n`` candidates."""
+def build_workspace(root: Path, n: int, prefixe: str = "") -> Path:
+    """A workspace with the synthetic référentiel and a session of ``n`` candidates (their
+    names carry ``prefixe``, so that several workspaces hold different people)."""
     import datetime as dt
 
     from certidocs.referentiel import load_referentiel
@@ -71,7 +72,7 @@ def build_workspace(root: Path, n: int) -> Path:
     create_session(folder, load_referentiel(ws / "referentiels" / "BENCH.yaml"))
     start = dt.date(2026, 12, 15)
     candidats = [{"N° candidat": f"{i:05d}", "Civilité": "Madame" if i % 2 else "Monsieur",
-                  "Nom de naissance": f"Nom{i}", "Prénom": f"Prénom{i}",
+                  "Nom de naissance": f"Nom{prefixe}{i}", "Prénom": f"Prénom{i}",
                   "Date de naissance": dt.date(1990, 1, 1) + dt.timedelta(days=i),
                   "Lieu de naissance": "Lyon", "Email": f"c{i}@exemple.fr",
                   "Voie d'accès": "Formation", "Présence": "Présent"} for i in range(1, n + 1)]

@@ -7,6 +7,7 @@ user must fix, and returns data for the CLI to print.
 from __future__ import annotations
 
 import functools
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -116,8 +117,9 @@ def _registre_present(ws: Workspace) -> None:
     """RegistreError when the workspace has no register yet, saying where certidocs looked:
     run outside a workspace, a command falls back on the installation's own folder."""
     from certidocs.errors import RegistreError
+    from certidocs.registre import registre_existe
 
-    if not ws.registre_path.exists():
+    if not registre_existe(ws):
         raise RegistreError(f"pas de registre dans {ws.root} ({ws.registre_path.name} "
                             "introuvable) : lancez la commande depuis le dossier de l'espace de "
                             "travail, ou donnez-le avec --espace DOSSIER")
@@ -125,23 +127,23 @@ def _registre_present(ws: Workspace) -> None:
 
 def historique_candidat(nom: str, espace: Path) -> list[dict[str, object]]:
     """`certidocs registre candidat`: people matching ``nom`` with their history."""
-    from certidocs.registre import Registre
+    from certidocs.registre import ouvrir_registre
     from certidocs.workspace import find_workspace
 
     ws = find_workspace(espace)
     _registre_present(ws)
-    with Registre(ws.registre_path) as reg:
+    with ouvrir_registre(ws) as reg:
         return reg.rechercher(nom)
 
 
 def exporter_registre(sortie: Path, espace: Path) -> Path:
     """`certidocs registre exporter`: the register as an xlsx for office staff."""
-    from certidocs.registre import Registre
+    from certidocs.registre import ouvrir_registre
     from certidocs.registre_export import export_xlsx
     from certidocs.workspace import find_workspace
 
     ws = find_workspace(espace)
-    with Registre(ws.registre_path) as reg:
+    with ouvrir_registre(ws) as reg:
         return export_xlsx(reg, sortie)
 
 
@@ -203,15 +205,15 @@ def importer_retour_accrochage(fichier: Path, espace: Path | None = None) -> Any
 
     from certidocs.accrochage.retour import lire_retour
     from certidocs.errors import AccrochageError
-    from certidocs.registre import Registre
+    from certidocs.registre import ouvrir_registre, registre_existe
     from certidocs.workspace import find_workspace
 
     retour = lire_retour(fichier)
     ws = find_workspace(espace or Path.cwd())
-    if not ws.registre_path.exists():
+    if not registre_existe(ws):
         raise AccrochageError(f"{ws.root} : aucun registre, donc aucun flux exporté")
     # The register-facing part: the same calls as `accrochage marquer`, one per passage.
-    with Registre(ws.registre_path) as reg:
+    with ouvrir_registre(ws) as reg:
         # By idFlux only: file names repeat (one per second), an idFlux never does.
         flux = reg.trouver_flux(id_flux=retour.id_flux)
         if flux is None:
@@ -248,12 +250,12 @@ def verifier_certificat(numero: str, code: str, espace: Path) -> dict[str, Any]:
     import datetime as dt
 
     from certidocs.documents import code_valide
-    from certidocs.registre import Registre
+    from certidocs.registre import ouvrir_registre
     from certidocs.workspace import find_workspace, read_secret
 
     ws = find_workspace(espace)
     _registre_present(ws)
-    with Registre(ws.registre_path) as reg:
+    with ouvrir_registre(ws) as reg:
         reg.exiger_integrite()
         found = reg.trouver_certificat(numero.strip().upper())
     if found is None:
@@ -288,7 +290,7 @@ def reviser_decision(dossier: Path, numero: str, motif: str, date: str | None = 
 def controler_registre(espace: Path) -> list[Any]:
     """`certidocs registre controler`: every hand edit found in the register (Constat list;
     empty when the register is what certidocs wrote)."""
-    from certidocs.registre import Registre
+    from certidocs.registre import ouvrir_registre
     from certidocs.signature import key_path, read_private_key
     from certidocs.workspace import find_workspace
 
@@ -297,7 +299,7 @@ def controler_registre(espace: Path) -> list[Any]:
     from certidocs.registre import Constat
 
     public = read_private_key(ws.root).public_key() if key_path(ws.root).exists() else None
-    with Registre(ws.registre_path) as reg:
+    with ouvrir_registre(ws) as reg:
         found = reg.controler(public)
         # A flux recorded as sent must still be there to be shown to the CDC or re-read.
         for ident, fichier in reg.fichiers_flux():
@@ -307,6 +309,33 @@ def controler_registre(espace: Path) -> list[Any]:
                                      f"le fichier {fichier} a disparu : un flux enregistré "
                                      "doit rester là où il a été écrit"))
         return found
+
+
+def migrer_registre(espace: Path, vers: str) -> dict[str, int]:
+    """`certidocs registre migrer --vers URL`: copy the workspace's SQLite register, with its
+    journal, into the shared PostgreSQL register at ``vers`` (idempotent); rows copied per
+    table, empty when it was already there. The password comes from the environment."""
+    from certidocs.registre import ENV_MOT_DE_PASSE, reglages
+    from certidocs.registre.reseau import migrer
+    from certidocs.workspace import find_workspace
+
+    ws = find_workspace(espace)
+    settings = reglages(ws.config)
+    return migrer(ws.registre_path, vers, settings.mot_de_passe
+                  or os.environ.get(ENV_MOT_DE_PASSE), centre=settings.centre)
+
+
+def declarer_centre(espace: Path, siret: str, nom: str, compte: str,
+                    mot_de_passe: str | None) -> None:
+    """`certidocs registre centre SIRET NOM --compte ROLE`: a partner centre and its account on
+    the shared register (the certifier's account only)."""
+    from certidocs.registre import ouvrir_registre, reseau
+    from certidocs.workspace import find_workspace
+
+    ws = find_workspace(espace)
+    with ouvrir_registre(ws) as reg:
+        reseau.declarer_centre(reg, siret=siret, nom=nom, role_bd=compte,
+                               mot_de_passe=mot_de_passe)
 
 
 def cle_publique(espace: Path, sortie: Path | None = None) -> bytes:
@@ -340,15 +369,15 @@ def liste_revocations(espace: Path, sortie: Path) -> tuple[Path, int]:
     import datetime as dt
 
     from certidocs.errors import RegistreError
-    from certidocs.registre import Registre
+    from certidocs.registre import ouvrir_registre, registre_existe
     from certidocs.signature import read_private_key, sign_revocation_list
     from certidocs.workspace import find_workspace
 
     ws = find_workspace(espace)
     key = read_private_key(ws.root)
     revoked: list[dict[str, Any]] = []
-    if ws.registre_path.exists():
-        with Registre(ws.registre_path) as reg:
+    if registre_existe(ws):
+        with ouvrir_registre(ws) as reg:
             reg.exiger_integrite()
             revoked = reg.certificats_revoques()
     emetteur = str(ws.setting("organisme", "nom", "") or "")
@@ -362,13 +391,13 @@ def creer_cles(espace: Path) -> list[Path]:
     before this version lacks; refused (EspaceError) when the register already holds
     certificates, which depend on the lost files (restore them from the backup instead)."""
     from certidocs.errors import EspaceError
-    from certidocs.registre import Registre
+    from certidocs.registre import ouvrir_registre, registre_existe
     from certidocs.signature import ensure_keys
     from certidocs.workspace import find_workspace
 
     ws = find_workspace(espace)
-    if ws.registre_path.exists():
-        with Registre(ws.registre_path) as reg:
+    if registre_existe(ws):
+        with ouvrir_registre(ws) as reg:
             issued = reg.nombre_certificats()
         if issued:
             raise EspaceError(f"{ws.root} : le registre compte {issued} certificat(s) délivré(s), "

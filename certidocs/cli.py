@@ -888,6 +888,57 @@ def registre_controler(espace: Path) -> None:
                "exactement ce que certidocs y a écrit.")
 
 
+@registre_group.command("migrer")
+@click.option("--vers", "vers", required=True, metavar="URL",
+              help="Adresse du registre partagé : postgresql://compte@serveur/base (mot de "
+                   "passe dans la variable CERTIDOCS_REGISTRE_MOT_DE_PASSE).")
+@click.option("--espace", type=click.Path(path_type=Path), default=".",
+              help="Dossier de l'espace de travail (par défaut : le dossier courant).")
+def registre_migrer(vers: str, espace: Path) -> None:
+    """Copier le registre de l'espace (registre.sqlite) dans le registre partagé PostgreSQL.
+
+    Copie chaque table et le journal tel quel : « registre controler » passe ensuite sur le
+    registre partagé. Relancer la commande ne copie rien deux fois. Mettez ensuite
+    l'adresse dans certidocs.toml ([registre] url) pour que l'espace écrive dans le registre
+    partagé.
+    """
+    from certidocs import api
+    from certidocs.registre.reseau import resume_migration
+
+    copied = api.migrer_registre(espace, vers)
+    if copied:
+        click.echo("Registre copié dans le registre partagé :")
+    click.echo(resume_migration(copied))
+
+
+@registre_group.command("centre")
+@click.argument("siret")
+@click.argument("nom")
+@click.option("--compte", required=True,
+              help="Compte PostgreSQL du centre (lettres minuscules, chiffres, « _ »).")
+@click.option("--mot-de-passe-env", default="",
+              help="Variable d'environnement qui contient le mot de passe du compte à créer "
+                   "(sans elle, le compte doit déjà exister sur le serveur).")
+@click.option("--espace", type=click.Path(path_type=Path), default=".",
+              help="Dossier de l'espace de travail (par défaut : le dossier courant).")
+def registre_centre(siret: str, nom: str, compte: str, mot_de_passe_env: str,
+                    espace: Path) -> None:
+    """Déclarer un centre partenaire et son compte sur le registre partagé (certificateur).
+
+    Le compte ne voit que les candidats, sessions et certificats de son centre, et, pour les
+    règles de rattrapage, l'historique d'une personne qu'il présente.
+    """
+    import os
+
+    from certidocs import api
+
+    password = os.environ.get(mot_de_passe_env) if mot_de_passe_env else None
+    if mot_de_passe_env and not password:
+        _fail(f"la variable {mot_de_passe_env} est vide ou absente")
+    api.declarer_centre(espace, siret, nom, compte, password)
+    click.echo(f"Centre {siret} ({nom}) déclaré ; son compte : {compte}.")
+
+
 @registre_group.command("cle-publique")
 @click.option("-o", "--sortie", type=click.Path(path_type=Path), default=None,
               help="Fichier à écrire (par défaut : affichée à l'écran).")

@@ -91,6 +91,19 @@ voie_acces_vae = ""
 duree_validite_annees = 0
 # Dossier où les flux sont écrits, relatif à ce fichier.
 dossier = "accrochage"
+
+[centre]
+# Le centre d'examen de cet espace, sur un registre partagé par un réseau (vide : le
+# certificateur seul). Son SIRET est comparé aux partenaires de la fiche RNCP importée.
+nom = ""
+siret = ""
+
+[registre]
+# Vide : le registre est le fichier registre.sqlite de ce dossier (rien à installer).
+# Un réseau partage un registre PostgreSQL : url = "postgresql://compte@serveur/base".
+# Le mot de passe n'est jamais écrit ici : il est lu dans la variable d'environnement
+# CERTIDOCS_REGISTRE_MOT_DE_PASSE (ou celle que nomme mot_de_passe_env).
+url = ""
 """
 
 

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
+from pgtools import creer_base, serveur_postgresql, supprimer_base, url_base
 
 
 @pytest.fixture(autouse=True)
@@ -20,3 +22,21 @@ def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 def cli_runner() -> CliRunner:
     """A click runner whose result keeps stdout and stderr apart."""
     return CliRunner()
+
+
+# --- the register's two engines -------------------------------------------------------------
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def moteur(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Any:
+    """Run the test on both engines: on PostgreSQL every register the test opens is one fresh
+    database of the test cluster (through CERTIDOCS_REGISTRE_URL, the settings' override)."""
+    if request.param == "sqlite":
+        monkeypatch.delenv("CERTIDOCS_REGISTRE_URL", raising=False)
+        yield "sqlite"
+        return
+    serveur = serveur_postgresql()
+    nom = creer_base(serveur)
+    monkeypatch.setenv("CERTIDOCS_REGISTRE_URL", url_base(serveur, nom))
+    yield "postgresql"
+    monkeypatch.delenv("CERTIDOCS_REGISTRE_URL")
+    supprimer_base(serveur, nom)

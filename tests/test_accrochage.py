@@ -492,7 +492,7 @@ def test_version_1_register_is_migrated_keeping_its_certificates(tmp_path: Path)
     conn.commit()
     conn.close()
     with Registre(path) as reg:
-        assert reg.version == SCHEMA_VERSION == 3
+        assert reg.version == SCHEMA_VERSION == 4
         rows = reg.certificats_a_declarer()
     assert [(r["numero"], r["sexe"], r["deja_rejete"]) for r in rows] == [
         ("CPECOM-2026-00001", "", 0)]

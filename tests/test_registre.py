@@ -1,4 +1,6 @@
-"""The SQLite register: schema, matching across sessions, idempotent records, certificates."""
+"""The register: schema, matching across sessions, idempotent records, certificates.
+
+Tests taking the ``moteur`` fixture run on SQLite and on PostgreSQL (conftest.py)."""
 
 from __future__ import annotations
 
@@ -30,7 +32,7 @@ def record(reg: Registre, session: str, day: dt.date, decision: str, blocs: list
                                 detail={}, blocs_valides=blocs, identite={})
 
 
-def test_schema_is_versioned_and_reopened(tmp_path: Path) -> None:
+def test_schema_is_versioned_and_reopened(tmp_path: Path, moteur: str) -> None:
     """A new register gets the current schema version; reopening migrates nothing twice."""
     with Registre(tmp_path / "r.sqlite") as reg:
         assert reg.version == SCHEMA_VERSION
@@ -63,7 +65,7 @@ def test_matching_folds_accents_case_and_hyphens() -> None:
         "Lefèvre", "Élodie", dt.date(1990, 4, 4))
 
 
-def test_recording_twice_records_nothing_twice(tmp_path: Path) -> None:
+def test_recording_twice_records_nothing_twice(tmp_path: Path, moteur: str) -> None:
     """Passages and capitalised blocs are keyed: a second run updates, never duplicates."""
     with Registre(tmp_path / "r.sqlite") as reg:
         for _ in range(2):
@@ -77,7 +79,7 @@ def test_recording_twice_records_nothing_twice(tmp_path: Path) -> None:
                               avant_session="s1").echecs == 0
 
 
-def test_transaction_rolls_back_on_error(tmp_path: Path) -> None:
+def test_transaction_rolls_back_on_error(tmp_path: Path, moteur: str) -> None:
     """An error in the middle of a write leaves the register as it was."""
     with Registre(tmp_path / "r.sqlite") as reg:
         with pytest.raises(RuntimeError), reg.transaction() as conn:
@@ -86,7 +88,7 @@ def test_transaction_rolls_back_on_error(tmp_path: Path) -> None:
         assert reg.conn.execute("SELECT COUNT(*) FROM sessions").fetchone()[0] == 0
 
 
-def test_certificate_numbers_are_sequential_and_stable(tmp_path: Path) -> None:
+def test_certificate_numbers_are_sequential_and_stable(tmp_path: Path, moteur: str) -> None:
     """Numbers follow each other per certification and year; a regeneration gets the same."""
     day = dt.date(2026, 12, 16)
     with Registre(tmp_path / "r.sqlite") as reg, reg.transaction() as conn:
@@ -115,7 +117,7 @@ def workspace_with_history(tmp_path: Path, decisions: list[tuple[str, dt.date, s
     return tmp_path
 
 
-def test_two_failures_refuse_a_new_attempt(tmp_path: Path) -> None:
+def test_two_failures_refuse_a_new_attempt(tmp_path: Path, moteur: str) -> None:
     """After a second failure, no new presentation: error at the candidate's number."""
     workspace_with_history(tmp_path, [("old1", dt.date(2026, 1, 10), "Non certifié", []),
                                       ("old2", dt.date(2026, 6, 10), "Non certifié", [])])
@@ -127,7 +129,8 @@ def test_two_failures_refuse_a_new_attempt(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(("first", "ok"), [(START - dt.timedelta(days=365), True),
                                            (START - dt.timedelta(days=366), False)])
-def test_retake_within_one_year(tmp_path: Path, first: dt.date, ok: bool) -> None:
+def test_retake_within_one_year(tmp_path: Path, first: dt.date, ok: bool, moteur: str
+                               ) -> None:
     """One failure: a retake is possible up to 365 days after it, not a day later."""
     workspace_with_history(tmp_path, [("old", first, "Non certifié", [])])
     make_session(tmp_path / "s")
@@ -135,7 +138,7 @@ def test_retake_within_one_year(tmp_path: Path, first: dt.date, ok: bool) -> Non
     assert ("Candidats!A2" not in errors) is ok
 
 
-def test_capitalised_bloc_presented_again_is_a_warning(tmp_path: Path) -> None:
+def test_capitalised_bloc_presented_again_is_a_warning(tmp_path: Path, moteur: str) -> None:
     """Presenting a bloc already validated is allowed but worth a warning."""
     workspace_with_history(tmp_path, [("old", START - dt.timedelta(days=100),
                                        "Validation partielle", ["BC01"])])
@@ -148,7 +151,8 @@ def test_capitalised_bloc_presented_again_is_a_warning(tmp_path: Path) -> None:
 
 # --- commands ---------------------------------------------------------------------------------
 
-def test_registre_candidat_and_exporter(tmp_path: Path, cli_runner: CliRunner) -> None:
+def test_registre_candidat_and_exporter(tmp_path: Path, cli_runner: CliRunner,
+                                        moteur: str) -> None:
     """History by name (accents folded) and an xlsx export office staff can open."""
     workspace_with_history(tmp_path, [("s2025", dt.date(2025, 6, 1), "Validation partielle",
                                        ["BC01"])])

@@ -11,15 +11,17 @@ import json
 import shutil
 import sqlite3
 import zipfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from click.testing import CliRunner
+from pgtools import creer_base, serveur_postgresql, supprimer_base, url_base
 from sessiondata import fill_grids, make_session, make_workspace
 
 from certidocs.cli import main
-from certidocs.registre import Registre
+from certidocs.registre import ENV_URL, Registre
 from certidocs.signature import KEY_NAME, ensure_keys
 from certidocs.workspace import SECRET_NAME
 
@@ -35,24 +37,60 @@ def _run(runner: CliRunner, *args: str, code: int = 0) -> str:
     return out
 
 
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def moteur_confiance(request: pytest.FixtureRequest) -> Iterator[tuple[str, str] | None]:
+    """Every test of the prepared workspace runs on SQLite, then on PostgreSQL (the server and
+    the database the module prepares, that each test copies)."""
+    if request.param == "sqlite":
+        yield None
+        return
+    serveur = serveur_postgresql()
+    modele = creer_base(serveur)
+    yield serveur, modele
+    supprimer_base(serveur, modele)
+
+
 @pytest.fixture(scope="module")
-def prepared(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def prepared(tmp_path_factory: pytest.TempPathFactory,
+             moteur_confiance: tuple[str, str] | None) -> Path:
     """Results computed (not yet sealed) for s1 in a fresh workspace."""
     root = make_workspace(tmp_path_factory.mktemp("espace"))
     folder = make_session(root / S1)
     runner = CliRunner()
-    _run(runner, "grilles", str(folder))
-    fill_grids(folder, 1.0, {"001", "002"})
-    fill_grids(folder, 0.2, {"003"})
-    _run(runner, "resultats", str(folder))
+    with pytest.MonkeyPatch.context() as mp:
+        mp.delenv(ENV_URL, raising=False)
+        if moteur_confiance is not None:
+            mp.setenv(ENV_URL, url_base(*moteur_confiance))
+        _run(runner, "grilles", str(folder))
+        fill_grids(folder, 1.0, {"001", "002"})
+        fill_grids(folder, 0.2, {"003"})
+        _run(runner, "resultats", str(folder))
     return root
 
 
 @pytest.fixture
-def espace(prepared: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+def espace(prepared: Path, moteur_confiance: tuple[str, str] | None, tmp_path: Path,
+           monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     root = Path(shutil.copytree(prepared, tmp_path / "espace"))
     monkeypatch.chdir(root)
-    return root
+    if moteur_confiance is None:
+        monkeypatch.delenv(ENV_URL, raising=False)
+        yield root
+        return
+    serveur, modele = moteur_confiance
+    copie = creer_base(serveur, modele=modele)
+    monkeypatch.setenv(ENV_URL, url_base(serveur, copie))
+    yield root
+    monkeypatch.delenv(ENV_URL)
+    supprimer_base(serveur, copie)
+
+
+@pytest.fixture
+def sqlite_seulement(moteur_confiance: tuple[str, str] | None) -> None:
+    """For a test that edits the SQLite file by hand (PostgreSQL: test_reseau.py)."""
+    if moteur_confiance is not None:
+        pytest.skip("modifie le fichier registre.sqlite à la main ; sur PostgreSQL, voir "
+                    "test_reseau.py")
 
 
 def _json(root: Path) -> dict[str, Any]:
@@ -278,11 +316,8 @@ def _hand(root: Path, sql: str, params: tuple[Any, ...] = ()) -> None:
 def _tables(root: Path) -> list[str]:
     from certidocs.registre import projected_tables
 
-    conn = sqlite3.connect(root / "registre.sqlite")
-    try:
-        return projected_tables(conn)
-    finally:
-        conn.close()
+    with Registre(root / "registre.sqlite") as reg:
+        return projected_tables(reg.db)
 
 
 def test_untouched_register_controls_clean(espace: Path, cli_runner: CliRunner) -> None:
@@ -297,6 +332,7 @@ def test_untouched_register_controls_clean(espace: Path, cli_runner: CliRunner) 
 
 
 @pytest.mark.parametrize("action", ["modifiée", "supprimée", "ajoutée"])
+@pytest.mark.usefixtures("sqlite_seulement")
 def test_controler_names_every_hand_edit_in_every_table(espace: Path, cli_runner: CliRunner,
                                                         action: str) -> None:
     """In each table in turn, one row edited, deleted or inserted by hand (as with a SQLite
@@ -327,6 +363,7 @@ def test_controler_names_every_hand_edit_in_every_table(espace: Path, cli_runner
         assert f"ligne {action} à la main" in out, table
 
 
+@pytest.mark.usefixtures("sqlite_seulement")
 def test_controler_names_an_edited_or_deleted_journal_entry(espace: Path,
                                                             cli_runner: CliRunner) -> None:
     _full_chain(espace, cli_runner)
@@ -509,6 +546,7 @@ def test_folder_reused_by_another_session_is_refused(espace: Path, cli_runner: C
         (n, d) for n, d in DECISIONS.items()]
 
 
+@pytest.mark.usefixtures("sqlite_seulement")
 def test_steps_refuse_a_register_edited_by_hand(espace: Path, cli_runner: CliRunner) -> None:
     """A certificate deleted with a SQLite editor: `documents` does not issue a new number,
     `registre verifier` does not vouch, `resultats` and `deliberer` refuse; each says what
@@ -524,6 +562,7 @@ def test_steps_refuse_a_register_edited_by_hand(espace: Path, cli_runner: CliRun
     assert _register(espace, "SELECT COUNT(*) FROM certificats") == [(0,)]
 
 
+@pytest.mark.usefixtures("sqlite_seulement")
 def test_un_revoked_certificate_is_not_vouched_for(espace: Path, cli_runner: CliRunner) -> None:
     _documents(cli_runner)
     numero, code = _certificates(espace)["001"]

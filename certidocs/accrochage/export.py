@@ -257,13 +257,13 @@ def exporter(workspace: Workspace, *, session: Path | None = None, depuis: dt.da
     would break the XSD (FluxInvalide, each problem naming the holder and the field) or when
     no certificate is left to declare.
     """
-    from certidocs.registre import ouvrir_registre
+    from certidocs.registre import ouvrir_registre, registre_existe
     from certidocs.session import session_key
 
     reglages = lire_reglages(workspace)
     moment = (maintenant or dt.datetime.now()).astimezone()
     cle = session_key(workspace, session) if session is not None else None
-    if not workspace.registre_path.exists():
+    if not registre_existe(workspace):
         if session is not None:
             raise AccrochageError(f"{session} : aucun registre dans {workspace.root} ; lancez "
                                   f"d'abord « certidocs resultats {session} »")
@@ -352,9 +352,9 @@ def marquer(workspace: Workspace, fichier: Path, *, acceptes: bool,
     Without ``passages``, every passage of the flux still awaiting an answer is marked; with
     them (idTechnique, that is certificate numbers), only those.
     """
-    from certidocs.registre import ouvrir_registre
+    from certidocs.registre import ouvrir_registre, registre_existe
 
-    if not workspace.registre_path.exists():
+    if not registre_existe(workspace):
         raise AccrochageError(f"{workspace.root} : aucun registre, donc aucun flux exporté")
     with ouvrir_registre(workspace) as reg:
         flux = None

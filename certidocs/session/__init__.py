@@ -83,7 +83,7 @@ def assurer_identifiant(opened: SessionOuverte) -> str:
 def verify_session(opened: SessionOuverte) -> list[Probleme]:
     """Every problem of the session, reading problems first, then the rules, in sheet order."""
     from certidocs import checks
-    from certidocs.registre import Registre
+    from certidocs.registre import ouvrir_registre, registre_existe
     from certidocs.session.layout import JURY
 
     lecture, ref = opened.lecture, opened.referentiel
@@ -95,9 +95,9 @@ def verify_session(opened: SessionOuverte) -> list[Probleme]:
     problems += checks.check_jury(session, ref, lecture.cellule, lambda: f"{JURY.nom}!A2")
     problems += checks.check_conflicts(session, lecture.cellule)
     problems += checks.check_links(session, lecture.cellule)
-    registre = opened.workspace.registre_path
-    if registre.exists():
-        with Registre(registre) as reg:
+    problems += _centre_habilite(opened.workspace, ref)
+    if registre_existe(opened.workspace):
+        with ouvrir_registre(opened.workspace) as reg:
             for c in session.candidats:
                 history = reg.historique(c.nom_naissance, c.prenom, c.date_naissance, ref.code,
                                          avant_session=opened.cle)
@@ -114,3 +114,15 @@ def _dedupe(problems: list[Probleme]) -> list[Probleme]:
             seen.add((p.lieu, p.message))
             out.append(p)
     return out
+
+
+def _centre_habilite(ws: Workspace, ref: Referentiel) -> list[Probleme]:
+    """The workspace's centre ([centre] siret) among the partners its RNCP fiche lists (a
+    warning: the fiche imported may predate a new habilitation)."""
+    from certidocs.registre import reglages
+    from certidocs.registre.reseau import verifier_centre
+
+    siret = reglages(ws.config).centre
+    partners = [(p.nom, p.siret) for p in ref.certification.partenaires]
+    why = verifier_centre(siret, partners) if siret else None
+    return [Probleme("certidocs.toml [centre] siret", why, grave=False)] if why else []

@@ -1,4 +1,4 @@
-"""The register: what must survive from one session to the next, in SQLite.
+"""The register: what must survive from one session to the next, in SQLite or PostgreSQL.
 
 Candidates are matched across sessions by birth name, first name and birth date, with accents
 and case folded. The register keeps passages (who sat which session, with what decision and the
@@ -16,6 +16,12 @@ replays it into an empty database and compares, so a row edited, deleted or inse
 named. When the workspace's signing key is given, the head of the chain (last entry and hash)
 is signed into a file beside the register after each commit, so that truncating or rewriting the
 whole journal is detected too.
+
+**Two engines, one code.** Every SQL statement of the register lives in this package: the
+domain's here, written once in the dialect SQLite and PostgreSQL share; the engines' few
+differences in ``moteur.py``; a network's roles, row-level security and the copy of a SQLite
+register in ``reseau.py``. SQLite (``registre.sqlite``) is the default; ``[registre] url`` in
+certidocs.toml names a shared PostgreSQL register instead.
 """
 
 from __future__ import annotations
@@ -35,8 +41,9 @@ from pathlib import Path
 from typing import Any
 
 from certidocs.errors import RegistreError
+from certidocs.registre.moteur import Moteur, MoteurPostgres, MoteurSQLite, est_postgresql
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 MIGRATIONS: dict[int, str] = {
     1: """
@@ -180,6 +187,25 @@ MIGRATIONS: dict[int, str] = {
         ancien_detail TEXT NOT NULL DEFAULT '{}'
     );
     """,
+    # Network: the certifier and its partner centres on one register. Each session, passage,
+    # certificate and candidate carries the SIRET of the centre that recorded it ('' for a
+    # workspace that declares none); certificate numbers come from a counter row per
+    # certification and year (``cle`` is the numbers' prefix, « CPECOM-2026 »), taken inside
+    # the issuing transaction. Who sees what on a shared register: see reseau.py.
+    4: """
+    ALTER TABLE candidats ADD COLUMN centre TEXT NOT NULL DEFAULT '';
+    ALTER TABLE sessions ADD COLUMN centre TEXT NOT NULL DEFAULT '';
+    ALTER TABLE passages ADD COLUMN centre TEXT NOT NULL DEFAULT '';
+    ALTER TABLE certificats ADD COLUMN centre TEXT NOT NULL DEFAULT '';
+    CREATE TABLE numerotation (
+        cle TEXT PRIMARY KEY,
+        referentiel TEXT NOT NULL,
+        annee INTEGER NOT NULL,
+        rang INTEGER NOT NULL
+    );
+    CREATE INDEX passages_centre ON passages (centre);
+    CREATE INDEX certificats_centre ON certificats (centre)
+    """,
 }
 
 JOURNAL_ORIGINE = "0" * 64
@@ -204,44 +230,57 @@ def entry_hash(precedente: str, seq: int, horodatage: str, type_: str, resume: s
     return hashlib.sha256(data.encode("utf-8")).hexdigest()
 
 
-def apply_schema(conn: sqlite3.Connection, target: int) -> None:
-    """Run migration ``target``'s statements on ``conn`` (inside the caller's transaction)."""
+def apply_schema(conn: Any, target: int) -> None:
+    """Run migration ``target``'s statements on ``conn`` (a ``sqlite3.Connection`` or a
+    ``Moteur``, inside the caller's transaction)."""
+    adapt = getattr(conn, "ddl", lambda s: s)
     for statement in MIGRATIONS[target].split(";"):
         if statement.strip():
-            conn.execute(statement)
+            conn.execute(adapt(statement))
 
 
-def projected_tables(conn: sqlite3.Connection) -> list[str]:
+def projected_tables(conn: Any) -> list[str]:
     """The tables that are a projection of the journal: all but the journal itself."""
-    return [r[0] for r in conn.execute(
-        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' "
-        "AND name <> 'journal' ORDER BY name")]
+    if isinstance(conn, Moteur):
+        return conn.tables()
+    return MoteurSQLite.tables(_Brut(conn))  # type: ignore[arg-type]
+
+
+class _Brut:
+    """A bare ``sqlite3.Connection`` seen as the SQLite engine (for ``projected_tables``)."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn = conn
 
 
 class Transaction:
     """The connection as a transaction sees it: every write statement is kept for the journal.
 
     Reads pass through; ``INSERT``/``UPDATE``/``DELETE`` are executed and recorded with their
-    values, so that the journal entry holds exactly what changed the tables.
+    values, so that the journal entry holds exactly what changed the tables (on PostgreSQL,
+    with the id the server gave to each new row, see ``moteur``).
     """
 
-    def __init__(self, conn: sqlite3.Connection) -> None:
-        self._conn = conn
+    def __init__(self, db: Moteur) -> None:
+        self._db = db
         self.statements: list[list[Any]] = []
 
-    def execute(self, sql: str, params: Any = ()) -> sqlite3.Cursor:
+    def execute(self, sql: str, params: Any = ()) -> Any:
         """Run ``sql``; a write is recorded with its parameters."""
         if sql.lstrip()[:7].upper().startswith(_WRITE):
-            self.statements.append([sql, list(params) if not isinstance(params, dict)
-                                    else dict(params)])
-        return self._conn.execute(sql, params)
+            cur, kept, values = self._db.ecrire(sql, params)
+            self.statements.append([kept, list(values) if not isinstance(values, dict)
+                                    else dict(values)])
+            return cur
+        return self._db.execute(sql, params)
 
-    def executemany(self, sql: str, rows: Any) -> sqlite3.Cursor:
+    def executemany(self, sql: str, rows: Any) -> Any:
         """Run ``sql`` for each row; recorded as one statement per row."""
-        rows = [list(r) for r in rows]
+        cur = None
         for row in rows:
-            self.statements.append([sql, row])
-        return self._conn.executemany(sql, rows)
+            cur = self.execute(sql, list(row))
+        return cur
+
 
 STATUTS_FLUX = ("envoyé", "accepté", "rejeté")
 
@@ -284,9 +323,64 @@ def _fr(value: str | None) -> str:
     return day.strftime("%d/%m/%Y") if day else ""
 
 
+ENV_URL = "CERTIDOCS_REGISTRE_URL"
+"""An environment variable that overrides ``[registre] url`` (a test run, a demo on a server)."""
+
+ENV_MOT_DE_PASSE = "CERTIDOCS_REGISTRE_MOT_DE_PASSE"
+"""The default environment variable holding the PostgreSQL password (never in certidocs.toml);
+``[registre] mot_de_passe_env`` may name another one."""
+
+
+@dataclass(frozen=True)
+class Reglages:
+    """Where a workspace's register is and who writes in it: ``url`` empty means the SQLite
+    file beside certidocs.toml; ``centre`` is the SIRET of the workspace's centre ('' when it
+    declares none, a certifier alone)."""
+
+    url: str = ""
+    mot_de_passe: str | None = None
+    centre: str = ""
+    nom_centre: str = ""
+
+
+def reglages(config: dict[str, Any]) -> Reglages:
+    """The register settings of a parsed certidocs.toml (and the environment)."""
+    section = config.get("registre") or {}
+    centre = config.get("centre") or {}
+    url = os.environ.get(ENV_URL) or str(section.get("url") or "")
+    variable = str(section.get("mot_de_passe_env") or ENV_MOT_DE_PASSE)
+    return Reglages(url=url.strip(), mot_de_passe=os.environ.get(variable) or None,
+                    centre="".join(str(centre.get("siret") or "").split()),
+                    nom_centre=str(centre.get("nom") or "").strip())
+
+
+def reglages_sqlite() -> Reglages:
+    """Settings that open the SQLite file given, whatever the environment says."""
+    return Reglages()
+
+
+def _reglages_a_cote(path: Path) -> Reglages:
+    """The settings of the workspace whose register file is ``path`` (none: SQLite)."""
+    from certidocs.workspace import CONFIG_NAME, load_config
+
+    config = path.parent / CONFIG_NAME
+    if path.as_posix() == ":memory:" or not config.is_file():
+        return reglages({})
+    try:
+        return reglages(load_config(config))
+    except Exception:  # an unreadable certidocs.toml is reported by the workspace itself
+        return reglages({})
+
+
+def registre_existe(ws: Any) -> bool:
+    """Whether workspace ``ws`` has a register to read: its SQLite file, or a shared one."""
+    return est_postgresql(reglages(ws.config).url) or bool(ws.registre_path.exists())
+
+
 def ouvrir_registre(ws: Any) -> Registre:
-    """The register of workspace ``ws`` (its signing key found beside it, see Registre)."""
-    return Registre(ws.registre_path)
+    """The register of workspace ``ws``: the SQLite file beside it, or the shared PostgreSQL
+    register its ``[registre] url`` names, written as its ``[centre]``."""
+    return Registre(ws.registre_path, reglages=reglages(ws.config))
 
 
 _INTEGRES: dict[str, tuple[int, int]] = {}
@@ -299,31 +393,51 @@ MAX_CONSTATS_AFFICHES = 5
 class Registre:
     """An open register; use as a context manager (``with Registre(path) as reg:``).
 
+    ``path`` is the workspace's ``registre.sqlite``; when the workspace's certidocs.toml (or
+    the environment) names a PostgreSQL ``url``, the register lives there instead and ``path``
+    only says which workspace writes. ``reglages`` gives them explicitly.
+
     ``signataire`` (an Ed25519 private key) signs the head of the journal after each commit;
     by default the workspace's key beside the register is used when there is one (every
     writer signs, whoever opens the register), and without one the chain is kept unsigned.
     """
 
-    def __init__(self, path: Path, signataire: Any = None) -> None:
+    def __init__(self, path: Path, signataire: Any = None, *,
+                 reglages: Reglages | None = None) -> None:
         from certidocs.signature import key_path, read_private_key
 
         self.path = path
+        self.reglages = reglages if reglages is not None else _reglages_a_cote(path)
+        self.centre = self.reglages.centre
+        self.db: Moteur
+        self._ecrite: tuple[int, str] | None = None
         if signataire is None and key_path(path.parent).exists():
             signataire = read_private_key(path.parent)
+        if est_postgresql(self.reglages.url):
+            self.db = MoteurPostgres(self.reglages.url, self.reglages.mot_de_passe)
+            self.conn: Any = self.db
+        else:
+            try:
+                self.db = MoteurSQLite(path)
+            except sqlite3.Error as exc:
+                raise RegistreError(f"{path} : registre inaccessible ({exc})") from None
+            self.conn = self.db.conn
         self.signataire = signataire
         try:
-            self.conn = sqlite3.connect(path, isolation_level=None, timeout=30)
-        except sqlite3.Error as exc:
-            raise RegistreError(f"{path} : registre inaccessible ({exc})") from None
-        self.conn.row_factory = sqlite3.Row
-        try:
-            self.conn.execute("PRAGMA foreign_keys = ON")
-            self.conn.execute("PRAGMA synchronous = FULL")
+            if self.db.nom == "sqlite":
+                self.db.execute("PRAGMA foreign_keys = ON")
+                self.db.execute("PRAGMA synchronous = FULL")
             self._migrate()
         except sqlite3.DatabaseError as exc:
-            self.conn.close()
+            self.db.close()
             raise RegistreError(f"{path} : ce n'est pas un registre certidocs lisible ({exc})"
                                 ) from None
+        except BaseException as exc:
+            self.db.close()
+            if isinstance(exc, getattr(self.db, "erreur", ())):
+                raise RegistreError(f"{self.db.cible} : registre PostgreSQL illisible "
+                                    f"({str(exc).strip().splitlines()[0]})") from None
+            raise
 
     def __enter__(self) -> Registre:
         return self
@@ -333,37 +447,53 @@ class Registre:
 
     def close(self) -> None:
         """Close the connection."""
-        self.conn.close()
+        self.db.close()
+
+    @property
+    def moteur(self) -> str:
+        """« sqlite » or « postgresql »."""
+        return self.db.nom
 
     @contextmanager
     def transaction(self, evenement: str = "écriture", resume: str = "") -> Iterator[Transaction]:
         """One atomic write, journaled: everything inside is committed together, with its
         journal entry (type ``evenement``, summary ``resume``), or not at all."""
-        self.conn.execute("BEGIN IMMEDIATE")
-        tx = Transaction(self.conn)
+        self.db.commencer()
+        tx = Transaction(self.db)
         try:
             yield tx
             if tx.statements:
                 self._append(evenement, resume, {"instructions": tx.statements})
         except BaseException:
-            self.conn.execute("ROLLBACK")
+            self.db.annuler()
             raise
-        self.conn.execute("COMMIT")
+        self.db.valider()
         if tx.statements:
             self._sign_head()
 
+    def _tete_pour_ecrire(self) -> tuple[int, str]:
+        if self.db.nom == "postgresql":
+            # A centre's account may not read the journal (it holds every centre's rows):
+            # the server gives it the head only, under the write lock it holds.
+            row = self.db.execute("SELECT seq, empreinte FROM certidocs_journal_tete()"
+                                  ).fetchone()
+        else:
+            row = self.db.execute(
+                "SELECT seq, empreinte FROM journal ORDER BY seq DESC LIMIT 1").fetchone()
+        return (int(row[0]), str(row[1])) if row and row[0] is not None else (
+            0, JOURNAL_ORIGINE)
+
     def _append(self, type_: str, resume: str, content: dict[str, Any]) -> None:
-        last = self.conn.execute(
-            "SELECT seq, empreinte FROM journal ORDER BY seq DESC LIMIT 1").fetchone()
-        seq = (last["seq"] if last else 0) + 1
-        previous = last["empreinte"] if last else JOURNAL_ORIGINE
+        last_seq, previous = self._tete_pour_ecrire()
+        seq = last_seq + 1
         stamp = dt.datetime.now().isoformat(timespec="seconds")
         text = _canonical(content)
-        self.conn.execute(
+        empreinte = entry_hash(previous, seq, stamp, type_, resume, text)
+        self.db.execute(
             "INSERT INTO journal (seq, horodatage, type, resume, contenu, precedente, "
             "empreinte) VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (seq, stamp, type_, resume, text, previous,
-             entry_hash(previous, seq, stamp, type_, resume, text)))
+            (seq, stamp, type_, resume, text, previous, empreinte))
+        self._ecrite = (seq, empreinte)
 
     @property
     def tete_path(self) -> Path:
@@ -372,15 +502,19 @@ class Registre:
 
     def tete(self) -> tuple[int, str]:
         """The journal's last entry number and hash (0 and the origin when empty)."""
-        row = self.conn.execute(
+        row = self.db.execute(
             "SELECT seq, empreinte FROM journal ORDER BY seq DESC LIMIT 1").fetchone()
         return (int(row["seq"]), str(row["empreinte"])) if row else (0, JOURNAL_ORIGINE)
 
     def _sign_head(self) -> None:
         """Write the signed head of the journal beside the register (atomically, 0600)."""
-        if self.signataire is None or self.path.as_posix() == ":memory:":
+        if (self.signataire is None or self.path.as_posix() == ":memory:"
+                or self._ecrite is None):
             return
-        seq, empreinte = self.tete()
+        # The entry this transaction wrote: on a shared register other writers may have
+        # appended since, and a centre's account may not read the journal. The control then
+        # checks that the journal still holds this entry unchanged.
+        seq, empreinte = self._ecrite
         message = f"certidocs-journal-v1|{seq}|{empreinte}".encode("ascii")
         signature = base64.b64encode(self.signataire.sign(message)).decode("ascii")
         body = _canonical({"seq": seq, "empreinte": empreinte, "signature": signature}) + "\n"
@@ -393,28 +527,40 @@ class Registre:
         os.replace(tmp, self.tete_path)
 
     def _migrate(self) -> None:
-        version = self.conn.execute("PRAGMA user_version").fetchone()[0]
+        version = self.db.version()
         if version > SCHEMA_VERSION:
-            raise RegistreError(f"{self.path} : registre créé par une version plus récente de "
-                                f"certidocs (schéma {version}) ; mettez certidocs à jour")
-        for target in range(version + 1, SCHEMA_VERSION + 1):
-            self.conn.execute("BEGIN IMMEDIATE")
-            try:
-                apply_schema(self.conn, target)
+            raise RegistreError(f"{self.db.cible} : registre créé par une version plus récente "
+                                f"de certidocs (schéma {version}) ; mettez certidocs à jour")
+        if version == SCHEMA_VERSION:
+            return
+        self.db.commencer()
+        try:
+            # Another process may have migrated while this one waited for the write lock:
+            # then nothing is left to do (re-granting would lock tables others are reading).
+            version = self.db.version()
+            if version == SCHEMA_VERSION:
+                self.db.annuler()
+                return
+            for target in range(version + 1, SCHEMA_VERSION + 1):
+                apply_schema(self.db, target)
                 if target == 3 and version > 0:
                     self._reprise()
-                self.conn.execute(f"PRAGMA user_version = {target}")
-            except BaseException:
-                self.conn.execute("ROLLBACK")
-                raise
-            self.conn.execute("COMMIT")
+            self.db.fixer_version(SCHEMA_VERSION)
+            if self.db.nom == "postgresql":
+                from certidocs.registre.reseau import installer_securite
+
+                installer_securite(self.db)
+        except BaseException:
+            self.db.annuler()
+            raise
+        self.db.valider()
 
     def _reprise(self) -> None:
         """The first journal entry of a register that predates the journal: every row it
         holds, as the statements that recreate it (rows keep their ids)."""
         statements: list[list[Any]] = []
-        for table in projected_tables(self.conn):
-            for row in self.conn.execute(f"SELECT rowid AS _r, * FROM {table} ORDER BY rowid"):
+        for table in self.db.tables():
+            for row in self.db.execute(f"SELECT rowid AS _r, * FROM {table} ORDER BY rowid"):
                 cols = list(row.keys())[1:]
                 names = ", ".join(["rowid", *cols])
                 marks = ", ".join("?" * (len(cols) + 1))
@@ -427,14 +573,21 @@ class Registre:
     @property
     def version(self) -> int:
         """The schema version of the open register."""
-        return int(self.conn.execute("PRAGMA user_version").fetchone()[0])
+        return self.db.version()
 
     # --- people and sessions --------------------------------------------------------------
 
     def _candidate_id(self, conn: Transaction, nom_naissance: str, prenom: str,
                       date_naissance: dt.date | None, **extra: str) -> int:
         key = candidate_key(nom_naissance, prenom, date_naissance)
-        row = conn.execute("SELECT * FROM candidats WHERE cle = ?", (key,)).fetchone()
+        known = self._candidat_par_cle(conn, key)
+        row = None
+        if known is not None:
+            # On a shared register a centre's account may not see a person another centre
+            # examined until it records a passage of its own: nothing to update before that.
+            row = conn.execute("SELECT * FROM candidats WHERE id = ?", (known,)).fetchone()
+            if row is None:
+                return known
         if row:
             changed = {k: v for k, v in extra.items() if row[k] != v}
             if changed:
@@ -444,10 +597,26 @@ class Registre:
             return int(row["id"])
         cur = conn.execute(
             "INSERT INTO candidats (cle, nom_naissance, prenom, date_naissance, nom_usage, "
-            "lieu_naissance, email) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            "lieu_naissance, email, centre) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             (key, nom_naissance, prenom, _iso(date_naissance), extra.get("nom_usage", ""),
-             extra.get("lieu_naissance", ""), extra.get("email", "")))
+             extra.get("lieu_naissance", ""), extra.get("email", ""), self.centre))
         return int(cur.lastrowid or 0)
+
+    def _candidat_par_cle(self, conn: Transaction, key: str) -> int | None:
+        """The id of the person with this key anywhere in the register. On PostgreSQL a
+        centre's account does not see people other centres examined: the server answers
+        for one key (a centre that knows name, first name and birth date), never a list."""
+        if self.db.nom == "postgresql":
+            row = conn.execute("SELECT certidocs_candidat_id(?)", (key,)).fetchone()
+        else:
+            row = conn.execute("SELECT id FROM candidats WHERE cle = ?", (key,)).fetchone()
+        return int(row[0]) if row and row[0] is not None else None
+
+    def cle_session(self, cle: str) -> str:
+        """A session's key in the register: on a shared register, prefixed with the centre's
+        SIRET, since two centres may name a session folder alike (a SQLite file is one
+        workspace's: its keys stay as they were, whatever ``[centre]`` says)."""
+        return f"{self.centre}:{cle}" if self.centre and self.db.nom == "postgresql" else cle
 
     def session_id(self, conn: Transaction, cle: str, nom: str, referentiel: str,
                    date_debut: dt.date | None, date_fin: dt.date | None, lieu: str,
@@ -459,6 +628,7 @@ class Registre:
         the folder's name, refused (RegistreError) so that no decision is mixed with another
         session's.
         """
+        cle = self.cle_session(cle)
         row = conn.execute("SELECT * FROM sessions WHERE cle = ?", (cle,)).fetchone()
         if row:
             if identifiant and row["identifiant"] and row["identifiant"] != identifiant:
@@ -477,8 +647,9 @@ class Registre:
             return int(row["id"])
         cur = conn.execute(
             "INSERT INTO sessions (cle, nom, referentiel, date_debut, date_fin, lieu, "
-            "identifiant) VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (cle, nom, referentiel, _iso(date_debut), _iso(date_fin), lieu, identifiant))
+            "identifiant, centre) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (cle, nom, referentiel, _iso(date_debut), _iso(date_fin), lieu, identifiant,
+             self.centre))
         return int(cur.lastrowid or 0)
 
     def grid_password(self, cle: str, nom: str, referentiel: str, new: str) -> str:
@@ -503,13 +674,15 @@ class Registre:
         exclude = ""
         if avant_session is not None:
             exclude = " AND s.cle <> ?"
-            params.append(avant_session)
-        rows = self.conn.execute(
+            params.append(self.cle_session(avant_session))
+        if self.db.nom == "postgresql":
+            return self._historique_reseau(key, referentiel, params[2] if exclude else None)
+        rows = self.db.execute(
             "SELECT p.decision, p.date_session FROM passages p JOIN candidats c ON c.id = "
             "p.candidat_id JOIN sessions s ON s.id = p.session_id WHERE c.cle = ? AND "
             f"p.referentiel = ?{exclude} ORDER BY p.date_session", params).fetchall()
         fails = [r for r in rows if r["decision"] in ECHECS]
-        blocs = self.conn.execute(
+        blocs = self.db.execute(
             "SELECT b.bloc FROM blocs_capitalises b JOIN candidats c ON c.id = b.candidat_id "
             "JOIN sessions s ON s.id = b.session_id WHERE c.cle = ? AND b.referentiel = ?"
             + exclude, params).fetchall()
@@ -518,6 +691,23 @@ class Registre:
             date_premier_echec=_date(fails[0]["date_session"]) if fails else None,
             blocs_capitalises=frozenset(r["bloc"] for r in blocs),
             certifie=any(r["decision"] == "Certifié" for r in rows),
+        )
+
+    def _historique_reseau(self, key: str, referentiel: str, exclue: str | None
+                           ) -> Historique:
+        """``historique`` on the shared register: every centre's passages and capitalised
+        blocs of this person, through a server function, so that a centre's account learns
+        what retake rules need about a person it examines and nothing else (reseau.py)."""
+        rows = self.db.execute("SELECT genre, valeur, date_session FROM "
+                               "certidocs_historique(?, ?, ?)",
+                               (key, referentiel, exclue)).fetchall()
+        passages = sorted((r[2] or "", r[1]) for r in rows if r[0] == "passage")
+        fails = [d for d, decision in passages if decision in ECHECS]
+        return Historique(
+            echecs=len(fails),
+            date_premier_echec=_date(fails[0]) if fails else None,
+            blocs_capitalises=frozenset(r[1] for r in rows if r[0] == "bloc"),
+            certifie=any(decision == "Certifié" for _, decision in passages),
         )
 
     def enregistrer_passage(self, conn: Transaction, *, session_id: int,
@@ -544,14 +734,15 @@ class Registre:
         if row is None or tuple(row) != (numero, decision, detail_text, voie_acces, proofs):
             conn.execute(
                 "INSERT INTO passages (candidat_id, session_id, numero, referentiel, "
-                "date_session, voie_acces, decision, detail, enregistre_le, preuves) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+                "date_session, voie_acces, decision, detail, enregistre_le, preuves, centre) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
                 "ON CONFLICT (candidat_id, session_id) DO UPDATE SET numero = excluded.numero, "
                 "decision = excluded.decision, detail = excluded.detail, "
                 "voie_acces = excluded.voie_acces, enregistre_le = excluded.enregistre_le, "
                 "preuves = excluded.preuves",
                 (cid, session_id, numero, referentiel, _iso(date_session), voie_acces, decision,
-                 detail_text, dt.datetime.now().isoformat(timespec="seconds"), proofs))
+                 detail_text, dt.datetime.now().isoformat(timespec="seconds"), proofs,
+                 self.centre))
         kept = conn.execute("SELECT bloc FROM blocs_capitalises WHERE candidat_id = ? AND "
                             "session_id = ? AND referentiel = ?",
                             (cid, session_id, referentiel)).fetchall()
@@ -587,11 +778,11 @@ class Registre:
     def passages_session(self, cle: str) -> list[dict[str, Any]]:
         """The recorded passages of session ``cle``: number, decision, ``detail`` (the outcome,
         as in resultats.json) and ``preuves`` (evidence) decoded, with the holder's identity."""
-        rows = self.conn.execute(
+        rows = self.db.execute(
             "SELECT p.numero, p.decision, p.detail, p.preuves, p.enregistre_le, "
             "c.nom_naissance, c.prenom, c.date_naissance FROM passages p "
             "JOIN sessions s ON s.id = p.session_id JOIN candidats c ON c.id = p.candidat_id "
-            "WHERE s.cle = ? ORDER BY p.numero", (cle,)).fetchall()
+            "WHERE s.cle = ? ORDER BY p.numero", (self.cle_session(cle),)).fetchall()
         out = []
         for r in rows:
             item = dict(r)
@@ -604,9 +795,10 @@ class Registre:
 
     def scellement(self, cle: str) -> dict[str, Any] | None:
         """The latest seal of session ``cle`` (version, dates, fingerprint), or None."""
-        row = self.conn.execute(
+        row = self.db.execute(
             "SELECT k.* FROM scellements k JOIN sessions s ON s.id = k.session_id "
-            "WHERE s.cle = ? ORDER BY k.version DESC LIMIT 1", (cle,)).fetchone()
+            "WHERE s.cle = ? ORDER BY k.version DESC LIMIT 1",
+            (self.cle_session(cle),)).fetchone()
         return dict(row) if row else None
 
     def sceller(self, conn: Transaction, *, session_id: int, empreinte: str, nombre: int,
@@ -654,8 +846,9 @@ class Registre:
         """Every revoked certificate (of session ``session_cle`` when given): number, date,
         reason, the holder and their candidate number in that session, and whether it had
         been declared to the CDC (``declare``) and so needs a correcting declaration."""
-        where, params = ("AND s.cle = ?", [session_cle]) if session_cle is not None else ("", [])
-        rows = self.conn.execute(
+        where, params = (("AND s.cle = ?", [self.cle_session(session_cle)])
+                         if session_cle is not None else ("", []))
+        rows = self.db.execute(
             "SELECT k.numero, k.referentiel, k.revoque_le, k.motif_revocation, "
             "c.nom_naissance, c.prenom, COALESCE(p.numero, '') AS numero_candidat, "
             "EXISTS (SELECT 1 FROM flux_passages f WHERE f.certificat_id = k.id AND "
@@ -674,7 +867,7 @@ class Registre:
 
     def nombre_certificats(self) -> int:
         """How many certificates the register holds (revoked ones included)."""
-        return int(self.conn.execute("SELECT COUNT(*) FROM certificats").fetchone()[0])
+        return int(self.db.execute("SELECT COUNT(*) FROM certificats").fetchone()[0])
 
     # --- certificates ---------------------------------------------------------------------
 
@@ -695,13 +888,22 @@ class Registre:
         if row:
             return str(row["numero"]), dt.date.fromisoformat(row["date_delivrance"])
         year = date_delivrance.year
-        rang = conn.execute("SELECT COALESCE(MAX(rang), 0) + 1 FROM certificats WHERE "
-                            "referentiel = ? AND annee = ?", (referentiel, year)).fetchone()[0]
+        # A counter row per certification and year, taken inside this transaction: on a
+        # network register two centres issuing at the same moment wait for each other on
+        # that row, and a number is never given twice nor reused after a revocation. Its
+        # first value follows the certificates issued before the counter existed.
+        rang = conn.execute(
+            "INSERT INTO numerotation (cle, referentiel, annee, rang) VALUES (?, ?, ?, "
+            "(SELECT COALESCE(MAX(rang), 0) + 1 FROM certificats WHERE referentiel = ? AND "
+            "annee = ?)) ON CONFLICT (cle) DO UPDATE SET rang = numerotation.rang + 1 "
+            "RETURNING rang", (f"{referentiel}-{year}", referentiel, year, referentiel, year)
+        ).fetchone()[0]
         numero = f"{referentiel}-{year}-{int(rang):05d}"
         conn.execute(
             "INSERT INTO certificats (numero, referentiel, annee, rang, candidat_id, session_id, "
-            "date_delivrance) VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (numero, referentiel, year, rang, cid, session_id, date_delivrance.isoformat()))
+            "date_delivrance, centre) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (numero, referentiel, year, rang, cid, session_id, date_delivrance.isoformat(),
+             self.centre))
         return numero, date_delivrance
 
     def enregistrer_code(self, conn: Transaction, numero: str, code: str,
@@ -716,7 +918,7 @@ class Registre:
 
     def trouver_certificat(self, numero: str) -> dict[str, Any] | None:
         """A certificate with its holder and session, or None."""
-        row = self.conn.execute(
+        row = self.db.execute(
             "SELECT k.numero, k.referentiel, k.date_delivrance, k.code_verification, "
             "k.revoque_le, k.motif_revocation, c.nom_naissance, c.nom_usage, "
             "c.prenom, c.date_naissance, s.nom AS session, s.lieu FROM certificats k "
@@ -747,23 +949,23 @@ class Registre:
         """Candidates whose birth or usage name contains ``nom`` (accents and case folded),
         each with its passages, capitalised blocs and certificates."""
         needle = candidate_key(nom, "", None).split("|")[0]
-        people = [dict(r) for r in self.conn.execute(
+        people = [dict(r) for r in self.db.execute(
             "SELECT * FROM candidats ORDER BY nom_naissance, prenom").fetchall()
             if needle in r["cle"].split("|")[0]
             or needle in candidate_key(r["nom_usage"] or "", "", None).split("|")[0]]
         for person in people:
             pid = person["id"]
-            person["passages"] = [dict(r) for r in self.conn.execute(
+            person["passages"] = [dict(r) for r in self.db.execute(
                 "SELECT s.nom AS session, p.referentiel, p.date_session, p.numero, p.decision "
                 "FROM passages p JOIN sessions s ON s.id = p.session_id WHERE p.candidat_id = ? "
                 "ORDER BY p.date_session", (pid,))]
-            person["blocs"] = [dict(r) for r in self.conn.execute(
+            person["blocs"] = [dict(r) for r in self.db.execute(
                 "SELECT referentiel, bloc, date_validation FROM blocs_capitalises WHERE "
                 "candidat_id = ? ORDER BY referentiel, bloc", (pid,))]
-            person["certificats"] = [dict(r) for r in self.conn.execute(
+            person["certificats"] = [dict(r) for r in self.db.execute(
                 "SELECT numero, referentiel, date_delivrance, revoque_le, motif_revocation "
                 "FROM certificats WHERE candidat_id = ? ORDER BY date_delivrance", (pid,))]
-            person["revisions"] = [dict(r) for r in self.conn.execute(
+            person["revisions"] = [dict(r) for r in self.db.execute(
                 "SELECT s.nom AS session, r.numero, r.ancienne_decision, r.nouvelle_decision, "
                 "r.motif, r.date_revision FROM revisions r JOIN sessions s "
                 "ON s.id = r.session_id WHERE r.candidat_id = ? ORDER BY r.id", (pid,))]
@@ -814,7 +1016,7 @@ class Registre:
         }
         out: dict[str, tuple[list[str], list[tuple[Any, ...]]]] = {}
         for name, sql in queries.items():
-            cur = self.conn.execute(sql)
+            cur = self.db.execute(sql)
             out[name] = ([d[0] for d in cur.description], [tuple(r) for r in cur.fetchall()])
         return out
 
@@ -850,20 +1052,19 @@ class Registre:
         transaction); an empty one leaves what is known alone."""
         if code_postal_examen.strip():
             conn.execute("UPDATE sessions SET code_postal_examen = ? WHERE cle = ?",
-                         (code_postal_examen.strip(), cle))
+                         (code_postal_examen.strip(), self.cle_session(cle)))
 
     def session_connue(self, cle: str) -> bool:
         """Whether the register holds the session with this key."""
-        return self.conn.execute("SELECT 1 FROM sessions WHERE cle = ?", (cle,)).fetchone() \
-            is not None
+        return self.db.execute("SELECT 1 FROM sessions WHERE cle = ?",
+                               (self.cle_session(cle),)).fetchone() is not None
 
-    @staticmethod
-    def _filtre_certificats(session_cle: str | None, depuis: dt.date | None
+    def _filtre_certificats(self, session_cle: str | None, depuis: dt.date | None
                             ) -> tuple[str, list[Any]]:
         where, params = "", []
         if session_cle is not None:
             where += " AND s.cle = ?"
-            params.append(session_cle)
+            params.append(self.cle_session(session_cle))
         if depuis is not None:
             where += " AND k.date_delivrance >= ?"
             params.append(depuis.isoformat())
@@ -877,7 +1078,7 @@ class Registre:
         A certificate in a flux awaiting the CDC's answer, or accepted, is never listed.
         """
         where, params = self._filtre_certificats(session_cle, depuis)
-        rows = self.conn.execute(
+        rows = self.db.execute(
             "SELECT k.id AS certificat_id, k.numero, k.referentiel, k.date_delivrance, "
             "c.nom_naissance, c.nom_usage, c.prenom, c.date_naissance, c.lieu_naissance, "
             "c.sexe, c.code_insee_naissance, c.pays_naissance, s.cle AS session_cle, "
@@ -897,7 +1098,7 @@ class Registre:
                                depuis: dt.date | None = None) -> list[dict[str, Any]]:
         """Certificates sent in a flux whose answer from the CDC is not recorded yet."""
         where, params = self._filtre_certificats(session_cle, depuis)
-        rows = self.conn.execute(
+        rows = self.db.execute(
             "SELECT k.numero, fp.id_technique, f.fichier, f.cree_le FROM flux_passages fp "
             "JOIN flux f ON f.id = fp.flux_id JOIN certificats k ON k.id = fp.certificat_id "
             f"JOIN sessions s ON s.id = k.session_id WHERE fp.statut = 'envoyé'{where} "
@@ -925,19 +1126,22 @@ class Registre:
         """A recorded flux, by its file's SHA-256, its idFlux, its recorded path or its bare
         file name (the most recent when several match), or None."""
         for test, value in (("empreinte = ?", empreinte), ("id_flux = ?", id_flux),
-                            ("fichier = ?", fichier),
-                            ("substr('/' || fichier, -length(?1) - 1) = '/' || ?1", nom)):
+                            ("fichier = ?", fichier)):
             if value:
-                row = self.conn.execute(
+                row = self.db.execute(
                     f"SELECT * FROM flux WHERE {test} ORDER BY id DESC LIMIT 1",
                     (value,)).fetchone()
                 if row:
+                    return dict(row)
+        if nom:
+            for row in self.db.execute("SELECT * FROM flux ORDER BY id DESC"):
+                if ("/" + row["fichier"]).endswith("/" + nom):
                     return dict(row)
         return None
 
     def passages_du_flux(self, flux_id: int) -> list[dict[str, Any]]:
         """The passages of a flux with their holder and status."""
-        rows = self.conn.execute(
+        rows = self.db.execute(
             "SELECT fp.id_technique, fp.statut, fp.motif, fp.marque_le, k.numero, "
             "c.nom_naissance, c.prenom FROM flux_passages fp JOIN certificats k "
             "ON k.id = fp.certificat_id JOIN candidats c ON c.id = k.candidat_id "
@@ -1007,7 +1211,7 @@ class Registre:
         empty list means the register is exactly what certidocs wrote.
         """
         found: list[Constat] = []
-        entries = self.conn.execute("SELECT * FROM journal ORDER BY seq").fetchall()
+        entries = self.db.execute("SELECT * FROM journal ORDER BY seq").fetchall()
         previous, expected_seq, chain_ok = JOURNAL_ORIGINE, 1, True
         for e in entries:
             where = f"journal, entrée n° {e['seq']} ({e['type']}, {_fr(e['horodatage'])})"
@@ -1034,7 +1238,7 @@ class Registre:
                                                 "ci-dessous repose sur un journal altéré"))
         return found + tables
 
-    def _controler_tete(self, entries: list[sqlite3.Row], cle_publique: Any) -> list[Constat]:
+    def _controler_tete(self, entries: list[Any], cle_publique: Any) -> list[Constat]:
         where = str(self.tete_path.name)
         if cle_publique is None:
             return []
@@ -1066,7 +1270,9 @@ class Registre:
                                    "le journal a été réécrit")]
         return []
 
-    def _controler_tables(self, entries: list[sqlite3.Row]) -> list[Constat]:
+    def _controler_tables(self, entries: list[Any]) -> list[Constat]:
+        # The journal is replayed into an empty in-memory SQLite database whatever the engine:
+        # its statements are written in the dialect both share (see moteur.py).
         replay = sqlite3.connect(":memory:")
         replay.row_factory = sqlite3.Row
         for target in range(1, SCHEMA_VERSION + 1):
@@ -1080,7 +1286,7 @@ class Registre:
                 continue
             for statement in statements:
                 try:
-                    replay.execute(statement[0], statement[1])
+                    replay.execute(statement[0], statement[1]).fetchall()
                 except (sqlite3.Error, IndexError, TypeError):
                     # certidocs wrote this on a register already edited by hand: the entry
                     # does not apply to what the journal alone gives.
@@ -1090,12 +1296,17 @@ class Registre:
                         "écriture faite sur un registre déjà modifié à la main : elle ne "
                         "s'applique pas à l'état que donne le journal"))
                     break
-        for table in projected_tables(self.conn):
-            actual = {r[0]: tuple(r)[1:] for r in self.conn.execute(
-                f"SELECT rowid, * FROM {table}")}
-            cur = replay.execute(f"SELECT rowid, * FROM {table}")
-            columns = [d[0] for d in cur.description][1:]
-            expected = {r[0]: tuple(r)[1:] for r in cur}
+        for table in self.db.tables():
+            keys = self.db.cle_lignes(table)
+            cur = self.db.execute(f"SELECT {', '.join(keys)}, * FROM {table}")
+            columns = [d[0] for d in cur.description][len(keys):]
+            actual = {_cle(r, len(keys)): tuple(r)[len(keys):] for r in cur}
+            try:
+                expected = {_cle(r, len(keys)): tuple(r)[len(keys):] for r in replay.execute(
+                    f"SELECT {', '.join(keys)}, {', '.join(columns)} FROM {table}")}
+            except sqlite3.Error as exc:
+                found.append(Constat(f"table {table}", f"table inconnue de certidocs ({exc})"))
+                continue
             for rowid in sorted(set(actual) | set(expected)):
                 where = f"table {table}, ligne {rowid}"
                 if rowid not in expected:
@@ -1198,6 +1409,11 @@ class Registre:
             "WHERE s.id IN (SELECT p.session_id FROM passages p JOIN sessions s ON s.id = "
             f"p.session_id WHERE {where}) ORDER BY v.date_revision, v.id", params).fetchall()
         return [dict(r) for r in rows]
+
+
+def _cle(row: Any, n: int) -> Any:
+    """A row's identity for the control: its rowid or primary key (a tuple when composite)."""
+    return row[0] if n == 1 else tuple(row)[:n]
 
 
 @dataclass(frozen=True)
