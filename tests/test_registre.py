@@ -173,3 +173,16 @@ def test_registre_candidat_and_exporter(tmp_path: Path, cli_runner: CliRunner,
     date_cell = wb["Passages"]["C2"]  # dates as real dates, shown as people write them
     assert isinstance(date_cell.value, dt.datetime) and date_cell.number_format == "DD/MM/YYYY"
     assert "mot_de_passe" not in str([c.value for c in wb["Sessions"][1]])
+
+
+def test_session_known_details_are_never_erased(tmp_path: Path) -> None:
+    """Asking for a session by its key alone (the grids' password does) keeps its dates and
+    place: the annual review and the CDC declaration read them."""
+    with Registre(tmp_path / "r.sqlite") as reg:
+        with reg.transaction("essai") as conn:
+            reg.session_id(conn, "s", "s", "CPECOM", dt.date(2026, 12, 15),
+                           dt.date(2026, 12, 16), "Lyon", "id-1")
+        reg.grid_password("s", "s", "CPECOM", "motdepasse")
+        row = reg.conn.execute("SELECT date_debut, date_fin, lieu, identifiant FROM sessions"
+                               ).fetchone()
+    assert tuple(row) == ("2026-12-15", "2026-12-16", "Lyon", "id-1")

@@ -637,10 +637,12 @@ class Registre:
                     f"(identifiant {row['identifiant']}, celui de session.xlsx : {identifiant}) ;"
                     " une session ne reprend jamais les décisions d'une autre : donnez-lui un "
                     "autre nom de dossier")
-            values = (nom, referentiel, _iso(date_debut), _iso(date_fin), lieu,
-                      identifiant or row["identifiant"])
-            if tuple(row[k] for k in ("nom", "referentiel", "date_debut", "date_fin", "lieu",
-                                      "identifiant")) != values:
+            # What a caller does not know (the grids' password asks for the session by its key
+            # alone) leaves what is recorded alone: never a known date replaced by nothing.
+            keys = ("nom", "referentiel", "date_debut", "date_fin", "lieu", "identifiant")
+            given = (nom, referentiel, _iso(date_debut), _iso(date_fin), lieu, identifiant)
+            values = tuple(new or row[k] for k, new in zip(keys, given, strict=True))
+            if tuple(row[k] for k in keys) != values:
                 conn.execute("UPDATE sessions SET nom=?, referentiel=?, date_debut=?, "
                              "date_fin=?, lieu=?, identifiant=? WHERE id=?",
                              (*values, row["id"]))
