@@ -65,8 +65,9 @@ def test_pdf_batch_few_conversions_one_pdf_per_document(tmp_path: Path,
 
     monkeypatch.setattr(certidocs.libreoffice, "convert_to_pdf", counting)
     out = render_batch(_jobs(tmp_path), [DEFAULTS], tmp_path / "documents", pdf=True)
-    # one conversion file per type with a print file (its documents merged), the PV as it is
-    assert calls == [1 + 1 + 1]
+    # one call for the conversion files of the types with a print file (each type's documents
+    # merged), one for the PV as it is
+    assert sorted(calls) == [1, 1 + 1]
     docs = [p for paths in out.documents.values() for p in paths] + list(out.fusions.values())
     assert sorted(out.pdfs) == sorted(p.with_suffix(".pdf") for p in docs)
     assert all(p.is_file() for p in out.pdfs)

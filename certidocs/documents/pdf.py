@@ -41,6 +41,12 @@ process busy, and bounds what a failed chunk costs."""
 WORK = ".pdf"  # inside the batch's staging folder
 
 
+CHUNKS_PER_CALL = 4
+"""Conversion files per LibreOffice call: one start-up (one to three seconds) spread over 400
+documents, and calls short enough that while one process converts, the PDFs of the call
+before are cut per person (pure Python) and the next conversion files are merged."""
+
+
 @dataclass
 class _Chunk:
     """Documents of one type merged into one conversion file."""
@@ -55,14 +61,20 @@ class _Chunk:
 def convert_batch(staged: Mapping[str, Sequence[Path]], merged: Mapping[str, Path],
                   staging: Path) -> dict[Path, Path]:
     """PDF of every staged document and print file; maps each .docx to its PDF, written next
-    to it. Raises LibreOfficeError naming the documents that could not be converted."""
-    from certidocs.documents.merge import MergedDocument
+    to it. Raises LibreOfficeError naming the documents that could not be converted.
+
+    Calls run on as many threads as there are LibreOffice processes to keep busy (one per
+    core, see certidocs.parallel.workers): each thread merges its conversion files, waits for
+    its LibreOffice process, then cuts the PDFs, so that Python's work overlaps the other
+    processes' conversions.
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
     from certidocs.libreoffice import convert_to_pdf
     from certidocs.parallel import workers
 
     work = staging / WORK
-    sources_dir, out_dir = work / "sources", work / "pdf"
-    sources_dir.mkdir(parents=True)
+    (work / "sources").mkdir(parents=True)
     chunks: list[_Chunk] = []
     alone: list[Path] = []
     for type_nom, docs in staged.items():
@@ -70,27 +82,25 @@ def convert_batch(staged: Mapping[str, Sequence[Path]], merged: Mapping[str, Pat
             alone += docs
             continue
         for k in range(0, len(docs), PDF_CHUNK):
-            part = list(docs[k:k + PDF_CHUNK])
-            source = sources_dir / f"{type_nom}-{k // PDF_CHUNK:05d}.docx"
-            with MergedDocument(source, pdf_marks=True) as writer:
-                for doc in part:
-                    writer.add(doc)
-                writer.close()
-            chunks.append(_Chunk(type_nom, part, source))
-    flat = _flat(alone, sources_dir)
+            chunks.append(_Chunk(type_nom, list(docs[k:k + PDF_CHUNK]),
+                                 work / "sources" / f"{type_nom}-{k // PDF_CHUNK:05d}.docx"))
+    calls = [chunks[k:k + CHUNKS_PER_CALL] for k in range(0, len(chunks), CHUNKS_PER_CALL)]
     processes = workers()
-    produced = convert_to_pdf([c.source for c in chunks] + flat, out_dir, processes=processes,
-                              weights=[len(c.documents) for c in chunks] + [1] * len(flat),
-                              destinations=True)
     out: dict[Path, Path] = {}
-    for chunk, pdf in zip(chunks, produced[:len(chunks)], strict=True):
-        chunk.pdf = pdf
-        chunk.split = split_pdf(pdf, [d.with_suffix(".pdf") for d in chunk.documents])
-    for doc, pdf in zip(alone, produced[len(chunks):], strict=True):
-        out[doc] = _place(pdf, doc)
+    with ThreadPoolExecutor(max(1, min(processes, len(calls) + bool(alone)))) as pool:
+        done = [pool.submit(_convert_call, call, work / f"appel-{i}")
+                for i, call in enumerate(calls)]
+        if alone:
+            singles = pool.submit(convert_to_pdf, _flat(alone, work / "seuls"),
+                                  work / "pdf-seuls", processes=1)
+        for future in done:
+            future.result()
+        if alone:
+            for doc, pdf in zip(alone, singles.result(), strict=True):
+                out[doc] = _place(pdf, doc)
     unsplit = [d for c in chunks if not c.split for d in c.documents]
-    if unsplit:  # bookmarks lost: convert these documents one by one instead
-        again = convert_to_pdf(_flat(unsplit, work / "seuls"), work / "pdf-seuls",
+    if unsplit:  # a call failed, or bookmarks were lost: these documents one by one instead
+        again = convert_to_pdf(_flat(unsplit, work / "repris"), work / "pdf-repris",
                                processes=processes)
         for doc, pdf in zip(unsplit, again, strict=True):
             _place(pdf, doc)
@@ -107,13 +117,35 @@ def convert_batch(staged: Mapping[str, Sequence[Path]], merged: Mapping[str, Pat
     return out
 
 
+def _convert_call(call: list[_Chunk], folder: Path) -> None:
+    """Merge ``call``'s conversion files, convert them in one LibreOffice call, cut their
+    PDFs per document (``split`` stays False for a chunk whose PDF cannot be cut)."""
+    from certidocs.documents.merge import MergedDocument
+    from certidocs.errors import LibreOfficeError
+    from certidocs.libreoffice import convert_to_pdf
+
+    for chunk in call:
+        with MergedDocument(chunk.source, pdf_marks=True) as writer:
+            for doc in chunk.documents:
+                writer.add(doc)
+            writer.close()
+    try:
+        produced = convert_to_pdf([c.source for c in call], folder, destinations=True,
+                                  weights=[len(c.documents) for c in call])
+    except LibreOfficeError:
+        return  # converted again document by document: the error then names documents
+    for chunk, pdf in zip(call, produced, strict=True):
+        chunk.pdf = pdf
+        chunk.split = split_pdf(pdf, [d.with_suffix(".pdf") for d in chunk.documents])
+
+
 def _flat(docs: Sequence[Path], folder: Path) -> list[Path]:
-    """``docs`` linked under unique names in ``folder``: names repeat across types
+    """``docs`` linked in ``folder`` as « <type>-<name> »: names repeat across types
     (« 001_DUPONT_Jean.docx » in each folder) while one conversion writes into one folder."""
     folder.mkdir(parents=True, exist_ok=True)
     links = []
-    for i, doc in enumerate(docs):
-        link = folder / f"{i:05d}.docx"
+    for doc in docs:
+        link = folder / f"{doc.parent.name}-{doc.name}"
         try:
             os.link(doc, link)
         except OSError:
