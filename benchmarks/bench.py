@@ -233,10 +233,44 @@ def chain(n: int, with_documents: bool, pdf: bool, baselines: bool) -> dict[str,
         return _chain(n, with_documents, pdf, baselines, memory)
 
 
+def progress(figures: dict[str, Any], memory: TreeMemory) -> None:
+    """The figures so far, in .bench-<N>.json at the root: a long run can be followed (and
+    what it measured read) before it ends."""
+    done = {**figures, **{f"pic_{k}": round(v, 1) for k, v in memory.peaks.items()}}
+    (ROOT / f".bench-{figures['candidats']}.json").write_text(json.dumps(done, indent=1),
+                                                              encoding="utf-8")
+
+
+def _fill(job: tuple[Path, Any, tuple[str, ...], dict[str, str]]) -> None:
+    from certidocs.simulation import fill_grid
+
+    fill_grid(*job)
+
+
+def simulate_jurors_parallel(folder: Path, plan: dict[str, Any]) -> None:
+    """certidocs.demo.simulate_jurors over the cores (not measured: it stands for the jurors,
+    and a network's 10,000 grids filled one after the other would take longer than the
+    chain)."""
+    from certidocs.grid.writer import grid_filename
+    from certidocs.parallel import parallel_map
+    from certidocs.session import open_session
+    from certidocs.simulation import simulated_evaluations
+    from certidocs.workspace import find_workspace
+
+    opened = open_session(folder, find_workspace(folder))
+    ref = opened.referentiel
+    jobs = []
+    for c in opened.lecture.session.candidats:
+        spec = plan["jurys_simules"][c.numero]
+        blocs = c.blocs(ref)
+        jobs.append((folder / "grilles" / grid_filename(c), ref, blocs,
+                     simulated_evaluations(ref, blocs, spec["taux"], c.numero)))
+    parallel_map(_fill, jobs)
+
+
 def _chain(n: int, with_documents: bool, pdf: bool, baselines: bool,
            memory: TreeMemory) -> dict[str, Any]:
     from certidocs import api
-    from certidocs.demo import simulate_jurors
 
     figures: dict[str, Any] = {"candidats": n}
     with tempfile.TemporaryDirectory(prefix="certidocs-bench-") as tmp:
@@ -245,14 +279,17 @@ def _chain(n: int, with_documents: bool, pdf: bool, baselines: bool,
         began = time.perf_counter()
         api.grilles(folder)
         figures["grilles_s"] = time.perf_counter() - began
+        progress(figures, memory)
         plan = {"jurys_simules": {f"{i:05d}": {"taux": {"tous": 0.5 + (i % 5) / 10}}
                                   for i in range(1, n + 1)}}
         began = time.perf_counter()
-        simulate_jurors(folder, plan)
+        simulate_jurors_parallel(folder, plan)
         figures["jures_simules_s"] = time.perf_counter() - began
+        progress(figures, memory)
         began = time.perf_counter()
         api.resultats(folder)
         figures["relecture_s"] = time.perf_counter() - began
+        progress(figures, memory)
         documents = getattr(api, "documents", None)
         if with_documents and documents is not None:
             import certidocs.documents.pdf as pdf_module
@@ -262,6 +299,7 @@ def _chain(n: int, with_documents: bool, pdf: bool, baselines: bool,
 
             def timed_pdf(*args: Any, **kwargs: Any) -> Any:
                 # Called once per stage (before and after the exam).
+                progress({**figures, "rendu_fini_a": time.perf_counter() - start}, memory)
                 began = time.perf_counter()
                 try:
                     return convert(*args, **kwargs)
@@ -269,12 +307,13 @@ def _chain(n: int, with_documents: bool, pdf: bool, baselines: bool,
                     pdf_clock["s"] = pdf_clock.get("s", 0.0) + time.perf_counter() - began
 
             pdf_module.convert_batch = timed_pdf
-            began = time.perf_counter()
+            began = start = time.perf_counter()
             report = documents(folder, types=BENCH_TYPES, pdf=pdf)
             spent = time.perf_counter() - began
             pdf_module.convert_batch = convert
             figures["documents_s"] = spent - pdf_clock.get("s", 0.0)
             figures["documents_n"] = sum(1 for f in report.fichiers if f.suffix == ".docx")
+            progress(figures, memory)
             if pdf:
                 figures["pdf_s"] = pdf_clock["s"]
                 figures["pdf_n"] = len(report.pdfs)
