@@ -20,6 +20,7 @@ Measured at the smallest size of at least 1,000 only (slow), in the same run, on
   PER_FILE_SAMPLE files, the time per file multiplied by the number of files).
 
 Usage: python benchmarks/bench.py [--candidats N [N ...]] [--sans-pdf] [--sans-documents]
+                                  [--sans-references]
 """
 
 from __future__ import annotations
@@ -445,6 +446,8 @@ def main() -> None:
     parser.add_argument("--candidats", type=int, nargs="+", default=[1000, 250])
     parser.add_argument("--sans-pdf", action="store_true")
     parser.add_argument("--sans-documents", action="store_true")
+    parser.add_argument("--sans-references", action="store_true",
+                        help="sans les mesures de référence (lentes)")
     parser.add_argument("--references", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--enfant", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -460,7 +463,8 @@ def main() -> None:
           f"{CRITERES} critères), {os.cpu_count()} cœur(s), {time.strftime('%d/%m/%Y %H:%M')}")
     runs = []
     for n in sizes:
-        runs.append(child(n, not args.sans_documents, not args.sans_pdf, n == with_baselines))
+        runs.append(child(n, not args.sans_documents, not args.sans_pdf,
+                          n == with_baselines and not args.sans_references))
         print(json.dumps(runs[-1], ensure_ascii=False), flush=True)
     report(runs)
     shutil.rmtree(ROOT / ".bench-tmp", ignore_errors=True)

@@ -201,3 +201,25 @@ def test_session_of_300_documents_to_pdf(tmp_path: Path) -> None:
         expected = [page for p in out.documents[type_nom] for page in _pages(
             p.with_suffix(".pdf"))]
         assert pages == expected, type_nom
+
+
+def test_documents_converted_one_by_one_when_their_pages_cannot_be_told(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A conversion file whose PDF lost its bookmarks is never cut by guess: its documents are
+    converted one by one; without print files, documents are converted as they are."""
+    besoin_libreoffice()
+    import certidocs.documents.pdf
+
+    monkeypatch.setattr(certidocs.documents.pdf, "document_starts", lambda reader, count: None)
+    jobs = [job for job in _jobs(tmp_path) if job.type == "convocation_candidat"]
+    out = render_batch(jobs, [DEFAULTS], tmp_path / "documents", pdf=True)
+    letters = [pdf_text(p.with_suffix(".pdf")) for p in out.documents["convocation_candidat"]]
+    assert "Madame Élodie MARTIN" in letters[0] and "Monsieur Paul ABSENT" in letters[3]
+    assert all(text.count("\f") == 1 and "Page 1 sur 1" in text for text in letters)
+    merged = pdf_text(out.fusions["convocation_candidat"].with_suffix(".pdf"))
+    assert merged.count("Page 1 sur 1") == 4 and merged.index("MARTIN") < merged.index("ABSENT")
+
+    plain = render_batch(jobs[:2], [DEFAULTS], tmp_path / "sans-fusion", pdf=True,
+                         merge_files=False)
+    assert sorted(plain.pdfs) == sorted(p.with_suffix(".pdf")
+                                        for p in plain.documents["convocation_candidat"])

@@ -91,8 +91,9 @@ def convert_batch(staged: Mapping[str, Sequence[Path]], merged: Mapping[str, Pat
         done = [pool.submit(_convert_call, call, work / f"appel-{i}")
                 for i, call in enumerate(calls)]
         if alone:
+            # Next to the calls, one process; alone (no print file asked for), all of them.
             singles = pool.submit(convert_to_pdf, _flat(alone, work / "seuls"),
-                                  work / "pdf-seuls", processes=1)
+                                  work / "pdf-seuls", processes=1 if calls else processes)
         for future in done:
             future.result()
         if alone:
