@@ -75,6 +75,21 @@ DRIVER = textwrap.dedent('''
                 crash_after(self, data.encode(encoding or "utf-8"))
             return original_text(self, data, encoding, errors, newline)
         pathlib.Path.write_text = write_text
+    elif point == "json_stream":
+        # resultats.json is written as a stream: killed half-way through its text.
+        import certidocs.resultats as resultats_module
+        original_json = resultats_module._write_json
+        def write_json(handle, *args):
+            if due():
+                buffer = io.StringIO()
+                original_json(buffer, *args)
+                text = buffer.getvalue()
+                handle.write(text[: len(text) // 2])
+                handle.flush()
+                os.fsync(handle.fileno())
+                crash_after(None, b"")
+            return original_json(handle, *args)
+        resultats_module._write_json = write_json
     elif point == "xlsx_save":
         from openpyxl import Workbook
         original_save = Workbook.save
@@ -235,7 +250,7 @@ def _decisions(folder: Path) -> list[str]:
 
 
 @pytest.mark.parametrize(("point", "written"), [("xlsx_save", "resultats.xlsx"),
-                                                ("write_text", "resultats.json")])
+                                                ("json_stream", "resultats.json")])
 def test_kill_during_results_keeps_the_previous_results(half_done: Path, tmp_path: Path,
                                                         cli_runner: CliRunner, point: str,
                                                         written: str) -> None:
@@ -248,7 +263,7 @@ def test_kill_during_results_keeps_the_previous_results(half_done: Path, tmp_pat
     _kill_when(proc, marker.exists, written)
     leftovers = _check_outputs(folder)
     assert [p.name.startswith(f".{written}.") for p in leftovers] == [True]
-    if point == "write_text":
+    if point == "json_stream":
         # resultats.xlsx is written first and is complete; resultats.json, the marker of
         # completion for `lancer`, still says the step is not done.
         assert (folder / "resultats.json").read_bytes() == before["resultats.json"]
