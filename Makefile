@@ -30,7 +30,8 @@ lint: $(STAMP)
 
 clean:
 	rm -rf $(VENV) build *.egg-info $(DEMO)
+# make bench BENCH="--candidats 1000 10000" for a network's session (long: the PDF of 36,000 documents)
 bench: $(STAMP)
-	$(BIN)/python benchmarks/bench.py
+	$(BIN)/python benchmarks/bench.py $(BENCH)
 	$(BIN)/python benchmarks/console_pages.py
 	$(BIN)/python benchmarks/bench_bilan.py

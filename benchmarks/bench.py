@@ -1,22 +1,26 @@
-"""`make bench`: time the whole chain on a synthetic session, against plain baselines.
+"""`make bench`: time the whole chain on synthetic sessions, against plain baselines.
 
-A synthetic référentiel (5 blocs × 20 criteria) and a session of N candidates (default 1,000)
-are built in a temporary workspace. Measured in the same run, on the same machine:
+A synthetic référentiel (5 blocs × 20 criteria) and a session of N candidates are built in a
+temporary workspace, each size in a fresh process. Measured at every size (default 1,000 and
+250; `--candidats 1000 10000` for a network's session):
 
-- grids: `certidocs grilles` vs a bare openpyxl write of the same cells and formulas, one
-  workbook after the other (the baseline);
-- read-back: `certidocs resultats` (every grid checked and decided);
-- documents: 4 per candidate (convocation, fiche de résultats, notification, certificate or
-  attestation) plus the procès-verbal, vs a plain sequential docxtpl loop rendering the same
-  templates with the same contexts;
-- PDF for a sample of 50 documents (LibreOffice, one process);
-- peak memory (RSS) of the chain (grids, simulated jurors, read-back, documents; worker
-  processes included) at N and at N/4, each in a fresh process, to show that it does not grow
-  with N. It is taken before the baselines and the PDF run: the docxtpl loop and LibreOffice
-  are not certidocs's memory, and only the run at N converts PDFs. The peak of the whole
-  process, baselines and LibreOffice included, is given too.
+- grids (`certidocs grilles`), read-back (`certidocs resultats`: every grid checked and
+  decided), documents rendered (4 per candidate: convocation, fiche de résultats,
+  notification, certificate or attestation, plus the procès-verbal and the print files) and
+  their PDF (`certidocs documents --pdf`: every document and print file of the session);
+- peak memory (RSS of the largest process: certidocs's own and its rendering workers before
+  the PDF step; with LibreOffice's processes after it).
 
-Usage: python benchmarks/bench.py [--candidats N] [--pdf K] [--sans-documents]
+Measured at the smallest size of at least 1,000 only (slow), in the same run, on the same files:
+
+- a bare openpyxl write of the same grid cells and formulas, one workbook after the other;
+- a plain sequential docxtpl loop rendering the same templates with the same contexts;
+- LibreOffice converting the same .docx files (documents and print files) in chunks of 200 per
+  call, one call after the other (the PDF baseline), and one call per file (on a sample of
+  PER_FILE_SAMPLE files, the time per file multiplied by the number of files).
+
+Usage: python benchmarks/bench.py [--candidats N [N ...]] [--sans-pdf] [--sans-documents]
+                                  [--sans-references]
 """
 
 from __future__ import annotations
@@ -172,10 +176,103 @@ def peak_mib() -> float:
     return round(max(own, kids) / 1024, 1)
 
 
-def chain(n: int, with_documents: bool, pdf: int) -> dict[str, Any]:
+class TreeMemory:
+    """Samples, every few hundredths of a second, the RSS of this process and of all its
+    descendants (Linux /proc): the peak of the largest Python process, of all the Python
+    processes together (certidocs and its workers) and of the largest other one
+    (LibreOffice). ru_maxrss cannot tell them apart."""
+
+    def __init__(self) -> None:
+        import threading
+
+        self.peaks = {"python_mio": 0.0, "python_somme_mio": 0.0, "autres_mio": 0.0}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def __enter__(self) -> TreeMemory:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_: Any) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    @staticmethod
+    def _tree(pid: int) -> list[int]:
+        out, todo = [], [pid]
+        while todo:
+            current = todo.pop()
+            out.append(current)
+            try:
+                for task in Path(f"/proc/{current}/task").iterdir():
+                    todo += [int(c) for c in (task / "children").read_text().split()]
+            except OSError:
+                continue
+        return out
+
+    def _run(self) -> None:
+        while not self._stop.wait(0.05):
+            python: list[float] = []
+            others = [0.0]
+            for pid in self._tree(os.getpid()):
+                try:
+                    status = Path(f"/proc/{pid}/status").read_text()
+                except OSError:
+                    continue
+                fields = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
+                rss = int(fields.get("VmRSS", "0 kB").split()[0]) / 1024
+                name = fields.get("Name", "").strip()
+                (python if name.startswith("python") else others).append(rss)
+            peaks = self.peaks
+            peaks["python_mio"] = max(peaks["python_mio"], max(python, default=0.0))
+            peaks["python_somme_mio"] = max(peaks["python_somme_mio"], sum(python))
+            peaks["autres_mio"] = max(peaks["autres_mio"], max(others))
+
+
+def chain(n: int, with_documents: bool, pdf: bool, baselines: bool) -> dict[str, Any]:
     """Run every measured step on a fresh synthetic session; figures as a dict."""
+    with TreeMemory() as memory:
+        return _chain(n, with_documents, pdf, baselines, memory)
+
+
+def progress(figures: dict[str, Any], memory: TreeMemory) -> None:
+    """The figures so far, in .bench-<N>.json at the root: a long run can be followed (and
+    what it measured read) before it ends."""
+    done = {**figures, **{f"pic_{k}": round(v, 1) for k, v in memory.peaks.items()}}
+    (ROOT / f".bench-{figures['candidats']}.json").write_text(json.dumps(done, indent=1),
+                                                              encoding="utf-8")
+
+
+def _fill(job: tuple[Path, Any, tuple[str, ...], dict[str, str]]) -> None:
+    from certidocs.simulation import fill_grid
+
+    fill_grid(*job)
+
+
+def simulate_jurors_parallel(folder: Path, plan: dict[str, Any]) -> None:
+    """certidocs.demo.simulate_jurors over the cores (not measured: it stands for the jurors,
+    and a network's 10,000 grids filled one after the other would take longer than the
+    chain)."""
+    from certidocs.grid.writer import grid_filename
+    from certidocs.parallel import parallel_map
+    from certidocs.session import open_session
+    from certidocs.simulation import simulated_evaluations
+    from certidocs.workspace import find_workspace
+
+    opened = open_session(folder, find_workspace(folder))
+    ref = opened.referentiel
+    jobs = []
+    for c in opened.lecture.session.candidats:
+        spec = plan["jurys_simules"][c.numero]
+        blocs = c.blocs(ref)
+        jobs.append((folder / "grilles" / grid_filename(c), ref, blocs,
+                     simulated_evaluations(ref, blocs, spec["taux"], c.numero)))
+    parallel_map(_fill, jobs)
+
+
+def _chain(n: int, with_documents: bool, pdf: bool, baselines: bool,
+           memory: TreeMemory) -> dict[str, Any]:
     from certidocs import api
-    from certidocs.demo import simulate_jurors
 
     figures: dict[str, Any] = {"candidats": n}
     with tempfile.TemporaryDirectory(prefix="certidocs-bench-") as tmp:
@@ -184,21 +281,51 @@ def chain(n: int, with_documents: bool, pdf: int) -> dict[str, Any]:
         began = time.perf_counter()
         api.grilles(folder)
         figures["grilles_s"] = time.perf_counter() - began
+        progress(figures, memory)
         plan = {"jurys_simules": {f"{i:05d}": {"taux": {"tous": 0.5 + (i % 5) / 10}}
                                   for i in range(1, n + 1)}}
         began = time.perf_counter()
-        simulate_jurors(folder, plan)
+        simulate_jurors_parallel(folder, plan)
         figures["jures_simules_s"] = time.perf_counter() - began
+        progress(figures, memory)
         began = time.perf_counter()
         api.resultats(folder)
         figures["relecture_s"] = time.perf_counter() - began
+        progress(figures, memory)
         documents = getattr(api, "documents", None)
         if with_documents and documents is not None:
-            began = time.perf_counter()
-            report = documents(folder, types=BENCH_TYPES)
-            figures["documents_s"] = time.perf_counter() - began
-            figures["documents_n"] = len(report.fichiers)
+            import certidocs.documents.pdf as pdf_module
+
+            convert = pdf_module.convert_batch
+            pdf_clock: dict[str, float] = {}
+
+            def timed_pdf(*args: Any, **kwargs: Any) -> Any:
+                # Called once per stage (before and after the exam).
+                progress({**figures, "rendu_fini_a": time.perf_counter() - start}, memory)
+                began = time.perf_counter()
+                try:
+                    return convert(*args, **kwargs)
+                finally:
+                    pdf_clock["s"] = pdf_clock.get("s", 0.0) + time.perf_counter() - began
+
+            pdf_module.convert_batch = timed_pdf
+            began = start = time.perf_counter()
+            report = documents(folder, types=BENCH_TYPES, pdf=pdf)
+            spent = time.perf_counter() - began
+            pdf_module.convert_batch = convert
+            figures["documents_s"] = spent - pdf_clock.get("s", 0.0)
+            figures["documents_n"] = sum(1 for f in report.fichiers if f.suffix == ".docx")
+            progress(figures, memory)
+            if pdf:
+                figures["pdf_s"] = pdf_clock["s"]
+                figures["pdf_n"] = len(report.pdfs)
         figures["pic_memoire_mio"] = peak_mib()  # the chain's, before the baselines
+        # The chain's peaks, before the baselines.
+        figures.update({f"pic_{k}": round(v, 1) for k, v in memory.peaks.items()})
+        if not baselines:
+            figures["chaine_s"] = sum(figures.get(k, 0.0) for k in (
+                "grilles_s", "relecture_s", "documents_s", "pdf_s"))
+            return figures
         figures["grilles_openpyxl_nu_s"] = bare_grids(folder, root / "nu")
         if with_documents and documents is not None:
             from certidocs.production import iter_jobs
@@ -209,27 +336,53 @@ def chain(n: int, with_documents: bool, pdf: int) -> dict[str, Any]:
             figures["documents_rendus_n"] = count
             figures["documents_docxtpl_boucle_s"] = spent
             if pdf:
-                from certidocs.libreoffice import convert_to_pdf
-
-                sample = sorted(report.fichiers)[:pdf]
-                began = time.perf_counter()
-                convert_to_pdf(sample, root / "pdf")
-                figures["pdf_s"] = time.perf_counter() - began
-                figures["pdf_n"] = len(sample)
-        figures["chaine_sans_pdf_s"] = sum(figures.get(k, 0.0) for k in (
-            "grilles_s", "relecture_s", "documents_s"))
+                figures.update(pdf_baselines(report.fichiers, root / "pdf-reference"))
+    figures["chaine_s"] = sum(figures.get(k, 0.0) for k in (
+        "grilles_s", "relecture_s", "documents_s", "pdf_s"))
     return figures
+
+
+BASELINE_CHUNK = 200  # files per LibreOffice call in the PDF baseline
+PER_FILE_SAMPLE = 12  # files converted one call each, to time that way of working
+
+
+def pdf_baselines(files: list[Path], out: Path) -> dict[str, Any]:
+    """The PDF baselines on ``files`` (.docx): chunks of BASELINE_CHUNK files per call, one
+    call after the other; and one call per file, on an even sample of PER_FILE_SAMPLE files
+    (the whole would take hours), extrapolated to every file."""
+    from certidocs.libreoffice import convert_to_pdf
+
+    # The .docx files only (the report lists the PDFs too), linked under names unique across
+    # types (« 00001_NOM1_Prenom1.docx » is in each type's folder), outside the clock.
+    flat = out / "sources"
+    flat.mkdir(parents=True)
+    for path in [f for f in files if f.suffix == ".docx"]:
+        os.link(path, flat / f"{path.parent.name}-{path.name}")
+    files = sorted(flat.iterdir())
+    began = time.perf_counter()
+    for k in range(0, len(files), BASELINE_CHUNK):
+        convert_to_pdf(files[k:k + BASELINE_CHUNK], out / f"lot-{k}", processes=1)
+    chunks = time.perf_counter() - began
+    step = max(1, len(files) // PER_FILE_SAMPLE)
+    sample = files[::step][:PER_FILE_SAMPLE]
+    began = time.perf_counter()
+    for i, path in enumerate(sample):
+        convert_to_pdf([path], out / f"seul-{i}")
+    per_file = (time.perf_counter() - began) / len(sample)
+    return {"pdf_lots_200_s": chunks, "pdf_un_appel_par_fichier_s": per_file * len(files),
+            "pdf_un_appel_par_fichier_echantillon": len(sample)}
 
 
 BENCH_TYPES = ("convocation_candidat", "fiche_resultats", "notification_resultats",
                "certificat", "attestation_blocs", "proces_verbal")
 
 
-def child(n: int, with_documents: bool, pdf: int) -> dict[str, Any]:
+def child(n: int, with_documents: bool, pdf: bool, baselines: bool) -> dict[str, Any]:
     """Run ``chain`` in a fresh process; adds its peak RSS (MiB), children included."""
-    cmd = [sys.executable, __file__, "--enfant", "--candidats", str(n), "--pdf", str(pdf)]
-    if not with_documents:
-        cmd.append("--sans-documents")
+    cmd = [sys.executable, __file__, "--enfant", "--candidats", str(n)]
+    cmd += [] if with_documents else ["--sans-documents"]
+    cmd += [] if pdf else ["--sans-pdf"]
+    cmd += ["--references"] if baselines else []
     done = subprocess.run(cmd, capture_output=True, text=True, check=False, cwd=ROOT)
     if done.returncode:
         sys.stderr.write(done.stderr)
@@ -237,42 +390,84 @@ def child(n: int, with_documents: bool, pdf: int) -> dict[str, Any]:
     return json.loads(done.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
 
 
+STAGES = (("grilles", "grilles_s"), ("relecture et décisions", "relecture_s"),
+          ("documents (rendu)", "documents_s"), ("PDF (tous les documents)", "pdf_s"),
+          ("chaîne complète", "chaine_s"))
+
+
+def report(runs: list[dict[str, Any]]) -> None:
+    """Print each stage at every size with the ratio of the largest to the smallest, then the
+    baselines of the run that has them, then peak memory."""
+    small, big = runs[0], runs[-1]
+    scale = big["candidats"] / small["candidats"]
+    sizes = "".join(f"{r['candidats']:>10} c." for r in runs)
+    print(f"\n{'étape':28}{sizes}   rapport (linéaire ≤ {scale * 1.05:.1f})")
+    for label, key in STAGES:
+        if key not in big:
+            continue
+        cells = "".join(f"{r.get(key, 0.0):10.1f} s" for r in runs)
+        ratio = big[key] / small[key] if small.get(key) and len(runs) > 1 else 0.0
+        print(f"{label:28}{cells}   {ratio:6.2f}" if len(runs) > 1 else f"{label:28}{cells}")
+    ref = next((r for r in runs if "grilles_openpyxl_nu_s" in r), None)
+    if ref is not None:
+        n = ref["candidats"]
+        print(f"\nréférences, même exécution, à {n} candidats :")
+        print(f"grilles        {ref['grilles_s']:7.1f} s  openpyxl nu "
+              f"{ref['grilles_openpyxl_nu_s']:7.1f} s  rapport "
+              f"{ref['grilles_s'] / ref['grilles_openpyxl_nu_s']:.2f} (cible ≤ 1,30)")
+        if "documents_docxtpl_boucle_s" in ref:
+            print(f"documents      {ref['documents_s']:7.1f} s  boucle docxtpl "
+                  f"{ref['documents_docxtpl_boucle_s']:7.1f} s  débit × "
+                  f"{ref['documents_docxtpl_boucle_s'] / ref['documents_s']:.2f} (cible ≥ 2)  "
+                  f"({ref['documents_n']} fichiers)")
+        if "pdf_lots_200_s" in ref:
+            print(f"PDF            {ref['pdf_s']:7.1f} s  LibreOffice par lots de 200 "
+                  f"{ref['pdf_lots_200_s']:7.1f} s  débit × "
+                  f"{ref['pdf_lots_200_s'] / ref['pdf_s']:.2f}  ({ref['pdf_n']} PDF, cible "
+                  "≤ 60 s)")
+            print(f"               un appel par fichier (échantillon de "
+                  f"{ref['pdf_un_appel_par_fichier_echantillon']}, extrapolé) "
+                  f"{ref['pdf_un_appel_par_fichier_s']:7.1f} s  débit × "
+                  f"{ref['pdf_un_appel_par_fichier_s'] / ref['pdf_s']:.2f}")
+    print("\npic mémoire de la chaîne (RSS) :")
+    for key, label in (("pic_python_mio", "plus gros processus Python"),
+                       ("pic_python_somme_mio", "processus Python ensemble"),
+                       ("pic_autres_mio", "plus gros LibreOffice"),
+                       ("pic_memoire_mio", "ru_maxrss (max. processus)")):
+        if key in big:
+            cells = ", ".join(f"{r[key]:.1f} Mio à {r['candidats']}" for r in runs)
+            print(f"  {label:26} {cells}  (rapport {big[key] / small[key]:.2f}, cible ≤ 1,2)")
+    print(f"  avec les mesures de référence : {max(r['pic_memoire_total_mio'] for r in runs):.1f}"
+          " Mio")
+
+
 def main() -> None:
     """Parse options, run the measures, print figures and ratios."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--candidats", type=int, default=1000)
-    parser.add_argument("--pdf", type=int, default=50)
+    parser.add_argument("--candidats", type=int, nargs="+", default=[1000, 250])
+    parser.add_argument("--sans-pdf", action="store_true")
     parser.add_argument("--sans-documents", action="store_true")
+    parser.add_argument("--sans-references", action="store_true",
+                        help="sans les mesures de référence (lentes)")
+    parser.add_argument("--references", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--enfant", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.enfant:
-        figures = chain(args.candidats, not args.sans_documents, args.pdf)
+        figures = chain(args.candidats[0], not args.sans_documents, not args.sans_pdf,
+                        args.references)
         figures["pic_memoire_total_mio"] = peak_mib()
         print(json.dumps(figures))
         return
-    n = args.candidats
-    print(f"certidocs — mesure sur {n} candidats ({BLOCS} blocs × {CRITERES} critères), "
-          f"{os.cpu_count()} cœur(s)")
-    big = child(n, not args.sans_documents, args.pdf)
-    small = child(max(n // 4, 1), not args.sans_documents, 0)
-    print(json.dumps(big, indent=2, ensure_ascii=False))
-    print("")
-    print(f"grilles           {big['grilles_s']:7.2f} s   openpyxl nu "
-          f"{big['grilles_openpyxl_nu_s']:7.2f} s   rapport "
-          f"{big['grilles_s'] / big['grilles_openpyxl_nu_s']:.2f} (cible ≤ 1,30)")
-    print(f"relecture         {big['relecture_s']:7.2f} s")
-    if "documents_s" in big:
-        ratio = big["documents_docxtpl_boucle_s"] / big["documents_s"]
-        print(f"documents         {big['documents_s']:7.2f} s   boucle docxtpl "
-              f"{big['documents_docxtpl_boucle_s']:7.2f} s   débit × {ratio:.2f} (cible ≥ 2)"
-              f"   ({big['documents_n']} fichiers)")
-    if "pdf_s" in big:
-        print(f"PDF               {big['pdf_s']:7.2f} s pour {big['pdf_n']} documents")
-    print(f"chaîne sans PDF   {big['chaine_sans_pdf_s']:7.2f} s (cible ≤ 30 s)")
-    print(f"pic mémoire       {big['pic_memoire_mio']:7.1f} Mio à {n} candidats, "
-          f"{small['pic_memoire_mio']:.1f} Mio à {small['candidats']} "
-          f"(rapport {big['pic_memoire_mio'] / small['pic_memoire_mio']:.2f}) ; "
-          f"{big['pic_memoire_total_mio']:.1f} Mio avec les mesures de référence et le PDF")
+    sizes = sorted(set(args.candidats))
+    with_baselines = min((n for n in sizes if n >= 1000), default=sizes[-1])
+    print(f"certidocs — mesure sur {', '.join(map(str, sizes))} candidats ({BLOCS} blocs × "
+          f"{CRITERES} critères), {os.cpu_count()} cœur(s), {time.strftime('%d/%m/%Y %H:%M')}")
+    runs = []
+    for n in sizes:
+        runs.append(child(n, not args.sans_documents, not args.sans_pdf,
+                          n == with_baselines and not args.sans_references))
+        print(json.dumps(runs[-1], ensure_ascii=False), flush=True)
+    report(runs)
     shutil.rmtree(ROOT / ".bench-tmp", ignore_errors=True)
 
 

@@ -1,7 +1,8 @@
 """LibreOffice headless: recalculate workbooks and convert documents to PDF, in batches.
 
-Each call starts ONE soffice process for the whole batch (starting LibreOffice costs seconds,
-converting a file a fraction of one) with a private, throw-away profile: it never touches the
+Each call starts one soffice process per batch of files (starting LibreOffice costs seconds,
+converting a file a fraction of one; batches are bounded, see BATCH_FILES, and spread over
+several processes when asked) with a private, throw-away profile: it never touches the
 user's own LibreOffice settings, never hands the work to a LibreOffice window already open,
 and carries the one setting certidocs needs — recalculate every formula when loading an Excel
 file, which LibreOffice does not do by default (it trusts the values cached in the file, and
@@ -90,13 +91,24 @@ def recalculate(paths: list[Path], outdir: Path, *, timeout: float | None = None
     return _convert(paths, outdir, "xlsx", "xlsx:Calc MS Excel 2007 XML", timeout)
 
 
-def convert_to_pdf(paths: list[Path], outdir: Path, *,
-                   timeout: float | None = None) -> list[Path]:
-    """Convert each document (.docx, .xlsx, .odt…) to PDF in ``outdir``, in one batch.
+def convert_to_pdf(paths: list[Path], outdir: Path, *, timeout: float | None = None,
+                   processes: int = 1, weights: list[int] | None = None,
+                   destinations: bool = False) -> list[Path]:
+    """Convert each document (.docx, .xlsx, .odt…) to PDF in ``outdir``, in batches (see
+    ``_convert``): ``processes`` LibreOffice processes at once, ``weights`` the documents each
+    file holds. With ``destinations`` (Word files only), every bookmark becomes a named
+    destination of the PDF, pointing at its page.
 
     Returns the PDF paths, in the order of ``paths``.
     """
-    return _convert(paths, outdir, "pdf", "pdf", timeout)
+    target = f"pdf:writer_pdf_Export:{WRITER_DESTINATIONS}" if destinations else "pdf"
+    return _convert(paths, outdir, "pdf", target, timeout, processes=processes,
+                    weights=weights)
+
+
+WRITER_DESTINATIONS = '{"ExportBookmarksToPDFDestination":{"type":"boolean","value":"true"}}'
+"""Writer's PDF export option (JSON, LibreOffice ≥ 7.4) exporting bookmarks as named
+destinations: how a PDF of many documents tells where each one starts."""
 
 
 _R = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
@@ -185,8 +197,58 @@ def _unlink(part: Any, dropped: set[str | None], removed: list[str]) -> bool:
     return found
 
 
+BATCH_FILES = 100
+"""Most files given to one soffice call. LibreOffice 7.4, handed a few hundred files in one
+``--convert-to`` call, silently stops after about 243 of them and still exits 0; 100 stays well
+clear of that, bounds what a retry redoes and what a crash loses, and still spreads one start-up
+(one to three seconds) over many files."""
+
+PDF_END = b"%%EOF"  # a PDF LibreOffice finished writing ends with it (a crash leaves a stub)
+
+
+def _batches(count: int, weights: list[int], processes: int) -> list[list[int]]:
+    """Indexes ``0..count-1`` cut into consecutive batches: at most BATCH_FILES files each,
+    and at least ``processes`` batches of about the same weight when there are enough files,
+    so that every LibreOffice process gets a share."""
+    total = sum(weights)
+    wanted = max(-(-count // BATCH_FILES), min(processes, count))
+    share = total / wanted if wanted else 0
+    out: list[list[int]] = [[]]
+    load = 0
+    for i in range(count):
+        if out[-1] and (len(out[-1]) >= BATCH_FILES
+                        or (load + weights[i] / 2 > share and len(out) < wanted)):
+            out.append([])
+            load = 0
+        out[-1].append(i)
+        load += weights[i]
+    return out
+
+
+def _complete(path: Path, extension: str) -> bool:
+    """Whether LibreOffice finished writing ``path``."""
+    try:
+        size = path.stat().st_size
+        if size == 0:
+            return False
+        if extension != "pdf":
+            return True
+        with path.open("rb") as handle:
+            handle.seek(max(0, size - 1024))
+            return PDF_END in handle.read()
+    except OSError:
+        return False
+
+
 def _convert(paths: list[Path], outdir: Path, extension: str, target: str,
-             timeout: float | None) -> list[Path]:
+             timeout: float | None, *, processes: int = 1,
+             weights: list[int] | None = None) -> list[Path]:
+    """Convert ``paths`` into ``outdir``, in batches of at most BATCH_FILES files spread over
+    ``processes`` LibreOffice processes (each with its own throw-away profile). Each batch's
+    outputs are checked; the files a batch did not convert are tried once more, by a fresh
+    process with a fresh profile; those that still fail are named in LibreOfficeError and
+    nothing is moved into ``outdir``. ``weights`` (documents held by each file) sizes the
+    batches and their time limit; ``timeout``, when given, is the limit of each call."""
     if not paths:
         return []
     soffice = find_soffice()
@@ -205,31 +267,74 @@ def _convert(paths: list[Path], outdir: Path, extension: str, target: str,
         if out / name == src:
             raise LibreOfficeError(f"{src} : le résultat remplacerait l'original ; choisissez "
                                    "un autre dossier de sortie")
-    limit = timeout if timeout is not None else STARTUP_SECONDS + SECONDS_PER_FILE * len(paths)
+    weights = weights or [1] * len(sources)
+    batches = _batches(len(sources), weights, max(1, processes))
     with tempfile.TemporaryDirectory(prefix="certidocs-lo-") as tmp:
-        profile = Path(tmp) / "profil"
-        (profile / "user").mkdir(parents=True)
-        (profile / "user" / "registrymodifications.xcu").write_text(_REGISTRY, encoding="utf-8")
         sources = _without_links(sources, Path(tmp) / "sources")
         with tempfile.TemporaryDirectory(prefix=".certidocs-", dir=out) as staging:
-            command = [soffice, f"-env:UserInstallation={profile.as_uri()}", "--headless",
-                       "--invisible", "--nologo", "--nodefault", "--norestore",
-                       "--nolockcheck", "--convert-to", target, "--outdir", staging,
-                       *map(str, sources)]
-            log = _run(command, limit, Path(tmp))
-            produced = [Path(staging) / name for name in names]
-            missing = [src.name for src, p in zip(sources, produced, strict=True)
-                       if not p.is_file() or p.stat().st_size == 0]
-            if missing:
-                detail = f" ({log})" if log else ""
-                raise LibreOfficeError(f"LibreOffice n'a pas converti : {', '.join(missing)}"
-                                       f"{detail}")
+            def run(number: int) -> tuple[list[int], str]:
+                """Convert one batch, its failures once more; what still failed, and why."""
+                todo, reason = batches[number], ""
+                for attempt in (1, 2):
+                    home = Path(tmp) / f"lot-{number}-{attempt}"  # fresh profile each time
+                    folder = Path(staging) / f"lot-{number}-{attempt}"
+                    folder.mkdir()
+                    limit = timeout if timeout is not None else (
+                        STARTUP_SECONDS + SECONDS_PER_FILE * sum(weights[i] for i in todo))
+                    try:
+                        reason = _convert_once(soffice, [sources[i] for i in todo], target,
+                                               folder, home, limit)
+                    except LibreOfficeError as exc:
+                        reason = str(exc)
+                    for i in todo:
+                        produced = folder / names[i]
+                        if _complete(produced, extension):
+                            os.replace(produced, Path(staging) / names[i])
+                    todo = [i for i in todo if not (Path(staging) / names[i]).is_file()]
+                    if not todo:
+                        return [], ""
+                return todo, reason
+
+            if len(batches) == 1 or processes <= 1:
+                outcomes = [run(k) for k in range(len(batches))]
+            else:
+                from concurrent.futures import ThreadPoolExecutor
+
+                with ThreadPoolExecutor(min(processes, len(batches))) as pool:
+                    outcomes = list(pool.map(run, range(len(batches))))
+            failed = [i for todo, _ in outcomes for i in todo]
+            if failed:
+                shown = ", ".join(sources[i].name for i in failed[:FAILED_SHOWN])
+                more = (f" et {len(failed) - FAILED_SHOWN} autre(s)"
+                        if len(failed) > FAILED_SHOWN else "")
+                reasons = "; ".join(dict.fromkeys(r for todo, r in outcomes if todo and r))
+                detail = f" ({reasons})" if reasons else ""
+                raise LibreOfficeError(
+                    f"LibreOffice n'a pas converti : {shown}{more}, sur {len(sources)} "
+                    f"fichier(s), même après une seconde tentative{detail}")
             results = []
-            for p in produced:
-                final = out / p.name
-                os.replace(p, final)
+            for name in names:
+                final = out / name
+                os.replace(Path(staging) / name, final)
                 results.append(final)
     return results
+
+
+FAILED_SHOWN = 10
+"""Files named when a conversion fails: the rest are counted (a short message, not hundreds
+of names)."""
+
+
+def _convert_once(soffice: str, sources: list[Path], target: str, folder: Path, home: Path,
+                  limit: float) -> str:
+    """One soffice call over ``sources`` into ``folder``, with a new profile in ``home``."""
+    profile = home / "profil"
+    (profile / "user").mkdir(parents=True)
+    (profile / "user" / "registrymodifications.xcu").write_text(_REGISTRY, encoding="utf-8")
+    command = [soffice, f"-env:UserInstallation={profile.as_uri()}", "--headless",
+               "--invisible", "--nologo", "--nodefault", "--norestore", "--nolockcheck",
+               "--convert-to", target, "--outdir", str(folder), *map(str, sources)]
+    return _run(command, limit, home)
 
 
 FONT_PACKAGES = ("fonts-liberation2 (Arial, Times), fonts-noto-cjk (idéogrammes chinois, "

@@ -1,4 +1,5 @@
-"""PDF of a batch of documents: one LibreOffice process, one PDF per document, names intact.
+"""PDF of a batch of documents: few LibreOffice runs, one PDF per document, names intact,
+the same pages and text as each document converted alone, whatever the session's size.
 
 The tests that run LibreOffice skip when it (or pdftotext, from poppler-utils) is missing, and
 fail instead when CERTIDOCS_EXIGER_LIBREOFFICE=1 (the CI installs both).
@@ -52,8 +53,8 @@ def _jobs(tmp_path: Path) -> list[RenderJob]:
             for name, c in contexts[t]]
 
 
-def test_pdf_batch_one_process_one_pdf_per_document(tmp_path: Path,
-                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+def test_pdf_batch_few_conversions_one_pdf_per_document(tmp_path: Path,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
     besoin_libreoffice()
     calls: list[int] = []
     real = certidocs.libreoffice.convert_to_pdf
@@ -64,7 +65,9 @@ def test_pdf_batch_one_process_one_pdf_per_document(tmp_path: Path,
 
     monkeypatch.setattr(certidocs.libreoffice, "convert_to_pdf", counting)
     out = render_batch(_jobs(tmp_path), [DEFAULTS], tmp_path / "documents", pdf=True)
-    assert calls == [4 + 1 + 1 + 2]  # documents and merged files, in one LibreOffice run
+    # one call for the conversion files of the types with a print file (each type's documents
+    # merged), one for the PV as it is
+    assert sorted(calls) == [1, 1 + 1]
     docs = [p for paths in out.documents.values() for p in paths] + list(out.fusions.values())
     assert sorted(out.pdfs) == sorted(p.with_suffix(".pdf") for p in docs)
     assert all(p.is_file() for p in out.pdfs)
@@ -93,8 +96,7 @@ def test_pdf_batch_one_process_one_pdf_per_document(tmp_path: Path,
 
     merged = pdf_text(out.fusions["convocation_candidat"].with_suffix(".pdf"))
     assert merged.count("\f") == 4
-    assert merged.count("Page 1") == 4  # numbering restarts with each letter
-    assert " sur " not in "".join(line for line in merged.splitlines() if "Page " in line)
+    assert merged.count("Page 1 sur 1") == 4  # each letter reads as it does alone
 
 
 def test_missing_libreoffice_leaves_nothing(tmp_path: Path,
@@ -158,3 +160,66 @@ def test_merged_files_print_like_their_documents(tmp_path: Path) -> None:
         ".pdf"))], capture_output=True, check=True, timeout=60).stdout.decode().splitlines()[2:]
     pages = [int(line.split()[0]) for line in listing]
     assert sorted(pages) == [1, 1, 2, 2, 3, 3]  # a logo and a QR code on each certificate
+
+
+def _pages(path: Path) -> list[str]:
+    """The text of each page of a PDF (pdftotext's layout mode)."""
+    return pdf_text(path).split("\f")[:-1]
+
+
+def test_session_of_300_documents_to_pdf(tmp_path: Path) -> None:
+    """300 documents (more than one LibreOffice call would convert, more than one chunk per
+    type): every document gets its PDF, with the same pages and text as the document
+    converted alone, and each print file holds its documents' pages in order."""
+    besoin_libreoffice()
+    from test_documents_merge import certificate_jobs
+
+    from certidocs.documents.pdf import PDF_CHUNK
+
+    logo = logo_png(tmp_path / "logo.png")
+    contexts = all_contexts(referentiel(), organisme(logo))
+    fiches = contexts["fiche_resultats"]
+    jobs = certificate_jobs(PDF_CHUNK + 100, logo) + [
+        RenderJob("fiche_resultats", f"fiche{i:03d}", fiches[i % len(fiches)][1])
+        for i in range(299 - PDF_CHUNK - 100)] + [
+        RenderJob("proces_verbal", name, c) for name, c in contexts["proces_verbal"]]
+    assert len(jobs) == 300
+    out = render_batch(jobs, [DEFAULTS], tmp_path / "documents", pdf=True)
+    docs = [p for paths in out.documents.values() for p in paths]
+    assert len(docs) == 300
+    assert sorted(out.pdfs) == sorted(p.with_suffix(".pdf") for p in
+                                      [*docs, *out.fusions.values()])
+    certificates = out.documents["certificat"]
+    sample = [certificates[0], certificates[PDF_CHUNK - 1], certificates[PDF_CHUNK],
+              certificates[-1], *out.documents["fiche_resultats"][:3]]
+    alone = certidocs.libreoffice.convert_to_pdf(sample, tmp_path / "seuls")
+    for doc, single in zip(sample, alone, strict=True):
+        assert _pages(doc.with_suffix(".pdf")) == _pages(single), doc.name
+    assert f"Titulaire{PDF_CHUNK + 1}" in pdf_text(certificates[PDF_CHUNK].with_suffix(".pdf"))
+    for type_nom, merged in out.fusions.items():
+        pages = _pages(merged.with_suffix(".pdf"))
+        expected = [page for p in out.documents[type_nom] for page in _pages(
+            p.with_suffix(".pdf"))]
+        assert pages == expected, type_nom
+
+
+def test_documents_converted_one_by_one_when_their_pages_cannot_be_told(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A conversion file whose PDF lost its bookmarks is never cut by guess: its documents are
+    converted one by one; without print files, documents are converted as they are."""
+    besoin_libreoffice()
+    import certidocs.documents.pdf
+
+    monkeypatch.setattr(certidocs.documents.pdf, "document_starts", lambda reader, count: None)
+    jobs = [job for job in _jobs(tmp_path) if job.type == "convocation_candidat"]
+    out = render_batch(jobs, [DEFAULTS], tmp_path / "documents", pdf=True)
+    letters = [pdf_text(p.with_suffix(".pdf")) for p in out.documents["convocation_candidat"]]
+    assert "Madame Élodie MARTIN" in letters[0] and "Monsieur Paul ABSENT" in letters[3]
+    assert all(text.count("\f") == 1 and "Page 1 sur 1" in text for text in letters)
+    merged = pdf_text(out.fusions["convocation_candidat"].with_suffix(".pdf"))
+    assert merged.count("Page 1 sur 1") == 4 and merged.index("MARTIN") < merged.index("ABSENT")
+
+    plain = render_batch(jobs[:2], [DEFAULTS], tmp_path / "sans-fusion", pdf=True,
+                         merge_files=False)
+    assert sorted(plain.pdfs) == sorted(p.with_suffix(".pdf")
+                                        for p in plain.documents["convocation_candidat"])

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import time
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
@@ -534,12 +533,9 @@ def test_grid_has_input(tmp_path: Path) -> None:
     assert grid_has_input(broken) is True
 
 
-def test_reading_is_fast(tmp_path: Path) -> None:
-    """A 93-criteria grid reads in a few milliseconds: 1,000 of them in seconds."""
+def test_reading_again_gives_the_same_reading(tmp_path: Path) -> None:
+    """A 93-criteria grid read a hundred times gives the same reading (its speed is measured
+    by `make bench`, never asserted here: the standards forbid timings in unit tests)."""
     path, ref, cand = _all_acquired(tmp_path)
-    start = time.perf_counter()
-    for _ in range(100):
-        reading = read(path, ref, cand)
-    elapsed = time.perf_counter() - start
-    assert reading.anomalies == ()
-    assert elapsed < 3, f"{elapsed:.2f} s"
+    readings = {read(path, ref, cand) for _ in range(100)}
+    assert len(readings) == 1 and next(iter(readings)).anomalies == ()

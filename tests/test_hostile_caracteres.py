@@ -14,7 +14,7 @@ from test_documents_pdf import besoin_libreoffice, pdf_text
 
 import certidocs.libreoffice
 from certidocs.cli import main
-from certidocs.documents.render import _glyphs_warnings
+from certidocs.documents.pdf import glyphs_warnings
 from certidocs.libreoffice import characters_without_font
 
 CASE = ROOT.parent / "shared" / "cases" / "classeurs" / "session-caractere-hors-bmp.xlsx"
@@ -44,7 +44,7 @@ def test_warning_names_character_code_point_and_documents(
         document.add_paragraph(text)
         document.save(str(tmp_path / name))
         docs.append(tmp_path / name)
-    warnings = _glyphs_warnings(docs)
+    warnings = glyphs_warnings(docs)
     assert len(warnings) == 3  # 𠮷, 田, 🌸
     assert any(w.startswith("le caractère « 𠮷 » (U+20BB7) de 001_Hana.docx ne s'affiche "
                             "avec aucune police installée : il manquera dans le PDF") and

@@ -166,3 +166,61 @@ def test_bad_requests_are_refused_before_starting(tmp_path: Path,
     with pytest.raises(LibreOfficeError, match="même résultat"):
         recalculate([src, other], tmp_path / "sortie")
     assert src.read_bytes() == b"x"
+
+
+# A soffice that, like LibreOffice 7.4 given hundreds of files, stops early and exits 0: it
+# converts at most two files per call, never those named « casse… », and logs each call.
+_STOPS_EARLY = """
+out=""; n=0; count=0
+for a in "$@"; do case "$a" in *.xlsx) count=$((count+1));; esac; done
+echo "$count" >> "$APPELS"
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --outdir) out="$2"; shift 2;;
+    --convert-to) shift 2;;
+    -*) shift;;
+    *) n=$((n+1)); b=$(basename "$1" .xlsx)
+       case "$b" in casse*) ;; *) [ $n -le 2 ] && printf '%%PDF-1.4\n%%%%EOF\n' > "$out/$b.pdf";;
+       esac; shift;;
+  esac
+done
+exit 0
+"""
+
+
+def _inputs(tmp_path: Path, names: list[str]) -> list[Path]:
+    folder = tmp_path / "entree"
+    folder.mkdir(exist_ok=True)
+    for name in names:
+        (folder / f"{name}.xlsx").write_bytes(b"x")
+    return [folder / f"{name}.xlsx" for name in names]
+
+
+def test_batches_are_bounded_checked_and_retried(tmp_path: Path,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """No call gets more than BATCH_FILES files; the files a call silently skipped are tried
+    again by a fresh call, and every PDF is there in the end."""
+    _fake_soffice(tmp_path, monkeypatch, _STOPS_EARLY)
+    monkeypatch.setenv("APPELS", str(tmp_path / "appels"))
+    monkeypatch.setattr(libreoffice, "BATCH_FILES", 3)
+    sources = _inputs(tmp_path, [f"f{i}" for i in range(7)])
+    produced = convert_to_pdf(sources, tmp_path / "sortie")
+    assert [p.name for p in produced] == [f"f{i}.pdf" for i in range(7)]
+    assert all(p.is_file() for p in produced)
+    calls = [int(n) for n in (tmp_path / "appels").read_text().split()]
+    assert calls == [2, 2, 3, 1]  # balanced batches; the third one's skipped file again
+
+
+def test_files_failing_twice_are_named_in_a_short_list(tmp_path: Path,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    _fake_soffice(tmp_path, monkeypatch, _STOPS_EARLY)
+    monkeypatch.setenv("APPELS", str(tmp_path / "appels"))
+    monkeypatch.setattr(libreoffice, "BATCH_FILES", 2)
+    sources = _inputs(tmp_path, ["bon"] + [f"casse{i:02d}" for i in range(12)])
+    with pytest.raises(LibreOfficeError) as failure:
+        convert_to_pdf(sources, tmp_path / "sortie", processes=2)
+    message = str(failure.value)
+    assert "casse00.xlsx, casse01.xlsx" in message and "casse09.xlsx" in message
+    assert "casse10" not in message and "et 2 autre(s)" in message
+    assert "sur 13 fichier(s), même après une seconde tentative" in message
+    assert list((tmp_path / "sortie").iterdir()) == []

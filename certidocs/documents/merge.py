@@ -287,8 +287,31 @@ class _Numbering:
             ppr.insert(position, numpr)
 
 
+PDF_MARK = "certidocsdocument"
+"""Name of the bookmark starting each document of a file merged for PDF conversion (letters
+only: LibreOffice escapes other characters in destination names), followed by its index."""
+
+
+def section_page_totals(root: etree._Element) -> bool:
+    """Turn NUMPAGES into SECTIONPAGES in a header or footer; whether anything changed.
+
+    In a file merged for PDF conversion each document is one section: « Page 1 sur 2 » then
+    counts the pages of its own document, as in the document converted alone.
+    """
+    changed = False
+    for instr in root.iter(f"{W}instrText"):
+        if (instr.text or "").split()[:1] == ["NUMPAGES"]:
+            instr.text = (instr.text or "").replace("NUMPAGES", "SECTIONPAGES", 1)
+            changed = True
+    return changed
+
+
 class MergedDocument:
     """A merged file being written: ``add`` each document in order, then ``close``.
+
+    With ``pdf_marks`` the file is made for PDF conversion, not for people: each document
+    starts with a bookmark ``PDF_MARK<index>`` (its first page can then be found in the PDF)
+    and page totals count the document's own pages (SECTIONPAGES) instead of being dropped.
 
     Every document must come from the same template as the first one (styles, numbering,
     headers and footers are the first document's). Nothing is written at ``target`` before
@@ -296,9 +319,11 @@ class MergedDocument:
     exception) drops the work.
     """
 
-    def __init__(self, target: Path) -> None:
+    def __init__(self, target: Path, *, pdf_marks: bool = False) -> None:
         self.target = target
         self.count = 0
+        self._page_totals = section_page_totals if pdf_marks else drop_page_totals
+        self._marks = pdf_marks
         self._body: IO[bytes] | None = None
         # body, own namespaces, section properties ending it
         self._pending: tuple[etree._Element, bool, etree._Element | None] | None = None
@@ -357,10 +382,31 @@ class MergedDocument:
                 # document element does not declare.
                 own_namespaces = not set(root.nsmap.items()) <= set(self._nsmap.items())
             self._renumber(body)
+            if self._marks:
+                self._mark_start(body)
         if self._pending is not None:
             self._write(*self._pending, last=False)
         self._pending = (body, own_namespaces, section)
         self.count += 1
+
+    def _mark_start(self, body: etree._Element) -> None:
+        """Put the bookmark ``PDF_MARK<count>`` at the start of the body's first paragraph."""
+        from lxml import etree
+
+        paragraph = next(body.iter(f"{W}p"), None)
+        if paragraph is None:
+            paragraph = etree.Element(f"{W}p")
+            body.insert(0, paragraph)
+        at = 1 if len(paragraph) and paragraph[0].tag == f"{W}pPr" else 0
+        ident = str(self._bookmark_id)
+        self._bookmark_id += 1
+        end = etree.Element(f"{W}bookmarkEnd")
+        end.set(f"{W}id", ident)
+        paragraph.insert(at, end)
+        start = etree.Element(f"{W}bookmarkStart")
+        start.set(f"{W}id", ident)
+        start.set(f"{W}name", f"{PDF_MARK}{self.count}")
+        paragraph.insert(at, start)
 
     def _start(self, path: Path, zf: zipfile.ZipFile) -> None:
         """Take the first document's package as the merged file's."""
@@ -405,7 +451,7 @@ class MergedDocument:
                 part = _xml(zf.read(member))
                 drawing_ids += [int(el.get("id", "0")) for el in part.iter(
                     f"{WP}docPr", f"{PIC}cNvPr") if el.get("id", "").isdigit()]
-                if drop_page_totals(part):
+                if self._page_totals(part):
                     self._replaced[member] = _serialize(part)
             elif kind == RT_NUMBERING:
                 numbering = (member, _xml(zf.read(member)))
@@ -586,7 +632,7 @@ class MergedDocument:
         """A later document's header or footer as the merge stores it: no page totals, unique
         drawing and bookmark ids."""
         part = _xml(data)
-        drop_page_totals(part)
+        self._page_totals(part)
         self._renumber(part)
         return _serialize(part)
 

@@ -1,4 +1,5 @@
-"""Render Word templates with docxtpl: strict, escaped, staged, merged for printing, PDF.
+"""Render Word templates with docxtpl: strict, escaped, staged, merged for printing, PDF
+(certidocs.documents.pdf).
 
 A batch is all-or-nothing: every document is rendered into a hidden staging folder inside the
 output folder, and only when all of them (and the merged files, and the PDFs) are done are they
@@ -1040,65 +1041,6 @@ def _staging(outdir: Path) -> Iterator[Path]:
                 outdir.rmdir()
 
 
-def _convert_pdfs(docs: Sequence[Path], staging: Path) -> dict[Path, Path]:
-    """PDF of every document, in one LibreOffice run; maps each .docx to its PDF (staged).
-
-    Names repeat across types (« 001_DUPONT_Jean.docx » in each folder) while one conversion
-    writes into one folder: each file is linked under a unique name first.
-    """
-    from certidocs.libreoffice import convert_to_pdf
-
-    flat = staging / ".pdf-sources"
-    pdfdir = staging / ".pdf"
-    flat.mkdir()
-    pdfdir.mkdir()
-    sources = []
-    for i, doc in enumerate(docs):
-        link = flat / f"{i:05d}.docx"
-        try:
-            os.link(doc, link)
-        except OSError:
-            shutil.copyfile(doc, link)
-        sources.append(link)
-    produced = convert_to_pdf(sources, pdfdir)  # in the order of ``sources``
-    out = {}
-    for doc, pdf in zip(docs, produced, strict=True):
-        final = doc.with_suffix(".pdf")
-        os.replace(pdf, final)
-        out[doc] = final
-    return out
-
-
-_TEXT_RUN = re.compile(r"<w:t(?:\s[^>]*)?>([^<]+)</w:t>")
-
-
-def _glyphs_warnings(docs: Sequence[Path]) -> list[str]:
-    """One warning per character of ``docs`` that no installed font can draw (it would be
-    missing from the PDF), naming a few of the documents holding it."""
-    from certidocs.libreoffice import FONT_PACKAGES, characters_without_font
-
-    where: dict[str, list[str]] = {}
-    for doc in docs:
-        try:
-            with zipfile.ZipFile(doc) as zf:
-                text = "".join(zf.read(n).decode("utf-8", "replace") for n in zf.namelist()
-                               if re.fullmatch(r"word/(document|header\d*|footer\d*)\.xml", n))
-        except (OSError, zipfile.BadZipFile):
-            continue
-        chars = {c for run in _TEXT_RUN.findall(text) for c in run if ord(c) > 0x7E}
-        for char in characters_without_font(chars):
-            where.setdefault(char, []).append(doc.name)
-    out = []
-    for char, names in where.items():
-        shown = ", ".join(names[:3]) + (f" et {len(names) - 3} autre(s)" if len(names) > 3
-                                        else "")
-        out.append(f"le caractère « {char} » (U+{ord(char):04X}) de {shown} ne s'affiche avec "
-                   f"aucune police installée : il manquera dans le PDF. Installez une police "
-                   f"qui le contient (sous Debian : {FONT_PACKAGES}) puis relancez, ou "
-                   "vérifiez l'orthographe dans session.xlsx.")
-    return out
-
-
 @dataclass(frozen=True)
 class _Task:
     """One document for a worker: what ``render_batch`` checked and decided for a job."""
@@ -1160,7 +1102,7 @@ def render_batch(jobs: Iterable[RenderJob], templates_dirs: Sequence[Path], outd
     Templates are looked up in ``templates_dirs`` in order (the workspace's own first, then
     ``default_templates_dir()``). With ``merge_files``, each per-person type also gets
     ``_impression_<type>.docx`` holding all its documents in the order of ``jobs``; with
-    ``pdf``, every file gets its PDF, converted by one LibreOffice process. An existing file is
+    ``pdf``, every file gets its PDF (certidocs.documents.pdf). An existing file is
     replaced only if certidocs wrote it and nobody saved it since, unless ``overwrite_edited``:
     DocumentError lists the hand-edited files otherwise. Raises ModeleError (template name and
     the text around the fault) for a template that cannot render; nothing is written then.
@@ -1232,14 +1174,14 @@ def render_batch(jobs: Iterable[RenderJob], templates_dirs: Sequence[Path], outd
             merged[type_nom].chmod(mode)
 
         pdfs: dict[Path, Path] = {}
-        if pdf:
-            every = [p for paths in staged.values() for p in paths] + list(merged.values())
-            if every:
-                result.avertissements += _glyphs_warnings(
-                    [p for paths in staged.values() for p in paths])
-                pdfs = _convert_pdfs(every, staging)
-                for p in pdfs.values():
-                    p.chmod(mode)
+        if pdf and staged:
+            from certidocs.documents.pdf import convert_batch, glyphs_warnings
+
+            result.avertissements += glyphs_warnings(
+                [p for paths in staged.values() for p in paths])
+            pdfs = convert_batch(staged, merged, staging)
+            for p in pdfs.values():
+                p.chmod(mode)
 
         # Nothing is moved before every existing target has been checked.
         moves = []
