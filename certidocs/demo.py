@@ -109,17 +109,24 @@ def _warn(say: Say, warnings: list[str]) -> None:
         say(f"   avertissement : {w}")
 
 
-def run_demo(dossier: Path, say: Say) -> DemoReport:
-    """The whole chain in ``dossier`` (a new workspace); ``say`` receives progress lines."""
-    from certidocs import api
-
-    plan = load_plan()
+def demo_workspace(dossier: Path) -> Path:
+    """A new workspace in ``dossier`` with the demo's settings (organisation, signatory,
+    verification address, contact); its root."""
     espace = init_workspace(dossier).root
     config = espace / "certidocs.toml"
     text = config.read_text(encoding="utf-8")
     for key, value in DEMO_SETTINGS:
         text = text.replace(key, value, 1)
     config.write_text(text, encoding="utf-8")
+    return espace
+
+
+def run_demo(dossier: Path, say: Say) -> DemoReport:
+    """The whole chain in ``dossier`` (a new workspace); ``say`` receives progress lines."""
+    from certidocs import api
+
+    plan = load_plan()
+    espace = demo_workspace(dossier)
     say(f"1. Espace de travail créé : {espace}")
     session_dir = espace / "sessions" / plan["session"]
     shutil.copytree(SAMPLES / plan["session"], session_dir)

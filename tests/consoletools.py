@@ -5,10 +5,10 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+from certidocs import demo
 from certidocs.console.app import create_app
 from certidocs.console.security import Secrets
-from certidocs.demo import DEMO_SETTINGS, SAMPLES, load_plan, seed_history, simulate_jurors
-from certidocs.workspace import init_workspace
+from certidocs.demo import SAMPLES, load_plan, seed_history, simulate_jurors
 
 SESSION = "session-2026-12"
 TOKEN = "jeton-de-test-0123456789"
@@ -17,12 +17,7 @@ TOKEN = "jeton-de-test-0123456789"
 def demo_workspace(root: Path) -> Path:
     """A new workspace in ``root`` set up as the demo's (organisation, verification URL,
     the retake candidate's history); its sessions folder is empty."""
-    espace = init_workspace(root).root
-    config = espace / "certidocs.toml"
-    text = config.read_text(encoding="utf-8")
-    for key, value in DEMO_SETTINGS:
-        text = text.replace(key, value, 1)
-    config.write_text(text, encoding="utf-8")
+    espace = demo.demo_workspace(root)
     seed_history(espace, load_plan())
     return espace
 
