@@ -406,14 +406,9 @@ def registre_candidat(nom: str, espace: Path) -> None:
 
 def _jour(value: Any) -> str:
     """An ISO date of the register as people write it: 14/01/2027 (empty when unknown)."""
-    import datetime as dt
+    from certidocs.registre import date_fr
 
-    if not value:
-        return ""
-    try:
-        return dt.date.fromisoformat(str(value)[:10]).strftime("%d/%m/%Y")
-    except ValueError:
-        return str(value)
+    return date_fr(value)
 
 
 @registre_group.command("exporter")

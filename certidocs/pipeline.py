@@ -314,14 +314,16 @@ def calculer_resultats(dossier: Path, progress: Progress = _noop) -> ResultatsRe
                            xlsx_path, missing, remarques=remarques)
 
 
-def resultats_enregistres(opened: SessionOuverte, reg: Any) -> dict[str, Resultat]:
+def resultats_enregistres(opened: SessionOuverte, reg: Any,
+                          passages: list[dict[str, Any]] | None = None) -> dict[str, Resultat]:
     """The outcomes the register holds for this session, by candidate number, with the
-    anomalies recorded as their evidence."""
+    anomalies recorded as their evidence; ``passages`` when the caller has already read
+    them (``reg.passages_session``)."""
     from certidocs.errors import RegistreError
     from certidocs.resultats import resultat_depuis_json
 
     out: dict[str, Resultat] = {}
-    for p in reg.passages_session(opened.cle):
+    for p in passages if passages is not None else reg.passages_session(opened.cle):
         try:
             found = tuple(Anomalie(*a) for a in p["preuves"].get("anomalies", []))
             out[p["numero"]] = resultat_depuis_json(p["detail"], found)
@@ -337,8 +339,9 @@ def _apres_scellement(opened: SessionOuverte, reg: Any, by_job: dict[str, _ReadJ
     grid since the deliberation (an anomaly at its cell; nothing is decided again)."""
     from certidocs.grid.layout import COL_EVALUATION, plan_grid
 
-    recorded = resultats_enregistres(opened, reg)
-    evidence = {p["numero"]: p["preuves"] for p in reg.passages_session(opened.cle)}
+    passages = reg.passages_session(opened.cle)
+    recorded = resultats_enregistres(opened, reg, passages)
+    evidence = {p["numero"]: p["preuves"] for p in passages}
     resultats = [recorded[c.numero] for c in opened.lecture.session.candidats
                  if c.numero in recorded]
     anomalies: list[Anomalie] = [a for r in resultats for a in r.anomalies]

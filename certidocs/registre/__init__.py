@@ -317,10 +317,18 @@ def _date(value: str | None) -> dt.date | None:
     return dt.date.fromisoformat(value) if value else None
 
 
-def _fr(value: str | None) -> str:
-    """An ISO date of the register as people write it (14/01/2027)."""
-    day = _date(value[:10]) if value else None
-    return day.strftime("%d/%m/%Y") if day else ""
+def date_fr(value: Any) -> str:
+    """An ISO date of the register (« 2027-01-14 », or a time stamp) as people write it:
+    « 14/01/2027 »; empty when unknown, the text as it is when it is not a date."""
+    if not value:
+        return ""
+    try:
+        return dt.date.fromisoformat(str(value)[:10]).strftime("%d/%m/%Y")
+    except ValueError:
+        return str(value)
+
+
+
 
 
 ENV_URL = "CERTIDOCS_REGISTRE_URL"
@@ -885,7 +893,7 @@ class Registre:
         if row and row["revoque_le"]:
             raise RegistreError(
                 f"{self.path} : le certificat {row['numero']} de {prenom} {nom_naissance} a été "
-                f"révoqué le {_fr(row['revoque_le'])} ; un certificat révoqué n'est jamais "
+                f"révoqué le {date_fr(row['revoque_le'])} ; un certificat révoqué n'est jamais "
                 "rétabli ni remplacé pour la même session")
         if row:
             return str(row["numero"]), dt.date.fromisoformat(row["date_delivrance"])
@@ -1216,7 +1224,7 @@ class Registre:
         entries = self.db.execute("SELECT * FROM journal ORDER BY seq").fetchall()
         previous, expected_seq, chain_ok = JOURNAL_ORIGINE, 1, True
         for e in entries:
-            where = f"journal, entrée n° {e['seq']} ({e['type']}, {_fr(e['horodatage'])})"
+            where = f"journal, entrée n° {e['seq']} ({e['type']}, {date_fr(e['horodatage'])})"
             if e["seq"] != expected_seq:
                 found.append(Constat(where, f"entrée(s) n° {expected_seq} à {e['seq'] - 1} "
                                             "supprimée(s) du journal"))
@@ -1294,7 +1302,7 @@ class Registre:
                     # does not apply to what the journal alone gives.
                     found.append(Constat(
                         f"journal, entrée n° {e['seq']} ({e['type']}, "
-                        f"{_fr(e['horodatage'])})",
+                        f"{date_fr(e['horodatage'])})",
                         "écriture faite sur un registre déjà modifié à la main : elle ne "
                         "s'applique pas à l'état que donne le journal"))
                     break
@@ -1438,7 +1446,7 @@ VALEUR_AFFICHEE = 80
 def _court(value: Any) -> str:
     text = "vide" if value is None else str(value)
     if len(text) in (10, 19) and _ISO_DATE.match(text):  # dates as people write them
-        text = _fr(text) + text[10:].replace("T", " à ")
+        text = date_fr(text) + text[10:].replace("T", " à ")
     return text if len(text) <= VALEUR_AFFICHEE else text[:VALEUR_AFFICHEE - 1] + "…"
 
 
