@@ -53,6 +53,7 @@ def main() -> None:
         from certidocs.bilan.simulation import simuler_annee
 
         shutil.rmtree(espace, ignore_errors=True)
+        espace.parent.mkdir(parents=True, exist_ok=True)
         start = time.perf_counter()
         simuler_annee(espace, sessions=args.sessions, candidats=args.candidats)
         print(f"registre simulé en {time.perf_counter() - start:.1f} s : {espace}")
