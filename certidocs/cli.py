@@ -539,7 +539,7 @@ def resultats_cmd(dossier: Path, fmt: str) -> None:
         where = f"{a.fichier} {a.cellule}".strip()
         click.echo(f"anomalie : {where} : {a.message}")
     for a in report.remarques:
-        click.echo(f"remarque : {a.fichier} : {a.message}")
+        click.echo(f"remarque : {f'{a.fichier} {a.cellule}'.strip()} : {a.message}")
     if report.scelle:
         click.echo("Session délibérée : les décisions sont celles scellées au registre ; "
                    "aucune n'a été recalculée (révision : « certidocs decision reviser »).")

@@ -169,17 +169,20 @@ class _ReadJob:
     shown: str
     dossier: Path | None = None
     emission: Any = None
+    jury: tuple[Any, ...] = ()  # the session's Jury sheet (Jure), to recognise the visa's names
 
 
 @dataclass(frozen=True)
 class _Lu:
-    """What one grid gave: its anomalies, its evaluations (None when the grid is missing) and
-    the SHA-256 of the file read (None when there was no regular file)."""
+    """What one grid gave: its anomalies, its evaluations (None when the grid is missing),
+    the SHA-256 of the file read (None when there was no regular file) and its jury's visa
+    (``grid.reader.Visa``, None when not read)."""
 
     anomalies: tuple[Anomalie, ...]
     evaluations: dict[str, bool | None] | None
     empreinte: str | None
     remarques: tuple[Anomalie, ...] = ()  # what another program changed, tolerated, said once
+    visa: Any = None
 
 
 def file_sha256(path: Path) -> str | None:
@@ -205,18 +208,22 @@ def _read(job: _ReadJob) -> _Lu:
                    None, None)
     reading = read_grid(job.path, referentiel=job.referentiel, session_nom=job.session_nom,
                         candidat=job.candidat, blocs=job.blocs, fichier_affiche=job.shown,
-                        dossier=job.dossier, emission=job.emission)
+                        dossier=job.dossier, emission=job.emission, jury=job.jury)
     return _Lu(tuple(reading.anomalies + reading.non_evalues), reading.evaluations,
-               file_sha256(job.path), tuple(reading.remarques))
+               file_sha256(job.path), tuple(reading.remarques), reading.visa)
 
 
 def preuves(job: _ReadJob, lu: _Lu | None) -> dict[str, Any]:
     """The evidence a decision is taken from, as the register keeps it: the grid read (its
     file and SHA-256), every evaluation read, the anomalies found, the référentiel's code and
-    fingerprint and the rules' version (``rules.REGLES_VERSION``)."""
+    fingerprint, the rules' version (``rules.REGLES_VERSION``) and, when the grid's visa was
+    read, the jurors who evaluated it (``jures``: ``grid.reader.Visa.preuve``; passages
+    recorded before it have none)."""
     from certidocs.rules import REGLES_VERSION
 
+    jures = {"jures": lu.visa.preuve()} if lu is not None and lu.visa is not None else {}
     return {
+        **jures,
         "grille": {"fichier": job.shown, "sha256": lu.empreinte if lu else None},
         "evaluations": dict(sorted((lu.evaluations or {}).items())) if lu else {},
         "anomalies": [[a.fichier, a.cellule, a.message] for a in (lu.anomalies if lu else ())],
@@ -232,7 +239,7 @@ def _jobs_lecture(dossier: Path, opened: SessionOuverte) -> list[_ReadJob]:
     session, ref = opened.lecture.session, opened.referentiel
     issued = emission(opened)
     return [_ReadJob(dossier / GRILLES / grid_filename(c), ref, session.nom, c, c.blocs(ref),
-                     f"{GRILLES}/{grid_filename(c)}", dossier, issued)
+                     f"{GRILLES}/{grid_filename(c)}", dossier, issued, tuple(session.jury))
             for c in session.candidats if expects_grid(c)]
 
 

@@ -7,9 +7,10 @@ drop-downs and hidden sheets when it saves).
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 import random
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from fractions import Fraction
 from pathlib import Path
 
@@ -19,9 +20,15 @@ from certidocs.model import Referentiel
 
 def fill_grid(path: Path, referentiel: Referentiel, blocs: tuple[str, ...],
               evaluations: Mapping[str, str | None],
-              observations: Mapping[str, str] | None = None) -> None:
+              observations: Mapping[str, str] | None = None, *,
+              visa: Sequence[str] | None = None, date_visa: dt.date | None = None) -> None:
     """Write ``evaluations`` (criterion code → « Acquis », « Non acquis » or None) into the
-    grid at ``path``, with optional observations, as a juror would."""
+    grid at ``path``, with optional observations, as a juror would.
+
+    ``visa``, when given, replaces the names pre-filled in the jury's visa (Synthèse sheet)
+    with these, one a row (empty: every name erased), as the jurors of a sub-jury would;
+    ``date_visa`` is written as the visa's date.
+    """
     from openpyxl import load_workbook
 
     from certidocs.grid import layout as L
@@ -36,6 +43,14 @@ def fill_grid(path: Path, referentiel: Referentiel, blocs: tuple[str, ...],
                 ws[f"{L.COL_EVALUATION}{row}"] = evaluations[critere.code]
             if observations and critere.code in observations:
                 ws[f"{L.COL_OBSERVATIONS}{row}"] = observations[critere.code]
+    first = plan.visa_row + 2
+    synthese = wb[L.SHEET_SYNTHESE]
+    if visa is not None:
+        for i in range(L.VISA_LIGNES_LUES):
+            synthese[f"{L.VISA_COL_NOM}{first + i}"] = visa[i] if i < len(visa) else None
+    if date_visa is not None:
+        synthese[f"{L.VISA_COL_DATE}{first}"] = date_visa
+        synthese[f"{L.VISA_COL_DATE}{first}"].number_format = "DD/MM/YYYY"
     with atomic_path(path) as tmp:
         wb.save(tmp)
 

@@ -85,12 +85,19 @@ PORTEE = ("Cette synthèse porte sur les blocs présentés à cette session. Les
 
 # --- Synthèse: the jury's visa -----------------------------------------------------------------
 #: Below the thresholds, what an evaluation grid carries: the date, each juror's name and a
-#: place to sign (unlocked cells). The reader never looks there (nothing in it is a decision),
-#: so grids without it, sent before, read the same: no cell the reader checks moved.
+#: place to sign (unlocked cells). The names are pre-filled from the Jury sheet and may be
+#: edited: with several sub-juries, they say who actually evaluated this candidate. The reader
+#: reads names and date to record who evaluated (``reader.Visa``), but nothing there is a
+#: decision: the visa never makes a grid « Incomplet », and grids without it, sent before,
+#: read the same (no cell the reader checks moved).
 VISA_TITRE = "Visa du jury"
 VISA_HEADERS = ("Date", "Membre du jury", "Signature")
 VISA_COL_DATE, VISA_COL_NOM, VISA_COL_SIGNATURE, VISA_COL_FIN = "A", "B", "C", "G"
 VISA_LIGNES_MIN = 3
+VISA_LIGNES_LUES = 20
+"""Rows read below the visa's header: a jury has two or three members and the writer leaves
+one row per member (at least :data:`VISA_LIGNES_MIN`); twenty leaves room for names added
+below without reading the whole sheet."""
 
 # --- _certidocs: key / value ------------------------------------------------------------------
 META_VERSION = "version_mise_en_page"

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import datetime as dt
 import functools
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -24,7 +25,7 @@ from typing import Any
 from certidocs.classeur import Classeur, FeuilleLue, Limites, lire_classeur, split_ref
 from certidocs.errors import ArchiveRefusee, ClasseurRefuse
 from certidocs.grid import layout as L
-from certidocs.model import Anomalie, Candidat, Referentiel
+from certidocs.model import Anomalie, Candidat, Jure, Referentiel
 
 MAX_PART = 50 * 1024 * 1024
 """50 MiB for any part once decompressed: a grid's largest part (a bloc sheet) weighs tens of
@@ -96,6 +97,7 @@ class _Book:
     sheets: dict[str, _Sheet]
     order: list[str]
     application: str = ""
+    classeur: Classeur | None = None  # for typed values (a date typed in the visa)
 
 
 def _split_ref(ref: str) -> tuple[str, int]:
@@ -115,7 +117,7 @@ def _open_book(path: Path, dossier: Path | None) -> _Book:
     except ArchiveRefusee as exc:
         raise _Unreadable(str(exc)) from None
     return _Book({name: _Sheet(book.feuilles[name]) for name in book.ordre}, list(book.ordre),
-                  book.application)
+                  book.application, book)
 
 
 # --- reading a grid ---------------------------------------------------------------------------
@@ -131,7 +133,8 @@ class GridReading:
     each evaluation cell still empty, in sheet order (« BC02!D14 : critère C2.6 non
     évalué »: not a fault, but no decision until filled); ``remarques`` what the program
     that saved the grid changed legitimately (said, not held against the grid);
-    ``valeurs_calculees`` whether the file held values computed by a spreadsheet.
+    ``valeurs_calculees`` whether the file held values computed by a spreadsheet; ``visa``
+    who evaluated the candidate (None when the grid is not this candidate's or unreadable).
     """
 
     evaluations: dict[str, bool | None]
@@ -140,6 +143,78 @@ class GridReading:
     valeurs_calculees: bool = False
     non_evalues: tuple[Anomalie, ...] = ()
     remarques: tuple[Anomalie, ...] = ()
+    visa: Visa | None = None
+
+
+SOURCE_VISA = "visa"
+"""``Visa.source`` when the names come from the grid's « Visa du jury »."""
+
+SOURCE_SESSION = "jury de la session"
+"""``Visa.source`` when the visa held no name: the grid is attributed to the session's whole
+jury (its Jury sheet), which says nothing about who of them evaluated it."""
+
+CIVILITES = frozenset({"m", "mme", "mlle", "mr", "monsieur", "madame", "mademoiselle"})
+"""Words left out when a visa's name is compared with the Jury sheet (« Mme Anne Roux »)."""
+
+QUALITE_SEPARATEURS = (" – ", " — ", " - ")
+"""What separates a name from its qualité in a visa (« Anne ROUX – Présidente du jury », as
+the writer pre-fills it; a hyphen typed by hand)."""
+
+
+@dataclass(frozen=True)
+class Visa:
+    """Who evaluated a grid, from the « Visa du jury » block of its Synthèse sheet.
+
+    ``noms``: the jurors, in the order written, each as the Jury sheet spells it (« Anne
+    ROUX », see :func:`nom_jure`) when recognised (case, accents, spacing, word order,
+    civilité and the « – qualité » suffix tolerated), else as written; ``hors_jury``: those of
+    ``noms`` the Jury sheet does not hold; ``date``: the visa's date, ISO (« 2026-12-10 »),
+    or the text as written, « » when none; ``source``: :data:`SOURCE_VISA`, or
+    :data:`SOURCE_SESSION` when the visa held no name (``noms`` is then the whole jury).
+    """
+
+    noms: tuple[str, ...]
+    source: str
+    date: str = ""
+    hors_jury: tuple[str, ...] = ()
+
+    def preuve(self) -> dict[str, Any]:
+        """The visa as the register keeps it in a passage's evidence (``preuves["jures"]``)."""
+        return {"noms": list(self.noms), "source": self.source, "date": self.date,
+                "hors_jury": list(self.hors_jury)}
+
+
+def nom_jure(jure: Jure) -> str:
+    """« Anne ROUX »: a juror's name as the register and the annual review keep it."""
+    return " ".join(x for x in (jure.prenom.strip(), jure.nom.strip().upper()) if x)
+
+
+def _jetons(text: str) -> tuple[str, ...]:
+    """The words of a name, folded (case, accents, punctuation) and sorted, civilité left out."""
+    import unicodedata
+
+    folded = "".join(ch for ch in unicodedata.normalize("NFKD", text)
+                     if not unicodedata.combining(ch)).casefold()
+    for mark in "-'’.,;":
+        folded = folded.replace(mark, " ")
+    return tuple(sorted(w for w in folded.split() if w not in CIVILITES))
+
+
+def jure_du_visa(text: str, jury: tuple[Jure, ...]) -> Jure | None:
+    """The member of ``jury`` a visa's name designates, or None.
+
+    Same words once folded (« roux  ANNE », « Mme Anne Roux »); when the text carries a
+    qualité after a dash (« Anne ROUX – Présidente du jury »), the part before it is tried too.
+    """
+    tries = [_jetons(text)]
+    for sep in QUALITE_SEPARATEURS:
+        if sep in text:
+            tries.append(_jetons(text.split(sep, 1)[0]))
+    for wanted in tries:
+        for jure in jury:
+            if wanted and wanted == _jetons(f"{jure.prenom} {jure.nom}"):
+                return jure
+    return None
 
 
 @dataclass(frozen=True)
@@ -228,7 +303,8 @@ class _Check:
 
 def read_grid(path: Path, *, referentiel: Referentiel, session_nom: str, candidat: Candidat,
               blocs: tuple[str, ...], fichier_affiche: str, dossier: Path | None = None,
-              emission: Emission | None = None) -> GridReading:
+              emission: Emission | None = None, jury: tuple[Jure, ...] | None = None
+              ) -> GridReading:
     """Read and check the grid of ``candidat`` presenting ``blocs``; never raises for content.
 
     Checks, each failure an anomaly with its cell (``BC02!D14``; a sheet name alone for a
@@ -247,6 +323,10 @@ def read_grid(path: Path, *, referentiel: Referentiel, session_nom: str, candida
     come back with its technical sheet visible, its protection or its password hash dropped:
     the program did that, not the juror, and every cell is checked anyway; it is said once,
     in ``remarques``. A hash that is present but not this workspace's is an anomaly.
+
+    When ``jury`` (the session's Jury sheet) is given, the jury's visa (Synthèse sheet) gives
+    ``visa``: its names matched with ``jury``; a name not found there is kept as written and
+    said in ``remarques`` with its cell. Nothing in the visa is ever an anomaly.
     """
     emission = emission or Emission()
     expected = {c.code: None for code in blocs if code in {b.code for b in referentiel.blocs}
@@ -255,10 +335,11 @@ def read_grid(path: Path, *, referentiel: Referentiel, session_nom: str, candida
     observations: dict[str, str] = {}
     check = _Check(fichier_affiche)
     empty: list[Anomalie] = []
+    visa: list[Visa] = []
 
     def done(cached: bool = False) -> GridReading:
         return GridReading(evaluations, observations, tuple(check.found), cached, tuple(empty),
-                           tuple(check.notes))
+                           tuple(check.notes), visa[0] if visa else None)
 
     try:
         plan = L.plan_grid(referentiel, blocs)
@@ -276,6 +357,8 @@ def read_grid(path: Path, *, referentiel: Referentiel, session_nom: str, candida
                            saved_by):
         return done()
     _check_structure(book, check, plan, emission, saved_by)
+    if jury is not None:
+        visa.append(_read_visa(book, plan, jury, check))
     if check.changes:
         # Said once per grid: the program did it, and every cell is checked all the same.
         check.note("", f"enregistrée avec {saved_by} : protection retirée par le programme "
@@ -362,6 +445,64 @@ def _check_identity(book: _Book, check: _Check, plan: L.GridPlan, referentiel: R
             check.add(L.SHEET_META, "la feuille technique « _certidocs » a été rendue visible : "
                                     "la structure du classeur a été déprotégée")
     return ok
+
+
+def _read_visa(book: _Book, plan: L.GridPlan, jury: tuple[Jure, ...], check: _Check) -> Visa:
+    """The « Visa du jury » block of the Synthèse sheet: names (column B) and the first date
+    (column A) of the :data:`~certidocs.grid.layout.VISA_LIGNES_LUES` rows below its header.
+
+    Only remarks, never anomalies. A grid without the block (made before it) is attributed to
+    the whole jury silently; a block whose names were all erased, with a remark.
+    """
+    whole = Visa(tuple(n for n in (nom_jure(j) for j in jury) if n), SOURCE_SESSION)
+    sheet = book.sheets.get(L.SHEET_SYNTHESE)
+    header = plan.visa_row + 1
+    if sheet is None or _shown(sheet.value(f"{L.VISA_COL_NOM}{header}") or "").strip() \
+            != L.VISA_HEADERS[1]:
+        return whole
+    names: list[str] = []
+    unknown: list[str] = []
+    date = ""
+    for row in range(header + 1, header + 1 + L.VISA_LIGNES_LUES):
+        ref = f"{L.VISA_COL_NOM}{row}"
+        value = sheet.value(ref)
+        text = " ".join(_shown(value).split()) if value is not None else ""
+        if text:
+            found = jure_du_visa(text, jury)
+            name = nom_jure(found) if found is not None else text
+            if found is None and name not in unknown:
+                unknown.append(name)
+                check.note(f"{L.SHEET_SYNTHESE}!{ref}",
+                           f"« {text} » n'est pas dans la feuille Jury de session.xlsx : nom "
+                           "gardé tel qu'écrit comme juré de cette grille")
+            if name not in names:
+                names.append(name)
+        if not date:
+            date = _visa_date(book, sheet, f"{L.VISA_COL_DATE}{row}")
+    if not names:
+        check.note(f"{L.SHEET_SYNTHESE}!{L.VISA_COL_NOM}{header + 1}",
+                   "visa du jury sans nom : grille attribuée à tout le jury de la session "
+                   "(feuille Jury)")
+        return Visa(whole.noms, SOURCE_SESSION, date)
+    return Visa(tuple(names), SOURCE_VISA, date, tuple(unknown))
+
+
+def _visa_date(book: _Book, sheet: _Sheet, ref: str) -> str:
+    """The visa's date at ``ref``: ISO when it is a date (typed as such or « 10/12/2026 »),
+    else the text as written; « » when empty."""
+    if book.classeur is None:
+        return ""
+    cell = book.classeur.feuilles[sheet.name].cellules.get(ref)
+    if cell is None or cell.value is None:
+        return ""
+    value = book.classeur.typee(cell)
+    if isinstance(value, dt.datetime):
+        return value.date().isoformat()
+    text = " ".join(_shown(value).split())
+    try:
+        return dt.datetime.strptime(text, "%d/%m/%Y").date().isoformat()
+    except ValueError:
+        return text
 
 
 def _check_structure(book: _Book, check: _Check, plan: L.GridPlan, emission: Emission,

@@ -449,7 +449,8 @@ def _synthese(ws: Worksheet, st: _Styles, fmt: _Formats, plan: L.GridPlan, who: 
 
 def _visa(ws: Worksheet, st: _Styles, plan: L.GridPlan, jures: tuple[str, ...]) -> None:
     """The jury's visa: date, each juror's name (from the Jury sheet, editable) and signature,
-    in unlocked cells where the reader never looks."""
+    in unlocked cells; the reader records the names as who evaluated the grid, never as a
+    reason to hold it « Incomplet »."""
     from openpyxl.utils import column_index_from_string
 
     row = plan.visa_row
