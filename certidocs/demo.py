@@ -81,7 +81,9 @@ def seed_history(espace: Path, plan: dict[str, Any]) -> None:
 
 
 def simulate_jurors(session_dir: Path, plan: dict[str, Any]) -> int:
-    """Fill every grid as the sample's simulated jurors would; returns how many."""
+    """Fill every grid as the sample's simulated jurors would, with the visa of the
+    sub-jury that evaluated it (``visas`` of samples/demo.yaml) dated from the session's
+    first day; returns how many."""
     from certidocs.grid.writer import grid_filename
     from certidocs.session import open_session
     from certidocs.simulation import fill_grid, simulated_evaluations
@@ -89,6 +91,9 @@ def simulate_jurors(session_dir: Path, plan: dict[str, Any]) -> int:
 
     opened = open_session(session_dir, find_workspace(session_dir))
     ref = opened.referentiel
+    day = opened.lecture.session.info.date_debut
+    visas = {str(numero): [str(n) for n in group.get("jures") or []]
+             for group in plan.get("visas") or [] for numero in group.get("candidats") or []}
     filled = 0
     for c in opened.lecture.session.candidats:
         spec = (plan.get("jurys_simules") or {}).get(c.numero) or {}
@@ -97,7 +102,7 @@ def simulate_jurors(session_dir: Path, plan: dict[str, Any]) -> int:
             continue
         blocs = c.blocs(ref)
         fill_grid(path, ref, blocs, simulated_evaluations(ref, blocs, spec["taux"], c.numero),
-                  spec.get("observations"))
+                  spec.get("observations"), visa=visas.get(c.numero), date_visa=day)
         filled += 1
     return filled
 

@@ -1299,17 +1299,39 @@ def bilan() -> DocumentObject:
                align=(None, None, None, "right", "right", "right", "right", None))
     para(doc, "Classeur, feuille « Jurys ». Écart en points de pourcentage, avec son "
          "intervalle à 95 % dans le classeur.", style="Petit", before=2, after=8)
-    loop_table(doc, (55, 55, 20, 25, 40, 62),
-               ("Juré", "Collège", "Sessions", "Candidats comparés",
-                "Écart (intervalle à 95 %)", "Lecture"),
-               "j in jures",
-               [["{{ j.jure }}"], ["{{ j.college }}"], ["{{ j.sessions }}"],
-                ["{{ j.candidats }}"], ["{{ j.ecart }}"], ["{{ j.lecture }}"]],
-               align=(None, None, "right", "right", "center", None),
-               empty="Aucun jury n'a pu être lu dans les session.xlsx des sessions.",
-               empty_test="jures")
-    para(doc, "Classeur, feuille « Jurés ».", style="Petit", before=2, after=8)
     _chart(doc, "jurys")
+    para(doc, ("Jurés", B), style="Corps de lettre", keep=True, before=8, after=2)
+    para(doc, "{{ bilan.methode_jures }}", style="Corps de lettre", after=4)
+    tag(doc, "{%p if jures_par_grille %}")
+    loop_table(doc, (20, 30, 32, 14, 36, 26, 16, 35, 48),
+               ("Certification", "Juré", "Sessions (centres)", "Grilles signées",
+                "Taux d'« Acquis » (intervalle à 95 %)",
+                "Référence : juré médian (autres jurés classés)", "Écart",
+                "A signé le plus souvent avec", "Lecture"),
+               "j in jures",
+               [["{{ j.certification }}"], ["{{ j.jure }}"], ["{{ j.sessions }}"],
+                ["{{ j.grilles }}"], ["{{ j.taux }}"], ["{{ j.reference }}"],
+                ["{{ j.ecart }}"], ["{{ j.avec }}"],
+                ["{{ j.lecture }}", ("{{ j.centre_jure }}", I)]],
+               align=(None, None, None, "right", "center", None, "right", None, None))
+    para(doc, "Classeur, feuille « Jurés » (méthode : grilles signées). Écart en points de "
+         "pourcentage.", style="Petit", before=2, after=8)
+    _chart(doc, "jures")
+    tag(doc, "{%p endif %}")
+    tag(doc, "{%p if not jures_par_grille %}")
+    loop_table(doc, (50, 45, 35, 25, 40, 62),
+               ("Juré", "Collège", "Sessions (centres)", "Candidats comparés",
+                "Écart (intervalle à 95 %)", "Lecture"),
+               "j in jures_sessions",
+               [["{{ j.jure }}"], ["{{ j.college }}"], ["{{ j.sessions }}"],
+                ["{{ j.candidats }}"], ["{{ j.ecart }}"],
+                ["{{ j.lecture }}", ("{{ j.centre_jure }}", I)]],
+               align=(None, None, None, "right", "center", None),
+               empty="Aucun jury n'a pu être lu dans les session.xlsx des sessions.",
+               empty_test="jures_sessions")
+    para(doc, "Classeur, feuille « Jurés (sessions) » (méthode : sessions siégées).",
+         style="Petit", before=2, after=8)
+    tag(doc, "{%p endif %}")
     para(doc, "4. Voies d'accès et centres", style="Intertitre", before=12)
     loop_table(doc, (40, 50, 25, 25, 30, 30, 57),
                ("Certification", "Voie d'accès", "Sessions", "Présents", "Certifiés",

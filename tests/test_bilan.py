@@ -13,6 +13,7 @@ import json
 import math
 import re
 import sqlite3
+import statistics
 import subprocess
 import sys
 import zipfile
@@ -23,6 +24,7 @@ import pytest
 from click.testing import CliRunner
 from openpyxl import load_workbook
 
+from certidocs.bilan.calculs import ECART_NOTABLE, MIN_AUTRES_JURES, MIN_GRILLES_JURE
 from certidocs.bilan.simulation import simuler_annee
 from certidocs.cli import main
 
@@ -132,7 +134,53 @@ def _verifie_chiffres(espace: Path, out: Path) -> dict[str, list[dict[str, objec
     for v in sheets["Voies d'accès"]:
         key = (str(v["Certification"]), str(v["Voie d'accès"]))
         assert v["Présents"] == voies[key] and v["Certifiés"] == certifies[key]
+    _verifie_jures(rows, sheets["Jurés"])
     return sheets
+
+
+def _verifie_jures(rows: list[sqlite3.Row], table: list[dict[str, object]]) -> None:
+    """Per certification and juror: grids signed (visa kept in the evidence), evaluations,
+    « Acquis », Wilson interval, the median of the other ranked jurors and the reading."""
+    grilles: Counter[tuple[str, str]] = Counter()
+    total: Counter[tuple[str, str]] = Counter()
+    acquis: Counter[tuple[str, str]] = Counter()
+    for r in rows:
+        preuves = json.loads(r["preuves"])
+        jures = preuves.get("jures") or {}
+        marks = [v for v in preuves.get("evaluations", {}).values() if v is not None]
+        if jures.get("source") != "visa" or not marks:
+            continue
+        for name in jures["noms"]:
+            key = (r["referentiel"], name)
+            grilles[key] += 1
+            total[key] += len(marks)
+            acquis[key] += sum(bool(v) for v in marks)
+    got = {(str(j["Certification"]), str(j["Juré"])): j for j in table}
+    assert set(got) == set(grilles)
+    rates = {key: acquis[key] / total[key] for key in grilles}
+    for key, j in got.items():
+        assert (j["Grilles signées"], j["Évaluations"], j["Acquis"]) == (
+            grilles[key], total[key], acquis[key]), key
+        assert j["Taux"] == pytest.approx(rates[key])
+        low, high = _wilson(acquis[key], total[key])
+        assert j["IC 95 % bas"] == pytest.approx(low, abs=1e-9)
+        assert j["IC 95 % haut"] == pytest.approx(high, abs=1e-9)
+        others = [rates[k] for k in grilles if k[0] == key[0] and k != key
+                  and grilles[k] >= MIN_GRILLES_JURE]
+        assert j["Autres jurés classés"] == len(others)
+        reading = str(j["Lecture"])
+        if grilles[key] < MIN_GRILLES_JURE:
+            assert reading.startswith("non classé"), key  # nobody ranked under the minimum
+            continue
+        if len(others) < MIN_AUTRES_JURES:
+            assert reading.startswith("non comparé"), key
+            continue
+        reference = statistics.median(others)
+        assert j["Taux de référence"] == pytest.approx(reference)
+        assert j["Écart"] == pytest.approx(rates[key] - reference)
+        flagged = (reference < low or reference > high) and \
+            abs(rates[key] - reference) >= ECART_NOTABLE
+        assert reading.startswith("plus ") == flagged, (key, reading)
 
 
 def test_demo_figures_match_the_register(demo: Path, tmp_path: Path) -> None:
@@ -144,9 +192,13 @@ def test_demo_figures_match_the_register(demo: Path, tmp_path: Path) -> None:
     assert (demo_session["Rattrapages"], demo_session["Rattrapages certifiés"]) == (1, 1)
     assert [r["Décision"] for r in sheets["Recours"]] == ["Non recevable"]
     assert len(sheets["Dysfonctionnements"]) == 1
-    # three jurors of the demo, none ranked on 11 candidates compared with nobody
-    assert {j["Juré"] for j in sheets["Jurés"]} == {"Anne ROUX", "Paul DURAND", "Inès LEROY"}
-    assert all(not str(j["Lecture"]).startswith("plus") for j in sheets["Jurés"])
+    # three jurors of the demo, read from the grids' visas: nobody ranked on 11 grids
+    jures = {j["Juré"]: j for j in sheets["Jurés"]}
+    assert set(jures) == {"Anne ROUX", "Paul DURAND", "Inès LEROY"}
+    assert (jures["Paul DURAND"]["Grilles signées"], jures["Anne ROUX"]["Grilles signées"],
+            jures["Inès LEROY"]["Grilles signées"]) == (11, 5, 6)  # 006 absent: no grid
+    assert all(str(j["Lecture"]).startswith("non classé") for j in jures.values())
+    assert {j["Méthode"] for j in jures.values()} == {"grilles signées (visa)"}
 
 
 def test_demo_report_states_scope_date_and_figures(demo: Path, tmp_path: Path) -> None:
@@ -155,14 +207,15 @@ def test_demo_report_states_scope_date_and_figures(demo: Path, tmp_path: Path) -
     assert "Bilan annuel 2026" in text
     assert "14 janvier 2027" in text
     assert "CPECOM – Chef de Projet E-Commerce" in text
-    assert "le registre garde chaque évaluation mais pas le juré" in text.lower()
+    assert "le visa du jury de chaque grille" in text and "grille par grille" in text
     assert "session-2026-12" in text and "20/12/2026" in text  # the appeal, French date
     assert not re.search(r"\b20\d\d-\d\d-\d\d\b", text.replace("session-2026-", "")), \
         "no ISO date in what people read"
     with zipfile.ZipFile(rapport) as zf:
         images = [n for n in zf.namelist() if n.startswith("word/media/")]
-    # sessions, criteria and routes; no jury chart: nobody is compared with another session
-    assert len(images) == 3
+    # sessions, criteria, jurors (from the visas) and routes; no session jury chart: nobody
+    # is compared with another session
+    assert len(images) == 4
 
 
 def test_same_register_same_files(demo: Path, tmp_path: Path) -> None:
@@ -188,9 +241,22 @@ def test_simulated_year_figures_and_what_it_hides(annee: object, tmp_path: Path)
               {k for ks in annee.faciles.values() for k in ks}  # type: ignore[attr-defined]
               | {k for ks in annee.difficiles.values() for k in ks}]  # type: ignore[attr-defined]
     assert others and all(f in (None, "") for f in others)
-    jures = {j["Juré"]: j for j in sheets["Jurés"]}
-    assert str(jures[annee.severe]["Lecture"]).startswith("plus sévère")  # type: ignore[attr-defined]
-    assert jures[annee.severe]["Écart"] < -0.05  # type: ignore[attr-defined,operator]
+    jures = {(j["Certification"], j["Juré"]): j for j in sheets["Jurés"]}
+    severe = jures[("CPECOM", annee.severe)]  # type: ignore[attr-defined]
+    assert str(severe["Lecture"]).startswith("plus sévère")
+    assert severe["Écart"] < -0.05  # type: ignore[operator]
+    # the only one: his co-signers and the other jurors are not flagged
+    assert [k for k, j in jures.items() if str(j["Lecture"]).startswith("plus")] == [
+        ("CPECOM", annee.severe)]  # type: ignore[attr-defined]
+    # harsher still, on too few grids: not ranked
+    rare = jures[("CPECOM", annee.rare)]  # type: ignore[attr-defined]
+    assert rare["Écart"] < severe["Écart"]  # type: ignore[operator]
+    assert str(rare["Lecture"]).startswith("non classé")
+    # a juror of one centre: the confounding is said
+    assert str(jures[("CPECOM", annee.un_centre)]["Centre et juré"]).startswith(  # type: ignore[attr-defined]
+        "un seul centre (Marseille)")
+    # the session comparison is kept, and says its method
+    assert {j["Méthode"] for j in sheets["Jurés (sessions)"]} == {"sessions siégées (feuille Jury)"}
     # no jury is ranked on fewer than 10 candidates
     for j in sheets["Jurys"]:
         if j["Candidats comparés"] < 10:  # type: ignore[operator]
@@ -210,7 +276,22 @@ def test_workbook_has_native_charts_and_readme(annee: object, tmp_path: Path) ->
     assert "14 janvier 2027" in readme and "Wilson" in readme
     with zipfile.ZipFile(classeur) as zf:
         charts = [n for n in zf.namelist() if n.startswith("xl/charts/chart")]
-    assert len(charts) == 3
+    assert len(charts) == 4
+
+
+def test_year_without_visas_compares_jurors_by_session(tmp_path: Path) -> None:
+    """A register written before the visa was read: no per-grid table, the session method,
+    said as such in the report."""
+    sim = simuler_annee(tmp_path / "espace", sessions=6, candidats=12, visas=False)
+    rapport, classeur = _bilan(sim.espace, tmp_path / "b.docx")
+    wb = load_workbook(classeur)
+    assert _rows(wb["Jurés"]) == []
+    by_session = _rows(wb["Jurés (sessions)"])
+    assert by_session and {j["Méthode"] for j in by_session} == {
+        "sessions siégées (feuille Jury)"}
+    text = _docx_text(rapport)
+    assert "aucune grille de l'année ne porte de visa lu" in text
+    assert "Jurés (sessions)" in text
 
 
 @pytest.mark.parametrize(("args", "message"), [

@@ -80,10 +80,12 @@ def construire_bilan(espace: Path, annee: int, referentiel: str | None = None,
                  *((f"Graphique « {g.titre} »", f"{g.lecture} (feuille « {g.feuille} »)")
                    for g in charts),
                  ("Méthode des jurys", context["bilan"]["methode_jurys"]),
+                 ("Méthode des jurés", context["bilan"]["methode_jures"]),
                  ("Critères signalés", context["bilan"]["regle_signal"]),
-                 ("Intervalles", "Intervalles de confiance à 95 % : de Wilson pour un taux "
-                                 "(scipy.stats.binomtest), de Student pour l'écart moyen d'un "
-                                 "jury (scipy.stats.ttest_1samp).")]
+                 ("Intervalles", "Intervalles de confiance à 95 % : de Wilson pour un taux, "
+                                 "celui d'un juré compris (scipy.stats.binomtest), de Student "
+                                 "pour l'écart moyen d'un jury de session "
+                                 "(scipy.stats.ttest_1samp).")]
     data = classeur.ecrire_classeur(tables, perimetre, day)
     _publier(target, workbook, data, lambda tmp: rapport.rendre(template, context, tmp))
     return BilanReport(target, workbook, tables, charts, len(tables["Sessions"]),

@@ -4,7 +4,14 @@ Each function returns one pandas DataFrame whose columns are the French headings
 workbook sheet of the same name: the Word report prints rows of these very tables, so that
 every figure it shows can be found in the workbook. Rates are fractions (0.725), intervals
 are 95 % Wilson intervals (``scipy.stats.binomtest(...).proportion_ci(method="wilson")``) or,
-for the jury comparison, t intervals of a mean (``scipy.stats.ttest_1samp``).
+for the comparison of session juries, t intervals of a mean (``scipy.stats.ttest_1samp``).
+
+Jurors are compared two ways, and each table says which: **by grid** (``table_jures``) when
+the register knows who signed each grid (the visa, ``donnees.Donnees.signatures``), each
+juror's rate on the grids they signed against the median juror of the same certification;
+**by session**
+(``table_jurys``, ``table_jures_sessions``) otherwise, a jury composition against the other
+sessions, which cannot tell apart jurors who always sit together, nor a jury from its centre.
 """
 
 from __future__ import annotations
@@ -31,6 +38,25 @@ MIN_EVALUATIONS_SIGNAL = 20
 MIN_CANDIDATS_JURY = 10
 """A jury (or a juror) is compared with the others only on at least this many candidates:
 below, the review says « trop peu de candidats » and ranks nobody."""
+
+MIN_GRILLES_JURE = 20
+"""A juror compared by grid is ranked only on at least this many grids signed: below, the
+review gives the figures but says « non classé » (issue 20: « no juror is ranked on five
+candidates »; twenty grids keep a Wilson interval of the juror's rate under ± 5 points for
+a référentiel of 14 criteria or more)."""
+
+ECART_NOTABLE = 0.05
+"""A juror is said markedly harsher or more lenient only when their rate differs from the
+other jurors' by at least this much (5 percentage points) and the two Wilson intervals do
+not overlap: a Wilson interval counts each evaluation as independent, which the criteria of
+one candidate are not quite, so a disjoint interval alone would flag too easily."""
+
+MIN_AUTRES_JURES = 2
+"""A juror compared by grid is read against at least this many other ranked jurors of the
+same certification: with one, the « reference » would be that one colleague."""
+
+METHODE_GRILLES = "grilles signées (visa)"
+METHODE_SESSIONS = "sessions siégées (feuille Jury)"
 
 DECISIONS = ("Certifié", "Validation partielle", "Non certifié", "Absent")
 
@@ -280,23 +306,122 @@ def table_jurys(d: Donnees, cand: Any = None) -> Any:
     return pd.DataFrame(rows)
 
 
-def table_jures(d: Donnees, cand: Any = None) -> Any:
+def _centre_et_jure(centres: list[str]) -> str:
+    """The caveat of a juror seen in one centre only: their gap may be the centre's (its
+    candidates, its conditions) as much as theirs."""
+    if len(centres) != 1:
+        return ""
+    return f"un seul centre ({centres[0]}) : l'écart peut tenir au centre autant qu'au juré"
+
+
+def table_jures_sessions(d: Donnees, cand: Any = None) -> Any:
     """Per juror (named in the Jury sheet of the sessions they sat in): the candidates of
-    those sessions pooled, with the same gap, interval and reading as ``table_jurys``. A
-    juror is never credited with a grid: the register does not say who filled which."""
+    those sessions pooled, with the same gap, interval and reading as ``table_jurys``; the
+    centres of those sessions and the caveat when there is only one. A juror is not
+    credited with a grid: this is the comparison for years whose grids carry no visa."""
     import pandas as pd
 
     cand = _ecarts_candidats(d) if cand is None else cand
+    lieux = dict(zip(d.sessions["session_cle"], d.sessions["lieu"].fillna(""), strict=True))
     rows = []
     for jure, group in d.jury.groupby("jure", sort=True):
         keys = set(group["session_cle"])
         mine = cand[cand["session_cle"].isin(keys)]
         n, mean, low, high, reading = _comparer(mine["ecart"])
+        centres = sorted({lieux.get(k) or "non renseigné" for k in keys})
         rows.append({"Juré": jure, "Collège": ", ".join(sorted(set(group["college"]) - {""})),
-                     "Sessions": len(keys), "Candidats comparés": n, "Écart": mean,
-                     "IC 95 % bas": low, "IC 95 % haut": high, "Lecture": reading})
-    return pd.DataFrame(rows, columns=["Juré", "Collège", "Sessions", "Candidats comparés",
-                                       "Écart", "IC 95 % bas", "IC 95 % haut", "Lecture"])
+                     "Méthode": METHODE_SESSIONS, "Sessions": len(keys),
+                     "Centres": ", ".join(centres), "Candidats comparés": n, "Écart": mean,
+                     "IC 95 % bas": low, "IC 95 % haut": high, "Lecture": reading,
+                     "Centre et juré": _centre_et_jure(centres)})
+    return pd.DataFrame(rows, columns=["Juré", "Collège", "Méthode", "Sessions", "Centres",
+                                       "Candidats comparés", "Écart", "IC 95 % bas",
+                                       "IC 95 % haut", "Lecture", "Centre et juré"])
+
+
+COLONNES_JURES = ["Certification", "Juré", "Collège", "Méthode", "Sessions", "Centres",
+                  "Grilles signées", "Évaluations", "Acquis", "Taux", "IC 95 % bas",
+                  "IC 95 % haut", "Autres jurés classés", "Taux de référence", "Écart",
+                  "Lecture", "Centre et juré", "Co-signataire le plus fréquent"]
+
+
+def _lecture_jure(grilles: int, low: float, high: float, reference: float, ecart: float,
+                  autres: int) -> str:
+    """The plain reading of one juror's comparison (rules: ``MIN_GRILLES_JURE``,
+    ``MIN_AUTRES_JURES``, ``ECART_NOTABLE``, the reference outside the juror's Wilson
+    interval)."""
+    if grilles < MIN_GRILLES_JURE:
+        return (f"non classé : {grilles} grille(s), trop peu pour conclure "
+                f"(au moins {MIN_GRILLES_JURE})")
+    if autres < MIN_AUTRES_JURES:
+        return (f"non comparé : {autres} autre(s) juré(s) classé(s) dans cette certification "
+                f"(au moins {MIN_AUTRES_JURES})")
+    apart = reference < low or reference > high
+    if apart and abs(ecart) >= ECART_NOTABLE:
+        return ("plus sévère que les autres jurés (écart établi)" if ecart < 0
+                else "plus favorable que les autres jurés (écart établi)")
+    if apart:
+        return (f"écart établi mais faible (moins de {ECART_NOTABLE * 100:.0f} points) : "
+                "rien à signaler")
+    return "pas d'écart établi avec les autres jurés"
+
+
+def table_jures(d: Donnees) -> Any:
+    """Per certification and juror who signed a grid's visa (``d.signatures``): the
+    « Acquis » rate of the grids they signed (evaluations, not candidates) with its Wilson
+    interval, against a reference: the median of the rates of the other jurors of the same
+    certification who signed at least ``MIN_GRILLES_JURE`` grids (each on their own grids,
+    every session of the year, so the same criteria). A median, so that one very harsh (or
+    lenient) juror does not move every colleague's reference, as a pooled rate of « the
+    other grids » would. The gap, the reading of ``_lecture_jure``, and the colleague who
+    co-signed most of their grids (a juror who often sits with a harsh one looks harsher);
+    grids without a visa are left out. Empty when no grid of the year has a visa."""
+    import statistics
+
+    import pandas as pd
+
+    sig = d.signatures
+    if sig.empty or d.evaluations.empty:
+        return pd.DataFrame(columns=COLONNES_JURES)
+    per = d.evaluations.groupby("passage_id")["acquis"].agg(["sum", "size"])
+    grids = d.passages[["passage_id", "session_cle", "referentiel", "lieu"]].join(
+        per, on="passage_id", how="inner")
+    grids["lieu"] = grids["lieu"].fillna("").replace("", "non renseigné")
+    signed = sig.merge(grids, on="passage_id", how="inner")
+    colleges = d.jury.groupby("jure")["college"].agg(lambda s: ", ".join(sorted(set(s) - {""})))
+    pairs = signed[["passage_id", "referentiel", "jure"]].merge(
+        sig.rename(columns={"jure": "avec"}), on="passage_id")
+    pairs = pairs[pairs["jure"] != pairs["avec"]]
+    together = pairs.groupby(["referentiel", "jure", "avec"]).size()
+    rows = []
+    for (code, jure), mine in signed.groupby(["referentiel", "jure"], sort=True):
+        k, n = int(mine["sum"].sum()), int(mine["size"].sum())
+        low, high = wilson(k, n)
+        mates = together.get((code, jure)) if (code, jure) in together.index.droplevel(2) \
+            else None
+        partner = ""
+        if mates is not None and len(mates):
+            # most shared grids first, then the name: the same register, the same line
+            top = sorted(mates.items(), key=lambda kv: (-int(kv[1]), str(kv[0])))[0]
+            partner = f"{top[0]} ({int(top[1])} grille(s) sur {len(mine)})"
+        rows.append({"Certification": code, "Juré": jure, "Collège": colleges.get(jure, ""),
+                     "Méthode": METHODE_GRILLES, "Sessions": mine["session_cle"].nunique(),
+                     "Centres": ", ".join(sorted(set(mine["lieu"]))),
+                     "Grilles signées": len(mine), "Évaluations": n, "Acquis": k,
+                     "Taux": k / n if n else math.nan, "IC 95 % bas": low,
+                     "IC 95 % haut": high, "Co-signataire le plus fréquent": partner})
+    for row in rows:
+        others = [r["Taux"] for r in rows if r["Certification"] == row["Certification"]
+                  and r["Juré"] != row["Juré"] and r["Grilles signées"] >= MIN_GRILLES_JURE]
+        reference = statistics.median(others) if others else math.nan
+        gap = row["Taux"] - reference if others else math.nan
+        row.update({"Autres jurés classés": len(others), "Taux de référence": reference,
+                    "Écart": gap,
+                    "Lecture": _lecture_jure(row["Grilles signées"], row["IC 95 % bas"],
+                                             row["IC 95 % haut"], reference, gap,
+                                             len(others)),
+                    "Centre et juré": _centre_et_jure(row["Centres"].split(", "))})
+    return pd.DataFrame(rows, columns=COLONNES_JURES)
 
 
 def _par(d: Donnees, column: str, label: str) -> Any:
@@ -373,7 +498,8 @@ def toutes(d: Donnees) -> dict[str, Any]:
         "Blocs": table_blocs(d),
         "Critères": table_criteres(d),
         "Jurys": table_jurys(d, cand),
-        "Jurés": table_jures(d, cand),
+        "Jurés": table_jures(d),
+        "Jurés (sessions)": table_jures_sessions(d, cand),
         "Voies d'accès": table_voies(d),
         "Centres": table_centres(d),
         "Recours": table_recours(d),

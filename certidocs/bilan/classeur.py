@@ -18,7 +18,7 @@ JOURS = "0"
 DATE = "DD/MM/YYYY"
 TAUX_COLONNES = ("Taux", "IC 95 % bas", "IC 95 % haut", "Taux de certification",
                  "Concordance avec le bloc", "Taux d'acquis observé",
-                 "Taux attendu (autres sessions)")
+                 "Taux attendu (autres sessions)", "Taux de référence")
 POINTS_COLONNES = ("Écart", "Écart validés − non validés")
 LARGEUR_MAX = 60
 
@@ -98,8 +98,8 @@ def _bar_chart(ws: Any, title: str, explanation: str, categories: int, series: l
 def ecrire_classeur(tables: dict[str, Any], perimetre: list[tuple[str, str]],
                     date_bilan: dt.date) -> bytes:
     """The workbook's bytes: « Lisez-moi » (``perimetre``: label, value rows), then one sheet
-    per table (``calculs.toutes``) with native charts on « Sessions », « Blocs » and « Voies
-    d'accès »."""
+    per table (``calculs.toutes``) with native charts on « Sessions », « Blocs », « Jurés »
+    and « Voies d'accès »."""
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Font
     from openpyxl.writer.excel import ExcelWriter
@@ -132,6 +132,15 @@ def ecrire_classeur(tables: dict[str, Any], perimetre: list[tuple[str, str]],
                    "Graphique : part des blocs évalués dans l'année qui ont été validés.",
                    cols.index("Bloc") + 1, [cols.index("Taux") + 1], n, f"B{n + 5}",
                    percent=True)
+    n = len(tables["Jurés"])
+    if n:
+        cols = list(tables["Jurés"].columns)
+        _bar_chart(sheets["Jurés"], "Taux d'« Acquis » par juré et taux de référence",
+                   "Graphique : part des critères « Acquis » sur les grilles signées par chaque "
+                   "juré, et médiane des autres jurés classés de la même certification.",
+                   cols.index("Juré") + 1, [cols.index("Taux") + 1,
+                                            cols.index("Taux de référence") + 1], n,
+                   f"B{n + 5}", percent=True)
     n = len(tables["Voies d'accès"])
     if n:
         cols = list(tables["Voies d'accès"].columns)

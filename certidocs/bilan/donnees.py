@@ -4,10 +4,12 @@ register does not keep (the jury's composition, the dysfunction logs).
 Everything is turned into pandas DataFrames, one row per fact, with the column names of the
 register; ``calculs`` makes the tables people read from them.
 
-**What exists about jurors.** The register records, per passage, the grid file read and every
-evaluation (``preuves``), but not which juror filled the grid; the grids' ``_certidocs`` sheet
-holds the candidate, session and référentiel, no juror either. The only link between a juror
-and a candidate is the session: the Jury sheet of its ``session.xlsx``. The review therefore
+**What exists about jurors.** Since the grid reader reads the jury's visa (Synthèse sheet),
+the register keeps, in each passage's evidence, the jurors who signed the grid
+(``preuves["jures"]``, source « visa »): the review then credits each juror with the grids
+they signed (``signatures``). Passages recorded before, or whose visa was emptied (source
+« jury de la session »), say nothing of who evaluated them: for those the only link between a
+juror and a candidate is the session, the Jury sheet of its ``session.xlsx``, and the review
 compares jury compositions (sessions), and a juror through the sessions they sat in.
 """
 
@@ -42,6 +44,8 @@ class Donnees:
     - ``sessions``: one row per session (Registre.bilan_sessions);
     - ``recours``, ``revisions``: Registre.bilan_recours / bilan_revisions;
     - ``jury``: session_cle, jure, college: the Jury sheet of each session's session.xlsx;
+    - ``signatures``: passage_id, jure: who signed each grid, from ``preuves["jures"]`` when
+      its source is the visa (one row per juror and grid; empty for a year without visas);
     - ``dysfonctionnements``: session, date, description, action_corrective, responsable.
 
     ``referentiels`` maps a code to its Referentiel (None when its YAML is not found);
@@ -59,6 +63,7 @@ class Donnees:
     jury: Any
     dysfonctionnements: Any
     referentiels: dict[str, Referentiel | None]
+    signatures: Any
     journal: tuple[int, str]
     notes: list[str] = field(default_factory=list)
 
@@ -70,6 +75,7 @@ def charger(ws: Workspace, annee: int, referentiel: str | None = None) -> Donnee
     """
     import pandas as pd
 
+    from certidocs.grid.reader import SOURCE_VISA
     from certidocs.registre import Registre
 
     if not ws.registre_path.is_file():
@@ -95,6 +101,8 @@ def charger(ws: Workspace, annee: int, referentiel: str | None = None) -> Donnee
              for b in ref.blocs for k in b.criteres}
     evaluations: list[tuple[Any, ...]] = []
     blocs: list[tuple[Any, ...]] = []
+    signatures: list[tuple[int, str]] = []
+    hors_jury: set[str] = set()
     unreadable = 0
     for r in rows:
         try:
@@ -112,6 +120,10 @@ def charger(ws: Workspace, annee: int, referentiel: str | None = None) -> Donnee
             blocs.append((pid, key, code, bloc, int(b.get("acquis", 0)),
                           int(b.get("total", 0)), bool(b.get("valide")),
                           bool(b.get("capitalise"))))
+        jures = preuves.get("jures")
+        if isinstance(jures, dict) and jures.get("source") == SOURCE_VISA:
+            signatures.extend((pid, str(n)) for n in jures.get("noms") or [])
+            hors_jury.update(str(n) for n in jures.get("hors_jury") or [])
     if unreadable:
         raise RegistreError(f"{ws.registre_path} : {unreadable} passage(s) illisible(s) ; "
                             "lancez « certidocs registre controler »")
@@ -121,6 +133,10 @@ def charger(ws: Workspace, annee: int, referentiel: str | None = None) -> Donnee
     if unknown:
         notes.append(f"{len(unknown)} critère(s) évalué(s) absent(s) du référentiel actuel "
                      f"(par exemple {unknown[0]}) : comptés sous le bloc « ? »")
+    if hors_jury:
+        names = sorted(hors_jury)
+        notes.append(f"{len(names)} nom(s) de visa absent(s) des feuilles « Jury » (par exemple "
+                     f"« {names[0]} ») : comptés tels qu'écrits, comme des jurés à part")
     jury, dysf = _dossiers(ws, sessions, notes)
     return Donnees(
         annee=annee, referentiel=referentiel, passages=passages,
@@ -136,6 +152,7 @@ def charger(ws: Workspace, annee: int, referentiel: str | None = None) -> Donnee
                                                    "nouvelle_decision", "motif",
                                                    "date_revision"]),
         jury=jury, dysfonctionnements=dysf, referentiels=refs,
+        signatures=pd.DataFrame(signatures, columns=["passage_id", "jure"]),
         journal=(seq, stamp[0] if stamp else ""), notes=notes)
 
 
@@ -183,6 +200,8 @@ def _dossiers(ws: Workspace, sessions: list[dict[str, Any]], notes: list[str]
     one after the other: a process pool costs more to start than forty small reads."""
     import pandas as pd
 
+    from certidocs.grid.reader import nom_jure
+
     folders = []
     for s in sessions:
         folder = Path(s["session_cle"])
@@ -196,7 +215,7 @@ def _dossiers(ws: Workspace, sessions: list[dict[str, Any]], notes: list[str]
             missing.append(s["session"])
             continue
         for j in got[0]:
-            name = " ".join(x for x in (j.prenom, j.nom.upper()) if x).strip()
+            name = nom_jure(j)
             if name:
                 jury.append((s["session_cle"], name, j.college))
         for d in got[1]:

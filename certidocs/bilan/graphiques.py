@@ -153,6 +153,43 @@ def ecarts_jurys(jurys: Any) -> Graphique | None:
                      "être comparés.", "Jurys", _png(fig))
 
 
+def taux_jures(jures: Any) -> Graphique | None:
+    """Per certification and juror compared by grid (table « Jurés »): their « Acquis » rate
+    (dot) with its Wilson interval, and their reference, the median of the other ranked
+    jurors (grey bar); coloured when the reading says harsher or more lenient, grey when
+    under the minimum of grids."""
+    if jures.empty:
+        return None
+    fig, ax = _figure(9.5, max(2.5, 0.3 * len(jures) + 1.4))
+    several = jures["Certification"].nunique() > 1
+    labels = []
+    for i, row in enumerate(jures.to_dict("records")):
+        reading = str(row["Lecture"])
+        ranked = not reading.startswith("non classé")
+        color = GRIS if not ranked else ("#C62828" if "sévère" in reading else (
+            "#2E7D32" if "favorable" in reading else BLEU))
+        if not math.isnan(row["Taux de référence"]):
+            ax.plot([row["Taux de référence"] * 100], [i], "|", color="black", markersize=11,
+                    markeredgewidth=1.2)
+        ax.plot([row["IC 95 % bas"] * 100, row["IC 95 % haut"] * 100], [i, i], color=color,
+                linewidth=1.6)
+        ax.plot([row["Taux"] * 100], [i], "o", color=color, markersize=5)
+        suffix = "" if ranked else ", non classé"
+        code = f"{row['Certification']}, " if several else ""
+        labels.append(f"{row['Juré']} ({code}{int(row['Grilles signées'])} grilles{suffix})")
+    ax.set_yticks(range(len(jures)), labels, fontsize=7)
+    ax.invert_yaxis()
+    ax.set_xlabel("Part des critères notés « Acquis » sur les grilles signées (%) : ● le juré et "
+                  "son intervalle de Wilson à 95 %, | la médiane des autres jurés classés")
+    ax.set_title("Taux d'« Acquis » de chaque juré, grille par grille")
+    return Graphique("taux_jures.png", "Taux d'« Acquis » de chaque juré, grille par grille",
+                     "Chaque ligne est un juré : le point est sa part d'« Acquis » sur les "
+                     "grilles qu'il a signées, le trait son incertitude, la barre noire le "
+                     "juré médian de la même certification ; en rouge un juré nettement plus "
+                     "sévère, en vert plus favorable, en gris un juré qui a signé trop peu de "
+                     "grilles pour être classé.", "Jurés", _png(fig))
+
+
 def voies(voies_table: Any) -> Graphique | None:
     """Bars with Wilson intervals: certification rate per access route (table « Voies
     d'accès »)."""
@@ -187,5 +224,6 @@ def voies(voies_table: Any) -> Graphique | None:
 def tous(tables: dict[str, Any]) -> list[Graphique]:
     """Every chart the tables allow, in the order of the report."""
     made = [decisions_par_session(tables["Sessions"]), criteres_extremes(tables["Critères"]),
-            ecarts_jurys(tables["Jurys"]), voies(tables["Voies d'accès"])]
+            ecarts_jurys(tables["Jurys"]), taux_jures(tables["Jurés"]),
+            voies(tables["Voies d'accès"])]
     return [g for g in made if g is not None]

@@ -15,7 +15,8 @@ from certidocs.documents.dates import date_courte, date_texte
 
 LARGEUR_GRAPHIQUE_MM = 235
 CLES_GRAPHIQUES = {"decisions_par_session.png": "sessions", "criteres_extremes.png": "criteres",
-                   "ecarts_jurys.png": "jurys", "voies_acces.png": "voies"}
+                   "ecarts_jurys.png": "jurys", "taux_jures.png": "jures",
+                   "voies_acces.png": "voies"}
 
 
 def pct(value: Any, decimals: int = 1) -> str:
@@ -50,6 +51,52 @@ def _jour(value: Any) -> str:
     return date_courte(value) if isinstance(value, dt.date) else ""
 
 
+METHODE_JURYS = (
+    "Chaque session, c'est-à-dire chaque composition de jury (feuille « Jury » de son "
+    "session.xlsx), est comparée aux autres sessions sur les mêmes critères : pour chaque "
+    "candidat, sa part d'« Acquis » moins celle que ces critères ont obtenue dans les autres "
+    "sessions ; puis la moyenne par session et son intervalle à 95 % (Student). Aucun jury "
+    f"n'est classé sous {calculs.MIN_CANDIDATS_JURY} candidats, et un écart n'est dit établi "
+    "que si tout l'intervalle est du même côté de zéro. Cette comparaison confond le jury, le "
+    "centre et la promotion de la session.")
+
+
+def methode_jures(d: Donnees, par_grille: bool) -> str:
+    """How the per-juror table was computed (by grid or by session), in French, with the
+    share of passages whose grid's visa the register holds."""
+    with_evidence = d.evaluations["passage_id"].nunique()
+    signed = d.signatures["passage_id"].nunique()
+    if not par_grille:
+        return ("Par juré : aucune grille de l'année ne porte de visa lu au registre "
+                "(passages enregistrés avant la lecture des visas, ou visas vidés) ; chaque "
+                "juré est donc vu à travers les sessions où il a siégé (feuille « Jury ») : "
+                "l'écart est celui de ses jurys, pas le sien (classeur, feuille « Jurés "
+                "(sessions) »).")
+    text = (
+        f"Par juré, grille par grille : le visa du jury de chaque grille (onglet « Synthèse ») "
+        f"dit qui l'a évaluée, et le registre le garde avec la décision ({signed} grille(s) "
+        f"sur {with_evidence} évaluées dans l'année). Le taux d'un juré est la part des "
+        "critères notés « Acquis » sur les grilles qu'il a signées, avec son intervalle de "
+        "Wilson à 95 % ; sa référence est le juré médian de la même certification (médiane "
+        f"des taux des autres jurés qui ont signé au moins {calculs.MIN_GRILLES_JURE} grilles, "
+        "toutes sessions de l'année, donc mêmes critères) : une médiane, pour qu'un seul juré "
+        "très sévère ne fasse pas paraître favorables tous ses collègues. Aucun juré n'est "
+        f"classé sous {calculs.MIN_GRILLES_JURE} grilles ni comparé à moins de "
+        f"{calculs.MIN_AUTRES_JURES} autres ; il n'est dit plus sévère ou plus favorable que "
+        "si la référence sort de son intervalle et que l'écart atteint "
+        f"{calculs.ECART_NOTABLE * 100:.0f} points (l'intervalle de Wilson traite chaque "
+        "critère comme indépendant, ce que ne sont pas tout à fait les critères d'un même "
+        "candidat). Une grille signée par deux jurés compte pour les deux : un juré qui siège "
+        "souvent avec un juré sévère paraît un peu plus sévère lui-même. Un juré vu dans un "
+        "seul centre est signalé : son écart peut tenir au centre (ses candidats, ses "
+        "conditions) autant qu'à lui.")
+    if signed < with_evidence:
+        text += (f" {with_evidence - signed} grille(s) sans visa lu (enregistrées avant la "
+                 "lecture des visas, ou visa vidé) ne comptent pas ici : leurs jurés sont "
+                 "comparés par session (classeur, feuille « Jurés (sessions) »).")
+    return text
+
+
 def contexte(d: Donnees, tables: dict[str, Any], graphiques: list[Graphique],
              organisme: dict[str, Any], date_bilan: dt.date, classeur: str) -> dict[str, Any]:
     """The context of templates/bilan.docx; ``organisme`` is {nom, adresse, logo}."""
@@ -66,6 +113,7 @@ def contexte(d: Donnees, tables: dict[str, Any], graphiques: list[Graphique],
     muets = crit[(crit["Évaluations"] >= calculs.MIN_EVALUATIONS_SIGNAL)
                  & (crit["Candidats pour qui il a été décisif"] == 0)]
     centres = tables["Centres"]
+    par_grille = not tables["Jurés"].empty
     charts = {key: {"present": False, "image": "", "titre": "", "lecture": "", "feuille": ""}
               for key in CLES_GRAPHIQUES.values()}
     for g in graphiques:
@@ -83,10 +131,10 @@ def contexte(d: Donnees, tables: dict[str, Any], graphiques: list[Graphique],
             "perimetre": f"Sessions dont le premier jour tombe en {d.annee}, {scope} : "
                          f"{len(sessions)} session(s), {len(d.passages)} passage(s) ; "
                          + " ; ".join(titres) + ".",
-            "donnees": "Décisions et évaluations critère par critère : registre de l'espace "
-                       "(preuves de chaque décision) ; composition des jurys et "
-                       "dysfonctionnements : feuilles « Jury » et « Dysfonctionnements » du "
-                       "session.xlsx de chaque session.",
+            "donnees": "Décisions, évaluations critère par critère et jurés de chaque "
+                       "grille (visa) : registre de l'espace (preuves de chaque décision) ; "
+                       "composition des jurys et dysfonctionnements : feuilles « Jury » et "
+                       "« Dysfonctionnements » du session.xlsx de chaque session.",
             "etat_registre": f"journal du registre jusqu'à l'entrée n° {seq}"
                              + (f" du {date_courte(dt.date.fromisoformat(stamp[:10]))}"
                                 if stamp else ""),
@@ -104,18 +152,8 @@ def contexte(d: Donnees, tables: dict[str, Any], graphiques: list[Graphique],
                                  "plus ou de moins n'aurait rien changé pour aucun candidat) : "
                                  "ils disent peu. La concordance est la part des candidats "
                                  "pour qui critère et bloc vont dans le même sens.",
-            "methode_jurys": "Le registre garde chaque évaluation mais pas le juré qui a "
-                             "rempli la grille, et les grilles ne le disent pas non plus : "
-                             "le seul lien entre un juré et un candidat est la session (feuille "
-                             "« Jury » de son session.xlsx). Chaque jury est donc comparé aux "
-                             "autres sessions sur les mêmes critères : pour chaque candidat, "
-                             "sa part d'« Acquis » moins celle que ces critères ont obtenue "
-                             "dans les autres sessions ; puis la moyenne par session et son "
-                             "intervalle à 95 %. Aucun jury n'est classé sous "
-                             f"{calculs.MIN_CANDIDATS_JURY} candidats, et un écart n'est dit "
-                             "établi que si tout l'intervalle est du même côté de zéro. Un "
-                             "juré est vu à travers les sessions où il a siégé : l'écart est "
-                             "celui de ses jurys, pas le sien.",
+            "methode_jurys": METHODE_JURYS,
+            "methode_jures": methode_jures(d, par_grille),
             "centres": "Un seul centre dans le registre pour cette période : pas de "
                        "comparaison entre centres." if centres["Centre"].nunique() <= 1
                        else "",
@@ -165,13 +203,30 @@ def contexte(d: Donnees, tables: dict[str, Any], graphiques: list[Graphique],
             "attendu": pct(r["Taux attendu (autres sessions)"]),
             "ecart": points(r["Écart"]), "lecture": r["Lecture"]}
             for _, r in tables["Jurys"].iterrows()],
+        "jures_par_grille": par_grille,
         "jures": [{
-            "jure": r["Juré"], "college": r["Collège"], "sessions": str(r["Sessions"]),
+            "jure": r["Juré"], "college": r["Collège"],
+            "sessions": f"{r['Sessions']} ({r['Centres']})",
+            # « candidats »: the name a template from before the visa's reading uses
+            "grilles": str(r["Grilles signées"]), "candidats": str(r["Grilles signées"]),
+            "taux": f"{pct(r['Taux'])} {intervalle(r['IC 95 % bas'], r['IC 95 % haut'])}",
+            "certification": r["Certification"],
+            "reference": f"{pct(r['Taux de référence'])} ({r['Autres jurés classés']} "
+                         "juré(s))",
+            "ecart": points(r["Écart"]), "lecture": r["Lecture"],
+            "centre_jure": f" — {r['Centre et juré']}" if r["Centre et juré"] else "",
+            "avec": r["Co-signataire le plus fréquent"]}
+            for _, r in tables["Jurés"].iterrows()],
+        "jures_sessions": [{
+            "jure": r["Juré"], "college": r["Collège"],
+            "sessions": f"{r['Sessions']} ({r['Centres']})",
             "candidats": str(r["Candidats comparés"]),
             "ecart": points(r["Écart"]) + (
                 "" if math.isnan(r["IC 95 % bas"]) else
                 f" [{points(r['IC 95 % bas'])} ; {points(r['IC 95 % haut'])}]"),
-            "lecture": r["Lecture"]} for _, r in tables["Jurés"].iterrows()],
+            "lecture": r["Lecture"],
+            "centre_jure": f" — {r['Centre et juré']}" if r["Centre et juré"] else ""}
+            for _, r in tables["Jurés (sessions)"].iterrows()],
         "voies": _par(tables["Voies d'accès"], "Voie d'accès"),
         "centres": _par(centres, "Centre"),
         "plusieurs_centres": centres["Centre"].nunique() > 1,

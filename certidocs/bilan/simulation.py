@@ -8,8 +8,17 @@ hide, so that a review can be checked to find it:
 
 - in each bloc, one criterion almost everyone passes (``FACILE``) and one almost nobody
   passes (``DIFFICILE``);
-- the juror ``SEVERE`` gives markedly fewer « Acquis » (every session he sits in);
+- the juror ``SEVERE`` gives markedly fewer « Acquis » on the grids he signs: he sits in one
+  session out of four (in every centre), always split into two sub-juries, so that he signs
+  about half of their grids, with a partner who rotates among the other professionals;
+- the juror ``RARE`` signs only ``RARE_GRILLES`` grids of one session, harsher still: too
+  few to be ranked;
+- the juror ``UN_CENTRE`` only ever sits in Marseille;
+- one grid's visa carries a misspelled name (``HORS_JURY``), not in the Jury sheet;
 - the VAE route succeeds less often than the others.
+
+Each grid's visa (``preuves["jures"]``) names the sub-jury that evaluated it; with
+``visas=False`` no passage carries one, as in a register written before the visa was read.
 """
 
 from __future__ import annotations
@@ -27,6 +36,16 @@ JURES = [("Anne", "ROUX", "Représentant du certificateur"),
          ("Marc", "GIRAUD", "Représentant du certificateur"),
          ("Sofia", "BRUN", "Professionnel"), ("Yann", "PERRIN", "Professionnel")]
 SEVERE = "Hugo MARCHAND"
+RARE_JURE = ("Nadia", "KERBAL", "Professionnel")
+RARE = "Nadia KERBAL"
+RARE_SESSION = 6
+"""The session (its index) where ``RARE`` signs a few grids."""
+RARE_GRILLES = 8
+UN_CENTRE = "Yann PERRIN"
+HORS_JURY = "Durnad Paul"
+EFFET_SEVERE = 0.15
+"""How much lower the severe juror's « Acquis » probability is, per non-extreme criterion."""
+EFFET_RARE = 0.25
 CENTRES = [("Lyon", "69002"), ("Paris", "75011"), ("Marseille", "13001")]
 VOIES = [("Formation", 0.7), ("VAE", 0.2), ("Parcours mixte", 0.1)]
 CERTIFICATIONS = ("CPECOM", "MKT-ECOM")
@@ -35,7 +54,8 @@ CERTIFICATIONS = ("CPECOM", "MKT-ECOM")
 @dataclass(frozen=True)
 class Simulation:
     """The workspace written and what it hides: the easy and hard criteria per certification
-    (their codes), the severe juror, and the count of passages and sessions."""
+    (their codes), the severe juror, the juror under the minimum of grids, the juror of one
+    centre, and the count of passages and sessions."""
 
     espace: Path
     faciles: dict[str, list[str]]
@@ -43,12 +63,40 @@ class Simulation:
     severe: str
     passages: int
     sessions: int
+    rare: str = RARE
+    un_centre: str = UN_CENTRE
+
+
+def _nom(jure: tuple[str, str, str]) -> str:
+    """« Hugo MARCHAND », as the grid reader names a juror (``grid.reader.nom_jure``)."""
+    return f"{jure[0]} {jure[1]}"
+
+
+def _sous_jurys(s: int, rng: random.Random) -> list[list[tuple[str, str, str]]]:
+    """The sub-juries of session ``s``: two when the severe juror sits (one session in
+    four) and in every other even session, else one jury of three. The certifier's
+    representative alternates; the juror of one centre sits in every Marseille session."""
+    severe = next(j for j in JURES if _nom(j) == SEVERE)
+    seul = next(j for j in JURES if _nom(j) == UN_CENTRE)
+    rep = JURES[0] if s % 2 else JURES[5]
+    pros = [j for j in JURES if j[2] == "Professionnel" and j not in (severe, seul)]
+    a, b, c = rng.sample(pros, 3)
+    if CENTRES[s % len(CENTRES)][0] == "Marseille":
+        c = seul
+    if s % 4 == 1:
+        # his partner rotates, so that no colleague signs all his grids
+        partner = pros[(s // 4) % len(pros)]
+        return [[severe, partner], [rep, c if c != partner else a]]
+    if s % 2 == 0:
+        return [[rep, a], [b, c]]
+    return [[rep, a, c]]
 
 
 def simuler_annee(dossier: Path, *, annee: int = 2026, sessions: int = 12,
-                  candidats: int = 30, graine: int = 2026) -> Simulation:
+                  candidats: int = 30, graine: int = 2026, visas: bool = True) -> Simulation:
     """Write a workspace in ``dossier`` with ``sessions`` sessions of ``candidats`` candidates
-    each (the last sessions bring back some who failed earlier: retakes)."""
+    each (the last sessions bring back some who failed earlier: retakes); with ``visas``
+    each passage's evidence names the sub-jury that signed its grid."""
     from certidocs import rules
     from certidocs.referentiel import load_referentiel
     from certidocs.registre import Registre
@@ -84,11 +132,9 @@ def simuler_annee(dossier: Path, *, annee: int = 2026, sessions: int = 12,
             name = f"{debut.isoformat()}-{code.lower()}"
             folder = ws.sessions_dir / name
             create_session(folder, ref)
-            pros = [j for j in JURES if j[2] == "Professionnel"]
-            jury = [*rng.sample(pros, 2), JURES[0] if s % 2 else JURES[5]]
-            if s % 3 == 0 and not any(f"{p} {n}" == SEVERE for p, n, _ in jury):
-                jury[0] = JURES[3]
-            severe = any(f"{p} {n}" == SEVERE for p, n, _ in jury)
+            groupes = _sous_jurys(s, rng)
+            rare = s == RARE_SESSION
+            jury = [j for g in groupes for j in g] + ([RARE_JURE] if rare else [])
             info = {"Référentiel (code)": code, "Date de début": debut, "Date de fin": fin,
                     "Lieu": lieu}
             fill_session(folder / "session.xlsx", info, {
@@ -116,12 +162,21 @@ def simuler_annee(dossier: Path, *, annee: int = 2026, sessions: int = 12,
                 sid = reg.session_id(conn, f"sessions/{name}", name, code, debut, fin, lieu)
                 reg.completer_session(conn, cle=f"sessions/{name}", code_postal_examen=cp)
                 certified = []
+                signes: list[list[str]] = []
                 for c, is_retake in people:
                     absent = rng.random() < 0.04
                     history = reg.historique(c.nom_naissance, c.prenom, c.date_naissance, code,
                                              avant_session=f"sessions/{name}")
+                    index = len(signes)
+                    groupe = [_nom(j) for j in groupes[index % len(groupes)]]
+                    if rare and index < RARE_GRILLES:
+                        groupe = [_nom(JURES[0] if s % 2 else JURES[5]), RARE]
+                    if s == 1 and index == 0:
+                        groupe = [*groupe, HORS_JURY]
+                    signes.append(groupe)
                     skill = rng.gauss(0, 0.08) - (0.12 if c.voie_acces == "VAE" else 0.0) \
-                        - (0.15 if severe else 0.0)
+                        - (EFFET_SEVERE if SEVERE in groupe else 0.0) \
+                        - (EFFET_RARE if RARE in groupe else 0.0)
                     evaluations: dict[str, bool | None] = {}
                     if not absent:
                         for bloc in ref.blocs:
@@ -148,7 +203,11 @@ def simuler_annee(dossier: Path, *, annee: int = 2026, sessions: int = 12,
                         blocs_valides=[b.code for b in r.blocs if b.valide and not
                                        b.capitalise] if not absent else [],
                         identite={}, preuves={"evaluations": dict(sorted(
-                            evaluations.items())), "grille": None, "anomalies": []})
+                            evaluations.items())), "grille": None, "anomalies": [],
+                            **({"jures": {"noms": groupe, "source": "visa",
+                                          "date": debut.isoformat(),
+                                          "hors_jury": [n for n in groupe if n == HORS_JURY]}}
+                               if visas and not absent else {})})
                     total += 1
                     if r.decision in ("Non certifié", "Validation partielle") and not is_retake:
                         failed.append((c, code))
