@@ -1303,7 +1303,7 @@ def bilan() -> DocumentObject:
     para(doc, ("Jurés", B), style="Corps de lettre", keep=True, before=8, after=2)
     para(doc, "{{ bilan.methode_jures }}", style="Corps de lettre", after=4)
     tag(doc, "{%p if jures_par_grille %}")
-    loop_table(doc, (20, 30, 32, 14, 36, 26, 16, 35, 48),
+    loop_table(doc, (24, 28, 28, 16, 36, 26, 16, 35, 48),
                ("Certification", "Juré", "Sessions (centres)", "Grilles signées",
                 "Taux d'« Acquis » (intervalle à 95 %)",
                 "Référence : juré médian (autres jurés classés)", "Écart",

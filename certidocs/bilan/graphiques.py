@@ -160,7 +160,8 @@ def taux_jures(jures: Any) -> Graphique | None:
     under the minimum of grids."""
     if jures.empty:
         return None
-    fig, ax = _figure(9.5, max(2.5, 0.3 * len(jures) + 1.4))
+    # as the jury chart's rows, so that title, chart and reading fit on one landscape page
+    fig, ax = _figure(9.5, max(2.5, 0.22 * len(jures) + 1.4))
     several = jures["Certification"].nunique() > 1
     labels = []
     for i, row in enumerate(jures.to_dict("records")):
@@ -176,11 +177,12 @@ def taux_jures(jures: Any) -> Graphique | None:
         ax.plot([row["Taux"] * 100], [i], "o", color=color, markersize=5)
         suffix = "" if ranked else ", non classé"
         code = f"{row['Certification']}, " if several else ""
-        labels.append(f"{row['Juré']} ({code}{int(row['Grilles signées'])} grilles{suffix})")
+        count = int(row["Grilles signées"])
+        labels.append(f"{row['Juré']} ({code}{count} grille{'s' if count > 1 else ''}{suffix})")
     ax.set_yticks(range(len(jures)), labels, fontsize=7)
     ax.invert_yaxis()
-    ax.set_xlabel("Part des critères notés « Acquis » sur les grilles signées (%) : ● le juré et "
-                  "son intervalle de Wilson à 95 %, | la médiane des autres jurés classés")
+    ax.set_xlabel("« Acquis » sur les grilles signées (%) : ● le juré (trait : intervalle de "
+                  "Wilson à 95 %), | le juré médian")
     ax.set_title("Taux d'« Acquis » de chaque juré, grille par grille")
     return Graphique("taux_jures.png", "Taux d'« Acquis » de chaque juré, grille par grille",
                      "Chaque ligne est un juré : le point est sa part d'« Acquis » sur les "
