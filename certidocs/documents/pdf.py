@@ -112,21 +112,20 @@ def convert_batch(staged: Mapping[str, Sequence[Path]], merged: Mapping[str, Pat
     queue = _Queue(chunks, processes)
     singles: list[Path] = []
 
-    def convert_alone() -> None:
-        # The session's own documents (a procès-verbal can be the longest file of all) go
-        # first, so that they never make the last process finish alone.
-        singles.extend(convert_to_pdf(_flat(alone, work / "seuls"), work / "pdf-seuls",
-                                      processes=1 if chunks else processes))
-
-    def serve(first: bool) -> None:
-        if first and alone:
-            convert_alone()
+    def serve(number: int) -> None:
+        profile = work / f"profil-{number}"  # this thread's LibreOffice, one call at a time
+        if number == 0 and alone:
+            # The session's own documents (a procès-verbal can be the longest file of all)
+            # go first, so that they never make the last process finish alone.
+            singles.extend(convert_to_pdf(_flat(alone, work / "seuls"), work / "pdf-seuls",
+                                          processes=1 if chunks else processes,
+                                          profile=profile))
         while call := queue.take():
-            _convert_call(call, work / f"appel-{call[0].source.stem}")
+            _convert_call(call, work / f"appel-{call[0].source.stem}", profile)
 
     threads = max(1, min(processes, len(chunks) + bool(alone)))
     with ThreadPoolExecutor(threads) as pool:
-        for future in [pool.submit(serve, k == 0) for k in range(threads)]:
+        for future in [pool.submit(serve, k) for k in range(threads)]:
             future.result()
     for doc, pdf in zip(alone, singles, strict=True):
         out[doc] = _place(pdf, doc)
@@ -149,7 +148,7 @@ def convert_batch(staged: Mapping[str, Sequence[Path]], merged: Mapping[str, Pat
     return out
 
 
-def _convert_call(call: list[_Chunk], folder: Path) -> None:
+def _convert_call(call: list[_Chunk], folder: Path, profile: Path | None = None) -> None:
     """Merge ``call``'s conversion files, convert them in one LibreOffice call, cut their
     PDFs per document (``split`` stays False for a chunk whose PDF cannot be cut)."""
     from certidocs.documents.merge import MergedDocument
@@ -163,7 +162,7 @@ def _convert_call(call: list[_Chunk], folder: Path) -> None:
             writer.close()
     try:
         produced = convert_to_pdf([c.source for c in call], folder, destinations=True,
-                                  weights=[len(c.documents) for c in call])
+                                  weights=[len(c.documents) for c in call], profile=profile)
     except LibreOfficeError:
         return  # converted again document by document: the error then names documents
     for chunk, pdf in zip(call, produced, strict=True):
