@@ -138,12 +138,17 @@ def convert_batch(staged: Mapping[str, Sequence[Path]], merged: Mapping[str, Pat
     for chunk in chunks:
         for doc in chunk.documents:
             out[doc] = doc.with_suffix(".pdf")
-    for type_nom, print_file in merged.items():
+    def assemble(type_nom: str) -> Path:
         parts = [c for c in chunks if c.type_nom == type_nom]
-        out[print_file] = concatenate(
+        return concatenate(
             [p for c in parts for p in ([c.pdf] if c.split and c.pdf else
                                         [d.with_suffix(".pdf") for d in c.documents])],
-            print_file.with_suffix(".pdf"))
+            merged[type_nom].with_suffix(".pdf"))
+
+    # One pdfunite per print file, as many at once as there are cores.
+    with ThreadPoolExecutor(max(1, min(processes, len(merged)))) as pool:
+        for print_file, pdf in zip(merged.values(), pool.map(assemble, merged), strict=True):
+            out[print_file] = pdf
     shutil.rmtree(work, ignore_errors=True)
     return out
 
