@@ -9,7 +9,9 @@ temporary workspace, each size in a fresh process. Measured at every size (defau
   notification, certificate or attestation, plus the procès-verbal and the print files) and
   their PDF (`certidocs documents --pdf`: every document and print file of the session);
 - peak memory (RSS of the largest process: certidocs's own and its rendering workers before
-  the PDF step; with LibreOffice's processes after it).
+  the PDF step; with LibreOffice's processes after it), for the whole chain and stage by
+  stage (grids, read-back, documents, PDF), so that what grows with the session is seen
+  where it grows.
 
 Measured at the smallest size of at least 1,000 only (slow), in the same run, on the same files:
 
@@ -186,6 +188,7 @@ class TreeMemory:
         import threading
 
         self.peaks = {"python_mio": 0.0, "python_somme_mio": 0.0, "autres_mio": 0.0}
+        self.stage_peaks = dict(self.peaks)
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
@@ -223,10 +226,22 @@ class TreeMemory:
                 rss = int(fields.get("VmRSS", "0 kB").split()[0]) / 1024
                 name = fields.get("Name", "").strip()
                 (python if name.startswith("python") else others).append(rss)
-            peaks = self.peaks
-            peaks["python_mio"] = max(peaks["python_mio"], max(python, default=0.0))
-            peaks["python_somme_mio"] = max(peaks["python_somme_mio"], sum(python))
-            peaks["autres_mio"] = max(peaks["autres_mio"], max(others))
+            for peaks in (self.peaks, self.stage_peaks):
+                peaks["python_mio"] = max(peaks["python_mio"], max(python, default=0.0))
+                peaks["python_somme_mio"] = max(peaks["python_somme_mio"], sum(python))
+                peaks["autres_mio"] = max(peaks["autres_mio"], max(others))
+
+    def stage(self) -> dict[str, float]:
+        """The peaks since the previous call (one stage of the chain), then start again."""
+        done = {k: round(v, 1) for k, v in self.stage_peaks.items()}
+        self.stage_peaks = dict.fromkeys(self.stage_peaks, 0.0)
+        return done
+
+
+def _peaks(figures: dict[str, Any], key: str, peaks: dict[str, float]) -> None:
+    """Keep in ``figures[key]`` the larger of each peak (a stage measured in several parts)."""
+    old = figures.get(key, {})
+    figures[key] = {k: max(v, old.get(k, 0.0)) for k, v in peaks.items()}
 
 
 def chain(n: int, with_documents: bool, pdf: bool, baselines: bool) -> dict[str, Any]:
@@ -279,18 +294,22 @@ def _chain(n: int, with_documents: bool, pdf: bool, baselines: bool,
         root = Path(tmp)
         folder = build_workspace(root, n)
         began = time.perf_counter()
+        memory.stage()  # the workspace's construction is not measured
         api.grilles(folder)
         figures["grilles_s"] = time.perf_counter() - began
+        figures["pic_etape_grilles"] = memory.stage()
         progress(figures, memory)
         plan = {"jurys_simules": {f"{i:05d}": {"taux": {"tous": 0.5 + (i % 5) / 10}}
                                   for i in range(1, n + 1)}}
         began = time.perf_counter()
         simulate_jurors_parallel(folder, plan)
         figures["jures_simules_s"] = time.perf_counter() - began
+        memory.stage()  # the simulated jurors are not certidocs
         progress(figures, memory)
         began = time.perf_counter()
         api.resultats(folder)
         figures["relecture_s"] = time.perf_counter() - began
+        figures["pic_etape_relecture"] = memory.stage()
         progress(figures, memory)
         documents = getattr(api, "documents", None)
         if with_documents and documents is not None:
@@ -302,11 +321,13 @@ def _chain(n: int, with_documents: bool, pdf: bool, baselines: bool,
             def timed_pdf(*args: Any, **kwargs: Any) -> Any:
                 # Called once per stage (before and after the exam).
                 progress({**figures, "rendu_fini_a": time.perf_counter() - start}, memory)
+                _peaks(figures, "pic_etape_documents", memory.stage())
                 began = time.perf_counter()
                 try:
                     return convert(*args, **kwargs)
                 finally:
                     pdf_clock["s"] = pdf_clock.get("s", 0.0) + time.perf_counter() - began
+                    _peaks(figures, "pic_etape_pdf", memory.stage())
 
             pdf_module.convert_batch = timed_pdf
             began = start = time.perf_counter()
@@ -315,6 +336,7 @@ def _chain(n: int, with_documents: bool, pdf: bool, baselines: bool,
             pdf_module.convert_batch = convert
             figures["documents_s"] = spent - pdf_clock.get("s", 0.0)
             figures["documents_n"] = sum(1 for f in report.fichiers if f.suffix == ".docx")
+            _peaks(figures, "pic_etape_documents", memory.stage())
             progress(figures, memory)
             if pdf:
                 figures["pdf_s"] = pdf_clock["s"]
@@ -429,6 +451,17 @@ def report(runs: list[dict[str, Any]]) -> None:
                   f"{ref['pdf_un_appel_par_fichier_echantillon']}, extrapolé) "
                   f"{ref['pdf_un_appel_par_fichier_s']:7.1f} s  débit × "
                   f"{ref['pdf_un_appel_par_fichier_s'] / ref['pdf_s']:.2f}")
+    print("\npic mémoire par étape (RSS, Mio : plus gros processus Python / Python ensemble "
+          "/ plus gros LibreOffice) :")
+    for label, key in (("grilles", "pic_etape_grilles"), ("relecture", "pic_etape_relecture"),
+                       ("documents (rendu)", "pic_etape_documents"),
+                       ("PDF", "pic_etape_pdf")):
+        if key not in big:
+            continue
+        cells = "   ".join(f"{r[key]['python_mio']:6.1f} / {r[key]['python_somme_mio']:6.1f} / "
+                           f"{r[key]['autres_mio']:6.1f} à {r['candidats']}" for r in runs)
+        worst = max(big[key][k] / small[key][k] for k in big[key] if small[key].get(k))
+        print(f"  {label:20} {cells}   (rapport le plus fort {worst:.2f}, cible ≤ 1,2)")
     print("\npic mémoire de la chaîne (RSS) :")
     for key, label in (("pic_python_mio", "plus gros processus Python"),
                        ("pic_python_somme_mio", "processus Python ensemble"),

@@ -224,3 +224,22 @@ def test_files_failing_twice_are_named_in_a_short_list(tmp_path: Path,
     assert "casse10" not in message and "et 2 autre(s)" in message
     assert "sur 13 fichier(s), même après une seconde tentative" in message
     assert list((tmp_path / "sortie").iterdir()) == []
+
+
+def test_kept_profile_serves_first_attempts_and_a_retry_gets_a_fresh_one(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """With ``profile``, every first attempt runs in the caller's profile (made once, with
+    certidocs's settings, and used again); a batch's retry never does."""
+    _fake_soffice(tmp_path, monkeypatch, 'echo "$1" >> "$PROFILS"\n' + _STOPS_EARLY)
+    monkeypatch.setenv("APPELS", str(tmp_path / "appels"))
+    monkeypatch.setenv("PROFILS", str(tmp_path / "profils"))
+    monkeypatch.setattr(libreoffice, "BATCH_FILES", 3)
+    kept = tmp_path / "profil-garde"
+    convert_to_pdf(_inputs(tmp_path, ["a", "b"]), tmp_path / "sortie1", profile=kept)
+    convert_to_pdf(_inputs(tmp_path, ["c", "d", "e"]), tmp_path / "sortie2", profile=kept)
+    used = (tmp_path / "profils").read_text().split()
+    mine = f"-env:UserInstallation={(kept / 'profil').as_uri()}"
+    assert used[:2] == [mine, mine]  # two calls, one profile
+    assert len(used) == 3 and used[2] != mine  # « e », skipped, retried in a fresh profile
+    assert "MacroSecurityLevel" in (kept / "profil" / "user" /
+                                    "registrymodifications.xcu").read_text(encoding="utf-8")

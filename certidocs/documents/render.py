@@ -1175,11 +1175,16 @@ def render_batch(jobs: Iterable[RenderJob], templates_dirs: Sequence[Path], outd
 
         pdfs: dict[Path, Path] = {}
         if pdf and staged:
+            from concurrent.futures import ThreadPoolExecutor
+
             from certidocs.documents.pdf import convert_batch, glyphs_warnings
 
-            result.avertissements += glyphs_warnings(
-                [p for paths in staged.values() for p in paths])
-            pdfs = convert_batch(staged, merged, staging)
+            # The fonts are checked while LibreOffice converts (it holds the cores).
+            with ThreadPoolExecutor(1) as check:
+                lost = check.submit(glyphs_warnings,
+                                    [p for paths in staged.values() for p in paths])
+                pdfs = convert_batch(staged, merged, staging)
+                result.avertissements += lost.result()
             for p in pdfs.values():
                 p.chmod(mode)
 
