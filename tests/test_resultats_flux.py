@@ -78,6 +78,7 @@ def session_mesure(root: Path, n: int) -> Path:
 
     from certidocs import api
 
+    root.mkdir(parents=True, exist_ok=True)
     folder = build_workspace(root, n)
     api.grilles(folder)
     plan = {"jurys_simules": {f"{i:05d}": {"taux": {"tous": 0.5 + (i % 5) / 10}}
@@ -146,3 +147,42 @@ def test_long_texts_same_as_before_streaming(tmp_path: Path) -> None:
     assert json.loads(json.dumps(content, default=str)) == json.loads(
         expected_xlsx.read_text(encoding="utf-8"))
     assert any(content["Anomalies"]["hauteurs"].values())
+
+
+MEMOIRE_PETITE, MEMOIRE_GRANDE = 24, 96
+"""Candidates of the two sessions whose results step is measured (4× apart)."""
+
+RAPPORT_MEMOIRE_MAX = 1.5
+"""The step's peak (Python allocations) at MEMOIRE_GRANDE over its peak at MEMOIRE_PETITE.
+Holding the whole session (readings, evidence, journal statements, workbook cells) gave 2.5
+(1.4 MB → 3.4 MB, measured 30/11/2026); streamed, 1.2: what remains proportional to the
+session is its candidates as read from session.xlsx and their outcomes in the report."""
+
+
+def _pic_resultats(folder: Path, monkeypatch: pytest.MonkeyPatch) -> int:
+    """The peak of Python allocations (bytes) while the results step runs, in process, on
+    lots of 4 candidates (so that the small session has several lots too)."""
+    import tracemalloc
+
+    from certidocs import api, pipeline, resultats
+
+    monkeypatch.setenv("CERTIDOCS_PROCESSUS", "1")  # every reading in this process, measured
+    monkeypatch.setattr(pipeline, "LOT_RESULTATS", 4)
+    monkeypatch.setattr(resultats, "LIGNES_LARGEUR", 4)
+    tracemalloc.start()
+    try:
+        api.resultats(folder)
+        return tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+def test_results_memory_does_not_grow_with_the_session(tmp_path: Path,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    from certidocs import api
+
+    small = session_mesure(tmp_path / "petite", MEMOIRE_PETITE)
+    big = session_mesure(tmp_path / "grande", MEMOIRE_GRANDE)
+    api.resultats(small)  # modules imported and caches filled before measuring
+    peaks = [_pic_resultats(folder, monkeypatch) for folder in (small, big)]
+    assert peaks[1] / peaks[0] <= RAPPORT_MEMOIRE_MAX, peaks
