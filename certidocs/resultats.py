@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import json
+import shutil
 import tempfile
 from collections.abc import Iterable
 from pathlib import Path
@@ -125,9 +126,8 @@ class ExportResultats:
 
         stack = self._stack
         self.json_path, self.xlsx_path = self.dossier / JSON_NAME, self.dossier / XLSX_NAME
-        self._json_tmp = stack.enter_context(atomic_path(self.json_path))
-        self._xlsx_tmp = stack.enter_context(atomic_path(self.xlsx_path))
-        self._json = stack.enter_context(self._json_tmp.open("w", encoding="utf-8"))
+        # Anonymous files until publication: a run killed meanwhile leaves nothing behind.
+        self._json = stack.enter_context(tempfile.TemporaryFile("w+", encoding="utf-8"))
         self._spool = stack.enter_context(tempfile.TemporaryFile("w+", encoding="utf-8"))
         self._json.write("{\n" + "".join(f"  {json.dumps(k)}: {_dump(v)},\n" for k, v in (
             ("session", self.session.nom), ("referentiel", self.ref.code))) + '  "candidats": [')
@@ -194,12 +194,13 @@ class ExportResultats:
                 [{"fichier": a.fichier, "cellule": a.cellule, "message": a.message}
                  for a in self._remarques], indent=2), 2).lstrip())
         out.write("\n}\n")
-        out.close()
         for sheet in self._sheets:
             sheet.fermer()
-        self._wb.save(self._xlsx_tmp)
-        # Closing the stack puts resultats.xlsx in place, then resultats.json (entered first,
-        # left last).
+        with atomic_path(self.xlsx_path) as tmp:
+            self._wb.save(tmp)
+        out.seek(0)
+        with atomic_path(self.json_path) as tmp, tmp.open("w", encoding="utf-8") as fh:
+            shutil.copyfileobj(out, fh)
         self._stack.close()
         return self.json_path, self.xlsx_path
 
