@@ -526,13 +526,15 @@ def resultats_cmd(dossier: Path, fmt: str) -> None:
     grille douteuse donne « Incomplet » et l'anomalie est listée avec sa cellule. Écrit
     resultats.xlsx et resultats.json et enregistre passages et blocs validés au registre.
     """
-    import json
 
     from certidocs import api
 
     report = api.resultats(dossier, _Progress("Lecture des grilles"))
     if fmt == "json":
-        click.echo(json.dumps(report.as_json(), ensure_ascii=False, indent=2))
+        # The file just written, line by line: the document is never whole in memory.
+        with report.json_path.open(encoding="utf-8") as fh:
+            for line in fh:
+                click.echo(line, nl=False)
         return
     click.echo(_table(report))
     for a in report.anomalies:

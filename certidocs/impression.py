@@ -19,6 +19,9 @@ POINTS_PAR_LIGNE = 15.0
 
 MARGE_POINTS = 3.0
 
+LARGEUR_DEFAUT = 8.43
+"""Excel's width of a column whose width the file does not give, in width units."""
+
 CARACTERES_PAR_UNITE = 1.1
 """Characters of proportional text that fit in one unit of Excel column width: a width unit
 is one « 0 » of the default font; average French text is a little narrower than digits."""
@@ -54,7 +57,10 @@ def mise_en_page(ws: Any, *, paysage: bool, lignes_titre: str | None = None,
     """A4, one page wide (as many pages tall as needed), ``lignes_titre`` (« 1:1 ») repeated
     on every page, narrow margins, the sheet's name and page numbers in the footer."""
     ws.page_setup.orientation = "landscape" if paysage else "portrait"
-    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    from openpyxl.worksheet.worksheet import Worksheet
+
+    # From the class: a write-only sheet (resultats.xlsx) has the page set-up, not the names.
+    ws.page_setup.paperSize = Worksheet.PAPERSIZE_A4
     ws.page_setup.fitToWidth = 1
     ws.page_setup.fitToHeight = 0
     ws.sheet_properties.pageSetUpPr.fitToPage = True
@@ -72,7 +78,7 @@ def mise_en_page(ws: Any, *, paysage: bool, lignes_titre: str | None = None,
     ws.oddFooter.right.size = 8
 
 
-def largeurs(ws: Any, defaut: float = 8.43) -> dict[int, float]:
+def largeurs(ws: Any, defaut: float = LARGEUR_DEFAUT) -> dict[int, float]:
     """The width of each column of ``ws`` by its 1-based index (Excel's default when unset)."""
     from openpyxl.utils import column_index_from_string
 
@@ -88,10 +94,20 @@ def ajuster_hauteurs(ws: Any, premiere: int = 1, *, taille: float = 11.0,
     """Give every row of ``ws`` from ``premiere`` on the height its wrapped texts need."""
     widths = largeurs(ws)
     for row in ws.iter_rows(min_row=premiere):
-        cells = [(c.value, widths.get(c.column, 8.43)) for c in row
-                 if isinstance(c.value, str) and not c.value.startswith("=")]
-        if not cells:
-            continue
-        height = hauteur_ligne(cells, taille=taille, minimum_lignes=minimum_lignes)
-        if height > POINTS_PAR_LIGNE + MARGE_POINTS or minimum_lignes > 1:
+        height = hauteur_utile(((c.value, widths.get(c.column, LARGEUR_DEFAUT)) for c in row),
+                               taille=taille, minimum_lignes=minimum_lignes)
+        if height is not None:
             ws.row_dimensions[row[0].row].height = height
+
+
+def hauteur_utile(cellules: Iterable[tuple[Any, float]], *, taille: float = 11.0,
+                  minimum_lignes: int = 1) -> float | None:
+    """The height (points) to give a row of ``(value, column width)`` cells, None when
+    Excel's default suits it: only texts count (formulas and numbers never wrap)."""
+    texts = [(v, w) for v, w in cellules if isinstance(v, str) and not v.startswith("=")]
+    if not texts:
+        return None
+    height = hauteur_ligne(texts, taille=taille, minimum_lignes=minimum_lignes)
+    if height > POINTS_PAR_LIGNE + MARGE_POINTS or minimum_lignes > 1:
+        return height
+    return None

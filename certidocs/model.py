@@ -338,7 +338,7 @@ class Session:
 # --- Outcomes -------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ResultatBloc:
     """A bloc's count for one candidate; ``capitalise`` when validated in an earlier session."""
 
@@ -354,7 +354,7 @@ class ResultatBloc:
         return round(self.acquis / self.total, 4) if self.total else 0.0
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Anomalie:
     """Something wrong in a grid: which file, which cell, what."""
 
@@ -363,7 +363,7 @@ class Anomalie:
     message: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Resultat:
     """The outcome for one candidate of a session."""
 

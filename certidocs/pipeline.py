@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from certidocs.errors import SessionInvalide
 from certidocs.model import ABSENT, INCOMPLET, Anomalie, Candidat, Resultat
-from certidocs.resultats import resultat_json
+from certidocs.resultats import JSON_NAME, XLSX_NAME, resultat_json
 from certidocs.session import SessionOuverte, assurer_identifiant, open_session, verify_session
 from certidocs.workspace import Workspace, find_workspace
 
@@ -103,10 +103,14 @@ def _noms_jures(session: Any) -> tuple[str, ...]:
 
 
 def generer_grilles(dossier: Path, progress: Progress = _noop) -> GrillesReport:
-    """One protected grid per expected candidate; grids holding input are kept as they are."""
+    """One protected grid per expected candidate; grids holding input are kept as they are.
+
+    Grids are written over the cores as a stream (``parallel_imap``): a few chunks of jobs in
+    flight, never the whole session's jobs queued at once.
+    """
     from certidocs.grid.reader import grid_has_input
     from certidocs.grid.writer import ProtectionHash, grid_filename
-    from certidocs.parallel import parallel_map
+    from certidocs.parallel import parallel_imap
 
     opened = open_checked(dossier)
     session, ref = opened.lecture.session, opened.referentiel
@@ -128,7 +132,8 @@ def generer_grilles(dossier: Path, progress: Progress = _noop) -> GrillesReport:
         (report.renouvelees if path.exists() else report.creees).append(path)
         jobs.append(_GridJob(path, ref, session.nom, session.info, c, c.blocs(ref), protection,
                              organisme, session_id, jures))
-    parallel_map(_write_grid, jobs, progress)
+    for done, _ in enumerate(parallel_imap(_write_grid, jobs), start=1):
+        progress(done, len(jobs))
     return report
 
 
@@ -276,49 +281,103 @@ def emission(opened: SessionOuverte) -> Any:
     return Emission(opened.lecture.session.identifiant, grid_password(opened))
 
 
+LOT_RESULTATS = 250
+"""Candidates decided, recorded and written together by the results step. Each lot is one
+journal entry (all inside the run's one transaction) and goes to resultats.json and .xlsx; then
+its readings, evaluations and evidence are let go. Memory holds one lot (250 × 100 criteria:
+a few MiB of evaluations and journal statements) whatever the size of the session; a larger
+lot only makes fewer, larger journal entries."""
+
+
 def calculer_resultats(dossier: Path, progress: Progress = _noop) -> ResultatsReport:
     """Read every grid, check it, decide, record in the register, then write resultats.xlsx
     and resultats.json as exports of what the register holds.
+
+    Grids are read over the cores as a stream (``parallel_imap``) and decided by lots of
+    LOT_RESULTATS candidates, each lot recorded and written before the next is read, so that
+    memory does not grow with the session. The register's writes stay one transaction: a run
+    interrupted records nothing, and running it again gives what a clean run gives. The
+    exports are put in place once that transaction is committed.
 
     Once the session is sealed (deliberation), nothing is decided again: each grid is compared
     with the evidence recorded at deliberation, every changed evaluation is reported (« grille
     modifiée après la délibération », with its cell) and the register is left as it is; the
     exports are rewritten from the register, so an export edited by hand is put back.
     """
-    from certidocs.parallel import parallel_map
     from certidocs.registre import ouvrir_registre
-    from certidocs.resultats import write_results
+    from certidocs.resultats import ExportResultats
 
     opened = open_checked(dossier)
     session, ref = opened.lecture.session, opened.referentiel
     jobs = _jobs_lecture(dossier, opened)
-    readings: dict[str, _Lu] = dict(zip((j.candidat.numero for j in jobs),
-                                        parallel_map(_read, jobs, progress), strict=True))
-    remarques = [note for lu in readings.values() for note in lu.remarques]
-    by_job = {j.candidat.numero: j for j in jobs}
+    report = ResultatsReport(dossier, session.nom, ref.code, [], [], dossier / JSON_NAME,
+                             dossier / XLSX_NAME)
     with ouvrir_registre(opened.workspace) as reg:
         reg.exiger_integrite()
-        if reg.scellement(opened.cle):
-            sealed, found = _apres_scellement(opened, reg, by_job, readings)
-            json_path, xlsx_path = write_results(dossier, session, ref, sealed, found,
-                                                 remarques)
-            return ResultatsReport(dossier, session.nom, ref.code, sealed, found,
-                                   json_path, xlsx_path, scelle=True, remarques=remarques)
-        resultats: list[Resultat] = []
+        sealed = reg.scellement(opened.cle) is not None
+        with ExportResultats(dossier, session, ref) as export:
+            lots = _lots(opened, jobs, _lectures(jobs, progress), report)
+            if sealed:
+                _apres_scellement(opened, reg, lots, export, report)
+            else:
+                # The register first: it is the only source of decisions; the exports follow.
+                _record(reg, opened, _decisions(opened, reg, lots, export, report))
+            export.remarquer(report.remarques)
+            report.json_path, report.xlsx_path = export.publier()
+    report.scelle = sealed
+    return report
+
+
+_Lot = list[tuple[Candidat, "_ReadJob | None", "_Lu | None"]]
+
+
+def _lectures(jobs: list[_ReadJob], progress: Progress) -> Iterator[_Lu]:
+    """What each grid gave, in the order of ``jobs``, read over the cores as they are
+    needed (a few chunks in flight, never the whole session)."""
+    from certidocs.parallel import parallel_imap
+
+    for done, lu in enumerate(parallel_imap(_read, jobs), start=1):
+        progress(done, len(jobs))
+        yield lu
+
+
+def _lots(opened: SessionOuverte, jobs: list[_ReadJob], lectures: Iterator[_Lu],
+          report: ResultatsReport) -> Iterator[_Lot]:
+    """The session's candidates by lots of LOT_RESULTATS, in order, each with its grid's job
+    and reading (None for a candidate expecting no grid); the grids' remarks go to
+    ``report``."""
+    pending = iter(jobs)
+    lot: _Lot = []
+    for c in opened.lecture.session.candidats:
+        job = lu = None
+        if expects_grid(c):
+            job, lu = next(pending), next(lectures)
+            report.remarques.extend(lu.remarques)
+        lot.append((c, job, lu))
+        if len(lot) == LOT_RESULTATS:
+            yield lot
+            lot = []
+    if lot:
+        yield lot
+
+
+def _decisions(opened: SessionOuverte, reg: Any, lots: Iterator[_Lot], export: Any,
+               report: ResultatsReport) -> Iterator[list[tuple[Resultat, dict[str, Any] | None]]]:
+    """Each lot's outcomes with their evidence (None without a grid), written to ``export``
+    and summed up in ``report`` as they are decided."""
+    for lot in lots:
+        decided = []
         anomalies: list[Anomalie] = []
-        missing: list[Candidat] = []
-        for c in session.candidats:
-            lu = readings.get(c.numero)
-            resultats.append(decide(opened, reg, c, lu, missing))
+        for c, job, lu in lot:
+            decided.append((decide(opened, reg, c, lu, report.grilles_manquantes),
+                            preuves(job, lu) if job is not None else None))
             if lu is not None:
                 anomalies.extend(lu.anomalies)
-        # The register first: it is the only source of decisions; the exports follow it.
-        _record(reg, opened, resultats,
-                {n: preuves(by_job[n], readings[n]) for n in by_job})
-        json_path, xlsx_path = write_results(dossier, session, ref, resultats, anomalies,
-                                             remarques)
-    return ResultatsReport(dossier, session.nom, ref.code, resultats, anomalies, json_path,
-                           xlsx_path, missing, remarques=remarques)
+        resultats = [r for r, _ in decided]
+        export.ajouter(resultats, anomalies)
+        report.resultats.extend(resultats)
+        report.anomalies.extend(anomalies)
+        yield decided
 
 
 def resultats_enregistres(opened: SessionOuverte, reg: Any,
@@ -340,44 +399,59 @@ def resultats_enregistres(opened: SessionOuverte, reg: Any,
     return out
 
 
-def _apres_scellement(opened: SessionOuverte, reg: Any, by_job: dict[str, _ReadJob],
-                      readings: dict[str, _Lu]) -> tuple[list[Resultat], list[Anomalie]]:
-    """The register's outcomes of a sealed session, and each evaluation that changed in a
-    grid since the deliberation (an anomaly at its cell; nothing is decided again)."""
+def _apres_scellement(opened: SessionOuverte, reg: Any, lots: Iterator[_Lot], export: Any,
+                      report: ResultatsReport) -> None:
+    """The register's outcomes of a sealed session written to ``export``, lot by lot, and
+    each evaluation that changed in a grid since the deliberation (an anomaly at its cell,
+    listed after the recorded ones; nothing is decided again)."""
+    changes: list[Anomalie] = []
+    for lot in lots:
+        passages = reg.passages_session(opened.cle, [c.numero for c, _, _ in lot])
+        recorded = resultats_enregistres(opened, reg, passages)
+        evidence = {p["numero"]: p["preuves"] for p in passages}
+        resultats = [recorded[c.numero] for c, _, _ in lot if c.numero in recorded]
+        anomalies = [a for r in resultats for a in r.anomalies]
+        export.ajouter(resultats, anomalies)
+        report.resultats.extend(resultats)
+        report.anomalies.extend(anomalies)
+        for _, job, lu in lot:
+            if job is not None and lu is not None:
+                changes.extend(_changements(opened, job, lu, evidence.get(job.candidat.numero)))
+    export.ajouter([], changes)
+    report.anomalies.extend(changes)
+
+
+def _changements(opened: SessionOuverte, job: _ReadJob, lu: _Lu,
+                 before: dict[str, Any] | None) -> list[Anomalie]:
+    """What changed in one grid since the evidence recorded at deliberation (``before``)."""
     from certidocs.grid.layout import COL_EVALUATION, plan_grid
 
-    passages = reg.passages_session(opened.cle)
-    recorded = resultats_enregistres(opened, reg, passages)
-    evidence = {p["numero"]: p["preuves"] for p in passages}
-    resultats = [recorded[c.numero] for c in opened.lecture.session.candidats
-                 if c.numero in recorded]
-    anomalies: list[Anomalie] = [a for r in resultats for a in r.anomalies]
-    for numero, job in by_job.items():
-        lu, before = readings[numero], evidence.get(numero)
-        if before is None or lu.empreinte == (before.get("grille") or {}).get("sha256"):
-            continue
-        was: dict[str, bool | None] = before.get("evaluations") or {}
-        now = lu.evaluations or {}
-        order = [(f"{bp.sheet}!{COL_EVALUATION}{bp.first_row + i}", k.code)
-                 for bp in plan_grid(job.referentiel, job.blocs).blocs
-                 for i, k in enumerate(bp.bloc.criteres)]
-        changed = [(cell, code) for cell, code in order if was.get(code) != now.get(code)]
-        if changed:
-            shown = ", ".join(f"{cell} ({code} : {_mark(was.get(code))} → "
-                              f"{_mark(now.get(code))})"
-                              for cell, code in changed[:CELLULES_CITEES])
-            more = len(changed) - CELLULES_CITEES
-            anomalies.append(Anomalie(
-                job.shown, changed[0][0],
-                f"grille modifiée après la délibération (candidat {numero}) : "
-                f"{len(changed)} évaluation(s) changée(s) : {shown}"
-                + (f" et {more} autre(s)" if more > 0 else "")
-                + " ; rien n'a été changé. Pour une erreur du jury ou un recours accueilli : "
-                f"« certidocs decision reviser {opened.dossier} {numero} --motif … »"))
-        if lu.evaluations is None:
-            anomalies.append(Anomalie(job.shown, "", f"grille du candidat {numero} disparue "
-                                      "après la délibération ; rien n'a été changé"))
-    return resultats, anomalies
+    numero = job.candidat.numero
+    if before is None or lu.empreinte == (before.get("grille") or {}).get("sha256"):
+        return []
+    out: list[Anomalie] = []
+    was: dict[str, bool | None] = before.get("evaluations") or {}
+    now = lu.evaluations or {}
+    order = [(f"{bp.sheet}!{COL_EVALUATION}{bp.first_row + i}", k.code)
+             for bp in plan_grid(job.referentiel, job.blocs).blocs
+             for i, k in enumerate(bp.bloc.criteres)]
+    changed = [(cell, code) for cell, code in order if was.get(code) != now.get(code)]
+    if changed:
+        shown = ", ".join(f"{cell} ({code} : {_mark(was.get(code))} → "
+                          f"{_mark(now.get(code))})"
+                          for cell, code in changed[:CELLULES_CITEES])
+        more = len(changed) - CELLULES_CITEES
+        out.append(Anomalie(
+            job.shown, changed[0][0],
+            f"grille modifiée après la délibération (candidat {numero}) : "
+            f"{len(changed)} évaluation(s) changée(s) : {shown}"
+            + (f" et {more} autre(s)" if more > 0 else "")
+            + " ; rien n'a été changé. Pour une erreur du jury ou un recours accueilli : "
+            f"« certidocs decision reviser {opened.dossier} {numero} --motif … »"))
+    if lu.evaluations is None:
+        out.append(Anomalie(job.shown, "", f"grille du candidat {numero} disparue "
+                            "après la délibération ; rien n'a été changé"))
+    return out
 
 
 CELLULES_CITEES = 5
@@ -388,42 +462,29 @@ def _mark(value: bool | None) -> str:
     return "Acquis" if value else ("vide" if value is None else "Non acquis")
 
 
-def _record(reg: Any, opened: SessionOuverte, resultats: list[Resultat],
-            evidence: dict[str, dict[str, Any]]) -> None:
+def _record(reg: Any, opened: SessionOuverte,
+            lots: Iterable[list[tuple[Resultat, dict[str, Any] | None]]]) -> None:
     """Passages (decision and evidence), validated blocs and appeals of the session, in one
-    journaled transaction."""
+    transaction: one journal entry per lot of outcomes (``Registre.jalon``), each let go
+    once journaled."""
     from certidocs.accrochage import code_postal
 
     session, ref = opened.lecture.session, opened.referentiel
     info = session.info
     by_number = {c.numero: c for c in session.candidats}
-    with reg.transaction("résultats enregistrés", f"session {opened.cle} : "
-                         f"{len(resultats)} candidat(s)") as conn:
+    total = len(session.candidats)
+    count = -(-total // LOT_RESULTATS)
+    resume = f"session {opened.cle} : {total} candidat(s)"
+    with reg.transaction("résultats enregistrés", resume + (
+            f", lot {count}/{count}" if count > 1 else "")) as conn:
         sid = reg.session_id(conn, opened.cle, session.nom, ref.code, info.date_debut,
                              info.date_fin, info.lieu, session.identifiant)
         reg.completer_session(conn, cle=opened.cle, code_postal_examen=code_postal(info.adresse))
-        for r in resultats:
-            c = by_number[r.numero]
-            if r.decision == INCOMPLET:
-                # No decision: none recorded, and one recorded earlier (a grid since spoilt)
-                # is withdrawn with its blocs, so the register never holds a stale decision.
-                reg.retirer_passage(conn, session_id=sid, nom_naissance=c.nom_naissance,
-                                    prenom=c.prenom, date_naissance=c.date_naissance,
-                                    referentiel=ref.code)
-                continue
-            valid = [] if r.decision in (ABSENT, INCOMPLET) else [b.code for b in r.blocs
-                                                     if b.valide and not b.capitalise]
-            reg.enregistrer_passage(
-                conn, session_id=sid, nom_naissance=c.nom_naissance, prenom=c.prenom,
-                date_naissance=c.date_naissance, numero=c.numero, referentiel=ref.code,
-                date_session=info.date_debut, voie_acces=c.voie_acces, decision=r.decision,
-                detail=resultat_json(r), blocs_valides=valid if ref.regles.capitalisation else [],
-                identite={"nom_usage": c.nom_usage, "lieu_naissance": c.lieu_naissance,
-                          "email": c.email}, preuves=evidence.get(r.numero) or _sans_grille())
-            reg.completer_identite(conn, nom_naissance=c.nom_naissance, prenom=c.prenom,
-                                   date_naissance=c.date_naissance, sexe=c.sexe,
-                                   code_insee_naissance=c.code_insee_naissance,
-                                   pays_naissance=c.pays_naissance)
+        for number, lot in enumerate(lots, start=1):
+            for r, evidence in lot:
+                _record_one(reg, conn, opened, sid, by_number[r.numero], r, evidence)
+            if number < count:
+                reg.jalon(conn, "résultats enregistrés", f"{resume}, lot {number}/{count}")
         for rec in session.recours:
             c2 = by_number.get(rec.numero)
             reg.enregistrer_recours(
@@ -431,6 +492,32 @@ def _record(reg: Any, opened: SessionOuverte, resultats: list[Resultat],
                 candidat=(c2.nom_naissance, c2.prenom, c2.date_naissance) if c2 else None,
                 date_reception=rec.date_reception, motifs=rec.motifs, decision=rec.decision,
                 motif_decision=rec.motif_decision, date_decision=rec.date_decision)
+
+
+def _record_one(reg: Any, conn: Any, opened: SessionOuverte, sid: int, c: Candidat,
+                r: Resultat, evidence: dict[str, Any] | None) -> None:
+    """One candidate's passage and blocs (inside ``_record``'s transaction)."""
+    ref, info = opened.referentiel, opened.lecture.session.info
+    if r.decision == INCOMPLET:
+        # No decision: none recorded, and one recorded earlier (a grid since spoilt) is
+        # withdrawn with its blocs, so the register never holds a stale decision.
+        reg.retirer_passage(conn, session_id=sid, nom_naissance=c.nom_naissance,
+                            prenom=c.prenom, date_naissance=c.date_naissance,
+                            referentiel=ref.code)
+        return
+    valid = [] if r.decision in (ABSENT, INCOMPLET) else [b.code for b in r.blocs
+                                                         if b.valide and not b.capitalise]
+    reg.enregistrer_passage(
+        conn, session_id=sid, nom_naissance=c.nom_naissance, prenom=c.prenom,
+        date_naissance=c.date_naissance, numero=c.numero, referentiel=ref.code,
+        date_session=info.date_debut, voie_acces=c.voie_acces, decision=r.decision,
+        detail=resultat_json(r), blocs_valides=valid if ref.regles.capitalisation else [],
+        identite={"nom_usage": c.nom_usage, "lieu_naissance": c.lieu_naissance,
+                  "email": c.email}, preuves=evidence or _sans_grille())
+    reg.completer_identite(conn, nom_naissance=c.nom_naissance, prenom=c.prenom,
+                           date_naissance=c.date_naissance, sexe=c.sexe,
+                           code_insee_naissance=c.code_insee_naissance,
+                           pays_naissance=c.pays_naissance)
 
 
 def _sans_grille() -> dict[str, Any]:

@@ -68,13 +68,17 @@ DRIVER = textwrap.dedent('''
                 crash_after(self, data)
             return original(self, data)
         pathlib.Path.write_bytes = write_bytes
-    elif point == "write_text":
-        original_text = pathlib.Path.write_text
-        def write_text(self, data, encoding=None, errors=None, newline=None):
-            if due():
-                crash_after(self, data.encode(encoding or "utf-8"))
-            return original_text(self, data, encoding, errors, newline)
-        pathlib.Path.write_text = write_text
+    elif point == "json_copy":
+        # resultats.json is written as a stream, then copied in place: crash in that copy.
+        import shutil
+        original_copy = shutil.copyfileobj
+        def copyfileobj(source, target, length=0):
+            if ".resultats.json." in str(getattr(target, "name", "")) and due():
+                data = source.read().encode("utf-8")
+                target.flush()
+                crash_after(target.name, data)
+            return original_copy(source, target)
+        shutil.copyfileobj = copyfileobj
     elif point == "xlsx_save":
         from openpyxl import Workbook
         original_save = Workbook.save
@@ -235,7 +239,7 @@ def _decisions(folder: Path) -> list[str]:
 
 
 @pytest.mark.parametrize(("point", "written"), [("xlsx_save", "resultats.xlsx"),
-                                                ("write_text", "resultats.json")])
+                                                ("json_copy", "resultats.json")])
 def test_kill_during_results_keeps_the_previous_results(half_done: Path, tmp_path: Path,
                                                         cli_runner: CliRunner, point: str,
                                                         written: str) -> None:
@@ -248,7 +252,7 @@ def test_kill_during_results_keeps_the_previous_results(half_done: Path, tmp_pat
     _kill_when(proc, marker.exists, written)
     leftovers = _check_outputs(folder)
     assert [p.name.startswith(f".{written}.") for p in leftovers] == [True]
-    if point == "write_text":
+    if point == "json_copy":
         # resultats.xlsx is written first and is complete; resultats.json, the marker of
         # completion for `lancer`, still says the step is not done.
         assert (folder / "resultats.json").read_bytes() == before["resultats.json"]

@@ -264,6 +264,8 @@ class Transaction:
     def __init__(self, db: Moteur) -> None:
         self._db = db
         self.statements: list[list[Any]] = []
+        self.entrees = 0
+        """Journal entries this transaction has written (``Registre.jalon``)."""
 
     def execute(self, sql: str, params: Any = ()) -> Any:
         """Run ``sql``; a write is recorded with its parameters."""
@@ -470,14 +472,23 @@ class Registre:
         tx = Transaction(self.db)
         try:
             yield tx
-            if tx.statements:
-                self._append(evenement, resume, {"instructions": tx.statements})
+            self.jalon(tx, evenement, resume)
         except BaseException:
             self.db.annuler()
             raise
         self.db.valider()
-        if tx.statements:
+        if tx.entrees:
             self._sign_head()
+
+    def jalon(self, tx: Transaction, evenement: str, resume: str) -> None:
+        """Journal what ``tx`` wrote since its last entry as one entry (type ``evenement``,
+        summary ``resume``) and let those statements go: a long transaction (the results of
+        a large session) holds one entry's statements at a time. The entries stay inside the
+        transaction, committed or rolled back with it: all or nothing still holds."""
+        if tx.statements:
+            self._append(evenement, resume, {"instructions": tx.statements})
+            tx.statements = []
+            tx.entrees += 1
 
     def _tete_pour_ecrire(self) -> tuple[int, str]:
         if self.db.nom == "postgresql":
@@ -785,14 +796,19 @@ class Registre:
             conn.execute("DELETE FROM passages WHERE candidat_id = ? AND session_id = ?",
                          (row["id"], session_id))
 
-    def passages_session(self, cle: str) -> list[dict[str, Any]]:
-        """The recorded passages of session ``cle``: number, decision, ``detail`` (the outcome,
-        as in resultats.json) and ``preuves`` (evidence) decoded, with the holder's identity."""
+    def passages_session(self, cle: str, numeros: list[str] | None = None
+                         ) -> list[dict[str, Any]]:
+        """The recorded passages of session ``cle`` (of the candidates ``numeros`` only, when
+        given: a lot of a large session), by number: number, decision, ``detail`` (the
+        outcome, as in resultats.json) and ``preuves`` (evidence) decoded, with the holder's
+        identity."""
+        among = "" if numeros is None else f" AND p.numero IN ({', '.join('?' * len(numeros))})"
         rows = self.db.execute(
             "SELECT p.numero, p.decision, p.detail, p.preuves, p.enregistre_le, "
             "c.nom_naissance, c.prenom, c.date_naissance FROM passages p "
             "JOIN sessions s ON s.id = p.session_id JOIN candidats c ON c.id = p.candidat_id "
-            "WHERE s.cle = ? ORDER BY p.numero", (self.cle_session(cle),)).fetchall()
+            f"WHERE s.cle = ?{among} ORDER BY p.numero",
+            (self.cle_session(cle), *(numeros or ()))).fetchall()
         out = []
         for r in rows:
             item = dict(r)

@@ -110,12 +110,17 @@ class Lecture:
 
     session: Session
     problemes: list[Probleme] = field(default_factory=list)
-    cellules: dict[tuple[str, int, str], str] = field(default_factory=dict)
+    colonnes: dict[str, dict[str, int]] = field(default_factory=dict)
+    """Each table sheet's column (1-based) of each field: a cell's address is computed when a
+    message needs it (one address kept per cell took more memory than the candidates)."""
     cellules_session: dict[str, str] = field(default_factory=dict)
 
     def cellule(self, feuille: Feuille, ligne: int, champ: str) -> str:
         """``Feuille!Cellule`` of ``champ`` on row ``ligne`` of a table sheet."""
-        return self.cellules.get((feuille.nom, ligne, champ), f"{feuille.nom}!{ligne}")
+        column = self.colonnes.get(feuille.nom, {}).get(champ)
+        if column is None or ligne < 2:
+            return f"{feuille.nom}!{ligne}"
+        return f"{feuille.nom}!{column_letter(column - 1)}{ligne}"
 
     def cellule_session(self, champ: str) -> str:
         """``Session!B<n>`` of a field of the Session sheet."""
@@ -150,9 +155,8 @@ def read_session(dossier: Path) -> Lecture:
     if layout_problems:
         raise SessionError(f"{path} :\n" + "\n".join(f"  - {p}" for p in layout_problems))
     problems: list[Probleme] = []
-    cells: dict[tuple[str, int, str], str] = {}
     info, session_cells = _read_info(sheets[SESSION], problems)
-    tables = {t.nom: _rows(sheets[t.nom], t, columns[t.nom], problems, cells) for t in TABLES}
+    tables = {t.nom: _rows(sheets[t.nom], t, columns[t.nom], problems) for t in TABLES}
     session = Session(
         nom=dossier.resolve().name,
         info=info,
@@ -163,7 +167,7 @@ def read_session(dossier: Path) -> Lecture:
         dysfonctionnements=tuple(Dysfonctionnement(**r) for r in tables[DYSFONCTIONNEMENTS.nom]),
         identifiant=_identifiant(sheets.get(META_SHEET), dossier),
     )
-    return Lecture(session, problems, cells, session_cells)
+    return Lecture(session, problems, columns, session_cells)
 
 
 def read_sheets(dossier: Path, feuilles: tuple[Feuille, ...]) -> dict[str, list[dict[str, Any]]]:
@@ -182,7 +186,7 @@ def read_sheets(dossier: Path, feuilles: tuple[Feuille, ...]) -> dict[str, list[
         columns = _columns(table, feuille, layout)
         if layout:
             raise SessionError(f"{path} : " + " ; ".join(layout))
-        out[feuille.nom] = _rows(table, feuille, columns, [], {})
+        out[feuille.nom] = _rows(table, feuille, columns, [])
     return out
 
 
@@ -303,8 +307,8 @@ def _already(problems: list[Probleme], cell: str) -> bool:
     return any(p.lieu == cell for p in problems)
 
 
-def _rows(sheet: _Table, feuille: Feuille, columns: dict[str, int], problems: list[Probleme],
-          cells: dict[tuple[str, int, str], str]) -> list[dict[str, Any]]:
+def _rows(sheet: _Table, feuille: Feuille, columns: dict[str, int], problems: list[Probleme]
+          ) -> list[dict[str, Any]]:
     records: list[dict[str, Any]] = []
     for ligne, line in sorted(sheet.items()):
         if ligne < 2:
@@ -318,7 +322,6 @@ def _rows(sheet: _Table, feuille: Feuille, columns: dict[str, int], problems: li
                 record[colonne.champ] = _parse(None, colonne, "", [])
                 continue
             cell = f"{feuille.nom}!{column_letter(columns[colonne.champ] - 1)}{ligne}"
-            cells[(feuille.nom, ligne, colonne.champ)] = cell
             value = _parse(raw[colonne.champ], colonne, cell, problems)
             if colonne.obligatoire and value in (None, "", ()) and not _already(problems, cell):
                 problems.append(Probleme(cell, f"« {colonne.titre} » est obligatoire"))
