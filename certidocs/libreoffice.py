@@ -335,6 +335,7 @@ def _convert_once(soffice: str, sources: list[Path], target: str, folder: Path, 
                   limit: float) -> str:
     """One soffice call over ``sources`` into ``folder``, with the profile in ``home`` (made
     there, with certidocs's settings, when it is not there yet)."""
+    home = home.resolve()  # a file URI and a HOME are absolute; a session folder may not be
     profile = home / "profil"
     settings = profile / "user" / "registrymodifications.xcu"
     if not settings.is_file():

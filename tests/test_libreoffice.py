@@ -234,8 +234,11 @@ def test_kept_profile_serves_first_attempts_and_a_retry_gets_a_fresh_one(
     monkeypatch.setenv("APPELS", str(tmp_path / "appels"))
     monkeypatch.setenv("PROFILS", str(tmp_path / "profils"))
     monkeypatch.setattr(libreoffice, "BATCH_FILES", 3)
+    monkeypatch.chdir(tmp_path)
     kept = tmp_path / "profil-garde"
-    convert_to_pdf(_inputs(tmp_path, ["a", "b"]), tmp_path / "sortie1", profile=kept)
+    # relative, as under a session folder given relative on the command line
+    convert_to_pdf(_inputs(tmp_path, ["a", "b"]), tmp_path / "sortie1",
+                   profile=Path("profil-garde"))
     convert_to_pdf(_inputs(tmp_path, ["c", "d", "e"]), tmp_path / "sortie2", profile=kept)
     used = (tmp_path / "profils").read_text().split()
     mine = f"-env:UserInstallation={(kept / 'profil').as_uri()}"
