@@ -1237,39 +1237,57 @@ class Registre:
         empty list means the register is exactly what certidocs wrote.
         """
         found: list[Constat] = []
-        entries = self.db.execute("SELECT * FROM journal ORDER BY seq").fetchall()
         previous, expected_seq, chain_ok = JOURNAL_ORIGINE, 1, True
-        for e in entries:
-            where = f"journal, entrée n° {e['seq']} ({e['type']}, {date_fr(e['horodatage'])})"
-            if e["seq"] != expected_seq:
-                found.append(Constat(where, f"entrée(s) n° {expected_seq} à {e['seq'] - 1} "
-                                            "supprimée(s) du journal"))
-                chain_ok = False
-            if e["precedente"] != previous:
-                found.append(Constat(where, "chaînage rompu : l'entrée précédente a été "
-                                            "modifiée ou supprimée"))
-                chain_ok = False
-            if entry_hash(e["precedente"], e["seq"], e["horodatage"], e["type"], e["resume"],
-                          e["contenu"]) != e["empreinte"]:
-                found.append(Constat(where, "contenu modifié après son écriture (empreinte "
-                                            "différente)"))
-                chain_ok = False
-            previous, expected_seq = e["empreinte"], e["seq"] + 1
-        found += self._controler_tete(entries, cle_publique)
-        # Even with a broken chain, the journal as it stands is replayed: a table edited by
-        # hand at the same time must still be named.
-        tables = self._controler_tables(entries)
+        heads: dict[int, str] = {}  # seq → empreinte: what the signed head is checked against
+        replay = _Rejeu()
+        try:
+            for e in self._journal():
+                where = f"journal, entrée n° {e['seq']} ({e['type']}, {date_fr(e['horodatage'])})"
+                if e["seq"] != expected_seq:
+                    found.append(Constat(where, f"entrée(s) n° {expected_seq} à {e['seq'] - 1} "
+                                                "supprimée(s) du journal"))
+                    chain_ok = False
+                if e["precedente"] != previous:
+                    found.append(Constat(where, "chaînage rompu : l'entrée précédente a été "
+                                                "modifiée ou supprimée"))
+                    chain_ok = False
+                if entry_hash(e["precedente"], e["seq"], e["horodatage"], e["type"],
+                              e["resume"], e["contenu"]) != e["empreinte"]:
+                    found.append(Constat(where, "contenu modifié après son écriture (empreinte "
+                                                "différente)"))
+                    chain_ok = False
+                previous, expected_seq = e["empreinte"], e["seq"] + 1
+                heads[e["seq"]] = e["empreinte"]
+                # Even with a broken chain, the journal as it stands is replayed: a table
+                # edited by hand at the same time must still be named.
+                replay.appliquer(e, found)
+            found += self._controler_tete(heads, cle_publique)
+            tables = self._controler_tables(replay.conn)
+        finally:
+            replay.conn.close()
         if not chain_ok and tables:
             tables.insert(0, Constat("journal", "chaînage rompu : la comparaison des tables "
                                                 "ci-dessous repose sur un journal altéré"))
         return found + tables
 
-    def _controler_tete(self, entries: list[Any], cle_publique: Any) -> list[Constat]:
+    def _journal(self) -> Iterator[Any]:
+        """The journal's entries in order, JOURNAL_PAGE at a time: an entry holds every
+        statement of its transaction, and a network's register holds years of them."""
+        last = -1
+        while True:
+            page = self.db.execute("SELECT * FROM journal WHERE seq > ? ORDER BY seq LIMIT ?",
+                                   (last, JOURNAL_PAGE)).fetchall()
+            yield from page
+            if len(page) < JOURNAL_PAGE:
+                return
+            last = page[-1]["seq"]
+
+    def _controler_tete(self, heads: dict[int, str], cle_publique: Any) -> list[Constat]:
         where = str(self.tete_path.name)
         if cle_publique is None:
             return []
         if not self.tete_path.exists():
-            if not entries:
+            if not heads:
                 return []
             return [Constat(where, "tête signée du journal absente : le journal ne peut pas "
                                    "être comparé à sa dernière écriture connue")]
@@ -1287,68 +1305,60 @@ class Registre:
         except InvalidSignature:
             return [Constat(where, "signature de la tête du journal invalide : fichier "
                                    "modifié ou signé avec une autre clé")]
-        by_seq = {e["seq"]: e["empreinte"] for e in entries}
-        if seq not in by_seq and seq != 0:
+        if seq not in heads and seq != 0:
             return [Constat(where, f"le journal s'arrête avant l'entrée n° {seq} signée : "
                                    "des entrées ont été supprimées (journal tronqué)")]
-        if seq and by_seq[seq] != empreinte:
+        if seq and heads[seq] != empreinte:
             return [Constat(where, f"l'entrée n° {seq} n'est pas celle qui a été signée : "
                                    "le journal a été réécrit")]
         return []
 
-    def _controler_tables(self, entries: list[Any]) -> list[Constat]:
-        # The journal is replayed into an empty in-memory SQLite database whatever the engine:
-        # its statements are written in the dialect both share (see moteur.py).
-        replay = sqlite3.connect(":memory:")
-        replay.row_factory = sqlite3.Row
-        for target in range(1, SCHEMA_VERSION + 1):
-            apply_schema(replay, target)
+    def _controler_tables(self, replay: sqlite3.Connection) -> list[Constat]:
+        """Each table compared with the replayed journal, row by row. Only a digest of each
+        row is held (its key and 16 bytes), whatever the register holds; a row whose digests
+        differ is read again from both sides and compared value by value, so that a digest
+        never reports what equality would not."""
         found: list[Constat] = []
-        for e in entries:
-            try:
-                statements = json.loads(e["contenu"]).get("instructions", [])
-            except (ValueError, AttributeError):
-                found.append(Constat(f"journal, entrée n° {e['seq']}", "contenu illisible"))
-                continue
-            for statement in statements:
-                try:
-                    replay.execute(statement[0], statement[1]).fetchall()
-                except (sqlite3.Error, IndexError, TypeError):
-                    # certidocs wrote this on a register already edited by hand: the entry
-                    # does not apply to what the journal alone gives.
-                    found.append(Constat(
-                        f"journal, entrée n° {e['seq']} ({e['type']}, "
-                        f"{date_fr(e['horodatage'])})",
-                        "écriture faite sur un registre déjà modifié à la main : elle ne "
-                        "s'applique pas à l'état que donne le journal"))
-                    break
         for table in self.db.tables():
             keys = self.db.cle_lignes(table)
             cur = self.db.execute(f"SELECT {', '.join(keys)}, * FROM {table}")
             columns = [d[0] for d in cur.description][len(keys):]
-            actual = {_cle(r, len(keys)): tuple(r)[len(keys):] for r in cur}
+            actual = {_cle(r, len(keys)): _empreinte_ligne(tuple(r)[len(keys):]) for r in cur}
             try:
-                expected = {_cle(r, len(keys)): tuple(r)[len(keys):] for r in replay.execute(
-                    f"SELECT {', '.join(keys)}, {', '.join(columns)} FROM {table}")}
+                expected = {_cle(r, len(keys)): _empreinte_ligne(tuple(r)[len(keys):])
+                            for r in replay.execute(f"SELECT {', '.join(keys)}, "
+                                                    f"{', '.join(columns)} FROM {table}")}
             except sqlite3.Error as exc:
                 found.append(Constat(f"table {table}", f"table inconnue de certidocs ({exc})"))
                 continue
             for rowid in sorted(set(actual) | set(expected)):
+                if actual.get(rowid) == expected.get(rowid):
+                    continue
                 where = f"table {table}, ligne {rowid}"
-                if rowid not in expected:
+                mine = self._ligne(self.db.execute, table, keys, columns, rowid)
+                theirs = self._ligne(replay.execute, table, keys, columns, rowid)
+                if theirs is None and mine is not None:
                     found.append(Constat(where, "ligne ajoutée à la main (absente du journal) : "
-                                         + _row_text(columns, actual[rowid])))
-                elif rowid not in actual:
+                                         + _row_text(columns, mine)))
+                elif mine is None and theirs is not None:
                     found.append(Constat(where, "ligne supprimée à la main : "
-                                         + _row_text(columns, expected[rowid])))
-                elif actual[rowid] != expected[rowid]:
+                                         + _row_text(columns, theirs)))
+                elif mine is not None and theirs is not None and mine != theirs:
                     changed = [f"{c} « {_court(a)} » au lieu de « {_court(b)} »"
-                               for c, a, b in zip(columns, actual[rowid], expected[rowid],
-                                                  strict=True) if a != b]
+                               for c, a, b in zip(columns, mine, theirs, strict=True) if a != b]
                     found.append(Constat(where, "ligne modifiée à la main : "
                                          + "; ".join(changed)))
-        replay.close()
         return found
+
+    @staticmethod
+    def _ligne(execute: Any, table: str, keys: list[str], columns: list[str],
+               rowid: Any) -> tuple[Any, ...] | None:
+        """One row's values (``columns``) by its key, or None when it is not there."""
+        values = rowid if isinstance(rowid, tuple) else (rowid,)
+        where = " AND ".join(f"{k} = ?" for k in keys)
+        row = execute(f"SELECT {', '.join(columns)} FROM {table} WHERE {where}",
+                      values).fetchone()
+        return None if row is None else tuple(row)
 
     # --- annual review (read only) --------------------------------------------------------
     # The queries of ``certidocs bilan`` (certidocs.bilan): they only read. A session belongs
@@ -1435,6 +1445,51 @@ class Registre:
             "WHERE s.id IN (SELECT p.session_id FROM passages p JOIN sessions s ON s.id = "
             f"p.session_id WHERE {where}) ORDER BY v.date_revision, v.id", params).fetchall()
         return [dict(r) for r in rows]
+
+
+JOURNAL_PAGE = 10
+"""Journal entries read at a time by the control. An entry holds every statement of a
+transaction, or of one lot of a session's results (pipeline.LOT_RESULTATS candidates: about
+2 MiB of text with their evidence), so ten stay near 20 MiB whatever the register holds; read
+whole, the journal of one 1,000-candidate session already took 24 MiB."""
+
+
+class _Rejeu:
+    """The journal replayed into a private temporary SQLite database on disk (deleted when
+    closed; SQLite keeps a few MiB of it in memory), whatever the register's engine: its
+    statements are written in the dialect both share (see moteur.py). In memory, the copy of
+    a 10,000-candidate session's register took as much as the register itself."""
+
+    def __init__(self) -> None:
+        self.conn = sqlite3.connect("")
+        self.conn.row_factory = sqlite3.Row
+        self.conn.execute("PRAGMA synchronous = OFF")
+        for target in range(1, SCHEMA_VERSION + 1):
+            apply_schema(self.conn, target)
+
+    def appliquer(self, e: Any, found: list[Constat]) -> None:
+        """Apply journal entry ``e``'s statements; a finding when they do not apply."""
+        try:
+            statements = json.loads(e["contenu"]).get("instructions", [])
+        except (ValueError, AttributeError):
+            found.append(Constat(f"journal, entrée n° {e['seq']}", "contenu illisible"))
+            return
+        for statement in statements:
+            try:
+                self.conn.execute(statement[0], statement[1]).fetchall()
+            except (sqlite3.Error, IndexError, TypeError):
+                # certidocs wrote this on a register already edited by hand: the entry does
+                # not apply to what the journal alone gives.
+                found.append(Constat(
+                    f"journal, entrée n° {e['seq']} ({e['type']}, {date_fr(e['horodatage'])})",
+                    "écriture faite sur un registre déjà modifié à la main : elle ne "
+                    "s'applique pas à l'état que donne le journal"))
+                return
+
+
+def _empreinte_ligne(values: tuple[Any, ...]) -> bytes:
+    """16 bytes standing for a row's values in the control (equal rows, equal digests)."""
+    return hashlib.blake2b(repr(values).encode("utf-8"), digest_size=16).digest()
 
 
 def _cle(row: Any, n: int) -> Any:
