@@ -16,6 +16,10 @@ Used by the session reader and the grid reader. Why not pandas or openpyxl's nor
   (other namespaces) read alike; the program that saved the file is reported
   (``docProps/app.xml``) for the callers' tolerance of what such programs change.
 
+A caller that needs one row at a time (the session reader: memory that does not grow with
+the session) opens the workbook with :func:`ouvrir_classeur` and reads each sheet's rows as they
+come (:meth:`ClasseurOuvert.lignes`); :func:`lire_classeur` keeps every cell of every sheet.
+
 Files are opened only if they are regular files (:func:`ouvrir_fichier`): a symbolic link
 leaving the allowed folder, a FIFO or a device is refused before any byte is read.
 """
@@ -28,6 +32,7 @@ import re
 import stat
 import zipfile
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import IO, Any
@@ -159,6 +164,12 @@ class Classeur:
             return from_excel(value, CALENDAR_MAC_1904 if self.date1904 else CALENDAR_WINDOWS_1900)
         except (OverflowError, ValueError):
             return value
+
+
+class LignesDesordonnees(Exception):
+    """Raised by :meth:`ClasseurOuvert.lignes` when a sheet's rows are not stored in increasing
+    order (no spreadsheet writes them so, a hand-made file might): rows already given cannot be
+    taken back, so the caller reads the sheet again with ``trier=True``. Not a user error."""
 
 
 def column_number(letters: str) -> int:
@@ -393,6 +404,7 @@ class _Lecteur:
         self.limites = limites
         self.chemin = chemin
         self.names = set(zf.namelist())
+        self.protection: dict[str, str] | None = None  # the last sheet's, see :meth:`cells`
 
     def part(self, name: str) -> Any:
         """A small part (workbook, styles, relationships) parsed whole."""
@@ -494,12 +506,15 @@ class _Lecteur:
                     yield tag, el
                 _free(el)
 
-    def sheet(self, name: str, sheet: FeuilleLue, strings: list[str]) -> None:
-        """Read one worksheet's cells; only cells holding something are kept."""
+    def cells(self, name: str, nom: str, strings: list[str]
+              ) -> Iterator[tuple[str, int, int, Cellule]]:
+        """(reference, row, column, cell) of each cell of the part ``name`` (sheet ``nom``)
+        holding something, in the file's order. ClasseurRefuse at a bad reference or a cell
+        beyond the rows or columns allowed (the count of cells is the caller's: see
+        :meth:`count`). A ``sheetProtection`` met on the way is given to :attr:`protection`."""
         from openpyxl.formula.translate import Translator
 
         lim = self.limites
-        cells = sheet.cellules
         shared: dict[str, tuple[str, str]] = {}
         row_number = 0
         column = 0
@@ -516,7 +531,7 @@ class _Lecteur:
                     try:
                         letters, row_number = split_ref(ref)
                     except ValueError:
-                        raise ClasseurRefuse(f"{sheet.nom} : référence de cellule « {ref} » "
+                        raise ClasseurRefuse(f"{nom} : référence de cellule « {ref} » "
                                              "invalide") from None
                     column = column_number(letters)
                     ref = f"{letters}{row_number}"
@@ -526,25 +541,39 @@ class _Lecteur:
                 cell = _cell(el, ref, strings, shared, Translator)
                 if cell is None:
                     continue
-                where = f"{sheet.nom}!{ref}"
+                where = f"{nom}!{ref}"
                 if row_number > lim.lignes or row_number < 1:
-                    raise ClasseurRefuse(f"{where} : la feuille « {sheet.nom} » dépasse "
+                    raise ClasseurRefuse(f"{where} : la feuille « {nom} » dépasse "
                                          f"{lim.lignes} lignes (cellule remplie à la ligne "
                                          f"{row_number}) ; supprimez les lignes vides ou en "
                                          "trop", where)
                 if column > lim.colonnes:
-                    raise ClasseurRefuse(f"{where} : la feuille « {sheet.nom} » dépasse "
+                    raise ClasseurRefuse(f"{where} : la feuille « {nom} » dépasse "
                                          f"{lim.colonnes} colonnes (cellule remplie en "
                                          f"colonne {ref.rstrip('0123456789')}) ; supprimez "
                                          "les colonnes en trop", where)
-                if len(cells) >= lim.cellules:
-                    raise ClasseurRefuse(f"{where} : plus de {lim.cellules} cellules remplies "
-                                         f"dans la feuille « {sheet.nom} » : classeur "
-                                         "démesuré, refusé", where)
                 cell.row, cell.col = row_number, column
-                cells[ref] = cell
+                yield ref, row_number, column, cell
             else:
-                sheet.protection = {_local(k): v for k, v in el.attrib.items()}
+                self.protection = {_local(k): v for k, v in el.attrib.items()}
+
+    def count(self, kept: int, nom: str, ref: str) -> None:
+        """ClasseurRefuse at ``nom!ref`` when ``kept`` cells are already kept: one more would
+        pass :attr:`Limites.cellules`."""
+        if kept >= self.limites.cellules:
+            where = f"{nom}!{ref}"
+            raise ClasseurRefuse(f"{where} : plus de {self.limites.cellules} cellules remplies "
+                                 f"dans la feuille « {nom} » : classeur démesuré, refusé", where)
+
+    def sheet(self, name: str, sheet: FeuilleLue, strings: list[str]) -> None:
+        """Read one worksheet's cells; only cells holding something are kept."""
+        cells = sheet.cellules
+        self.protection = None
+        for ref, _row, _col, cell in self.cells(name, sheet.nom, strings):
+            self.count(len(cells), sheet.nom, ref)
+            cells[ref] = cell
+        if self.protection is not None:
+            sheet.protection = self.protection
 
 
 def _cell(c: Any, ref: str, strings: list[str], shared: dict[str, tuple[str, str]],
@@ -613,13 +642,85 @@ def _iso(raw: str) -> Any:
         return text
 
 
-def lire_classeur(path: Path, limites: Limites, *, dossier: Path | None = None,
-                  feuilles: set[str] | None = None) -> Classeur:
-    """Read the workbook at ``path`` within ``limites``; ``feuilles`` limits whose cells are read.
+@contextmanager
+def _guard() -> Iterator[None]:
+    """Any malformed content read inside becomes a ClasseurRefuse: a reason, never a traceback."""
+    try:
+        yield
+    except (ArchiveRefusee, ClasseurRefuse, LignesDesordonnees):
+        raise
+    except zipfile.BadZipFile:
+        raise ClasseurRefuse("classeur illisible ou abîmé (tronqué : ce n'est pas une "
+                             "archive .xlsx complète) ; enregistrez-le à nouveau") from None
+    except MemoryError:
+        raise ClasseurRefuse("classeur trop volumineux pour être lu") from None
+    except Exception as exc:  # any malformed content: report, never a traceback
+        detail = f"XML invalide : {exc}" if isinstance(exc, SyntaxError) else \
+            f"{type(exc).__name__} : {exc}"
+        raise ClasseurRefuse(f"classeur illisible ou abîmé ({detail}) ; ouvrez-le et "
+                             "enregistrez-le à nouveau au format .xlsx") from None
 
-    ClasseurRefuse (French reason, with the cell when one is at fault) for a file that is not
-    an ordinary file (see :func:`ouvrir_fichier`), not an .xlsx, encrypted, malformed, or
-    beyond a limit; FileNotFoundError when there is no file.
+
+@dataclass
+class ClasseurOuvert:
+    """A workbook open for reading: ``classeur`` holds everything but the cells (its sheets are
+    empty); ``parties`` each sheet in order with its part (None: a sheet without cells to
+    read). Valid only inside :func:`ouvrir_classeur`'s ``with``."""
+
+    classeur: Classeur
+    parties: list[tuple[FeuilleLue, str | None]]
+    _lecteur: _Lecteur
+    _strings: list[str]
+
+    def lignes(self, feuille: FeuilleLue, *, trier: bool = False
+               ) -> Iterator[tuple[int, dict[int, Cellule]]]:
+        """(row number, its cells by column, left to right) for each row of ``feuille`` (one
+        of :attr:`parties`) holding something, in increasing row order, one row alive at a time.
+
+        ClasseurRefuse as :func:`lire_classeur` (at the same cell, with the same limits);
+        LignesDesordonnees when the file stores a row after a later one, before that row is
+        given: read again with ``trier=True``, which keeps the sheet's cells to sort them.
+        """
+        target = next((t for f, t in self.parties if f is feuille), None)
+        if target is None:
+            return
+        lecteur = self._lecteur
+        with _guard():
+            if trier:
+                lecteur.sheet(target, feuille, self._strings)
+                rows: dict[int, dict[int, Cellule]] = {}
+                for cell in sorted(feuille.cellules.values(), key=lambda c: (c.row, c.col)):
+                    rows.setdefault(cell.row, {})[cell.col] = cell
+                feuille.cellules = {}
+                yield from rows.items()
+                return
+            lecteur.protection = None
+            current, kept = 0, 0
+            line: dict[int, Cellule] = {}
+            for ref, row, col, cell in lecteur.cells(target, feuille.nom, self._strings):
+                if row != current:
+                    if row < current:
+                        raise LignesDesordonnees(f"{feuille.nom}!{ref}")
+                    if line:
+                        yield current, dict(sorted(line.items()))
+                    kept += len(line)
+                    line = {}
+                    current = row
+                lecteur.count(kept + len(line), feuille.nom, ref)
+                line[col] = cell
+            if line:
+                yield current, dict(sorted(line.items()))
+            feuille.protection = lecteur.protection
+
+
+@contextmanager
+def ouvrir_classeur(path: Path, limites: Limites, *, dossier: Path | None = None
+                    ) -> Iterator[ClasseurOuvert]:
+    """The workbook at ``path`` opened within ``limites``: its sheets, formats and shared
+    strings read, its cells to be read row by row (:meth:`ClasseurOuvert.lignes`).
+
+    ClasseurRefuse or FileNotFoundError on opening, as :func:`lire_classeur`; exceptions raised
+    by the caller inside the ``with`` are left as they are.
     """
     with ouvrir_fichier(path, dossier) as fh:
         head = fh.read(8)
@@ -630,25 +731,35 @@ def lire_classeur(path: Path, limites: Limites, *, dossier: Path | None = None,
         if not head.startswith(b"PK"):
             raise ClasseurRefuse("ce fichier n'est pas un classeur Excel (.xlsx)")
         fh.seek(0)
-        try:
-            with zipfile.ZipFile(fh) as zf:
+        with _guard():
+            zf = zipfile.ZipFile(fh)
+        with zf:
+            with _guard():
                 check_archive(zf, max_total=limites.decompresse, max_part=limites.partie)
-                return _read(_Lecteur(zf, limites, path), path, feuilles)
-        except (ArchiveRefusee, ClasseurRefuse):
-            raise
-        except zipfile.BadZipFile:
-            raise ClasseurRefuse("classeur illisible ou abîmé (tronqué : ce n'est pas une "
-                                 "archive .xlsx complète) ; enregistrez-le à nouveau") from None
-        except MemoryError:
-            raise ClasseurRefuse("classeur trop volumineux pour être lu") from None
-        except Exception as exc:  # any malformed content: report, never a traceback
-            detail = f"XML invalide : {exc}" if isinstance(exc, SyntaxError) else \
-                f"{type(exc).__name__} : {exc}"
-            raise ClasseurRefuse(f"classeur illisible ou abîmé ({detail}) ; ouvrez-le et "
-                                 "enregistrez-le à nouveau au format .xlsx") from None
+                lecteur = _Lecteur(zf, limites, path)
+                book, parties, strings = _read(lecteur, path)
+            yield ClasseurOuvert(book, parties, lecteur, strings)
 
 
-def _read(lecteur: _Lecteur, path: Path, feuilles: set[str] | None) -> Classeur:
+def lire_classeur(path: Path, limites: Limites, *, dossier: Path | None = None,
+                  feuilles: set[str] | None = None) -> Classeur:
+    """Read the workbook at ``path`` within ``limites``; ``feuilles`` limits whose cells are read.
+
+    ClasseurRefuse (French reason, with the cell when one is at fault) for a file that is not
+    an ordinary file (see :func:`ouvrir_fichier`), not an .xlsx, encrypted, malformed, or
+    beyond a limit; FileNotFoundError when there is no file.
+    """
+    with ouvrir_classeur(path, limites, dossier=dossier) as ouvert, _guard():
+        for sheet, target in ouvert.parties:
+            if target is not None and (feuilles is None or sheet.nom in feuilles):
+                ouvert._lecteur.sheet(target, sheet, ouvert._strings)
+        return ouvert.classeur
+
+
+def _read(lecteur: _Lecteur, path: Path
+          ) -> tuple[Classeur, list[tuple[FeuilleLue, str | None]], list[str]]:
+    """The workbook without its cells: each sheet with its part (None: nothing to read),
+    the shared strings."""
     names = lecteur.names
     root_rels = lecteur.rels("")
     workbook = next((t for typ, t in root_rels.values() if typ.endswith(_REL_OFFICE)),
@@ -677,6 +788,7 @@ def _read(lecteur: _Lecteur, path: Path, feuilles: set[str] | None) -> Classeur:
                 if _local(el.tag) == "Application":
                     application = (el.text or "").strip()
     book = Classeur(path, {}, [], formats, application=application, strict=strict)
+    parties: list[tuple[FeuilleLue, str | None]] = []
     for el in wb_root.iter():
         tag = _local(el.tag)
         if tag == "workbookPr":
@@ -689,7 +801,6 @@ def _read(lecteur: _Lecteur, path: Path, feuilles: set[str] | None) -> Classeur:
             book.feuilles[sheet.nom] = sheet
             book.ordre.append(sheet.nom)
             typ, target = wb_rels.get(rid, ("", ""))
-            if typ.endswith(_REL_SHEET) and target in names and (
-                    feuilles is None or sheet.nom in feuilles):
-                lecteur.sheet(target, sheet, strings)
-    return book
+            parties.append((sheet, target if typ.endswith(_REL_SHEET) and target in names
+                            else None))
+    return book, parties, strings

@@ -9,18 +9,34 @@ Cells are read by :mod:`certidocs.classeur`, not pandas: « NA », « NULL » or
 names stay names; a cell showing an error value (#REF!, #N/A…) is a problem at its cell, never
 a blank; a number in a text column is read as its format displays it (a postal code 1000
 formatted « 00000 » is « 01000 »); dates follow the workbook's date system (1900 or 1904).
+
+Rows are read one at a time and each becomes its model object (a ``Candidat``…) before the
+next is read: what stays alive grows with the candidates and the problems found, not with the
+cells of the file (issue 21: a 10 000-candidate session read in the memory of a 1 000 one, bar
+the candidates themselves).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import re
 import unicodedata
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from certidocs.classeur import ERREURS, Classeur, FeuilleLue, Limites, lire_classeur
+from certidocs.classeur import (
+    ERREURS,
+    Cellule,
+    Classeur,
+    ClasseurOuvert,
+    LignesDesordonnees,
+    Limites,
+    ouvrir_classeur,
+)
 from certidocs.errors import ArchiveRefusee, ClasseurRefuse, Probleme, SessionError
 from certidocs.model import (
     Candidat,
@@ -136,37 +152,75 @@ class _Lue(NamedTuple):
     erreur: bool = False
 
 
-_Table = dict[int, dict[int, _Lue]]  # row → column (1-based) → cell
+_Ligne = dict[int, _Lue]  # column (1-based) → cell
+_Table = dict[int, _Ligne]  # row → its cells
+_Lignes = Iterator[tuple[int, _Ligne]]  # rows in increasing order, one alive at a time
+
+#: How each table sheet's records become model objects, one row at a time.
+_BUILDERS: dict[str, Callable[[dict[str, Any]], Any]] = {
+    CANDIDATS.nom: lambda r: _candidat(r),
+    JURY.nom: lambda r: Jure(**r),
+    PLANNING.nom: lambda r: Epreuve(**r),
+    RECOURS.nom: lambda r: Recours(**r),
+    DYSFONCTIONNEMENTS.nom: lambda r: Dysfonctionnement(**r),
+}
+
+
+@dataclass
+class _Feuillet:
+    """One table sheet as read: its columns, what is wrong with its header row, its records
+    (model objects, or dicts for :func:`read_sheets`) and the problems found in them."""
+
+    colonnes: dict[str, int]
+    disposition: list[str]
+    objets: list[Any]
+    problemes: list[Probleme]
+
+
+@dataclass
+class _Lu:
+    """Every sheet of session.xlsx as needed: table sheets by name, the small ones whole."""
+
+    noms: list[str] = field(default_factory=list)  # the sheets in the workbook's order
+    feuillets: dict[str, _Feuillet] = field(default_factory=dict)
+    petites: dict[str, _Table] = field(default_factory=dict)  # Session and meta sheets
 
 
 def read_session(dossier: Path) -> Lecture:
-    """Read ``dossier/session.xlsx``; SessionError when it cannot be read at all."""
+    """Read ``dossier/session.xlsx``; SessionError when it cannot be read at all.
+
+    Shape: every sheet is read once, row by row, in the workbook's order (so that a broken cell
+    anywhere stops the reading as before); problems are given Session sheet first, then the
+    tables in the order of ``TABLES``, each in row order.
+    """
     path = dossier / FILENAME
-    book = _load(path, dossier)
-    sheets = {name: _table(book, book.feuilles[name]) for name in book.ordre}
-    missing = [name for name in (SESSION, *(t.nom for t in TABLES)) if name not in sheets]
+    lu = _read_book(path, dossier, {t.nom: t for t in TABLES}, _BUILDERS)
+    missing = [name for name in (SESSION, *(t.nom for t in TABLES))
+               if name not in lu.noms]
     if missing:
-        present = ", ".join(f"« {s} »" for s in book.ordre if s != META_SHEET) or "aucune"
+        present = ", ".join(f"« {s} »" for s in lu.noms if s != META_SHEET) or "aucune"
         raise SessionError(f"{path} : feuille(s) manquante(s) : "
                            f"{', '.join(f'« {m} »' for m in missing)} (feuilles présentes : "
                            f"{present}) ; ne renommez pas les feuilles")
-    layout_problems: list[str] = []
-    columns = {t.nom: _columns(sheets[t.nom], t, layout_problems) for t in TABLES}
+    layout_problems = [p for t in TABLES for p in lu.feuillets[t.nom].disposition]
     if layout_problems:
         raise SessionError(f"{path} :\n" + "\n".join(f"  - {p}" for p in layout_problems))
     problems: list[Probleme] = []
-    info, session_cells = _read_info(sheets[SESSION], problems)
-    tables = {t.nom: _rows(sheets[t.nom], t, columns[t.nom], problems) for t in TABLES}
+    info, session_cells = _read_info(lu.petites[SESSION], problems)
+    for t in TABLES:
+        problems.extend(lu.feuillets[t.nom].problemes)
+    objets = {t.nom: tuple(lu.feuillets[t.nom].objets) for t in TABLES}
     session = Session(
         nom=dossier.resolve().name,
         info=info,
-        candidats=tuple(_candidat(r) for r in tables[CANDIDATS.nom]),
-        jury=tuple(Jure(**r) for r in tables[JURY.nom]),
-        planning=tuple(Epreuve(**r) for r in tables[PLANNING.nom]),
-        recours=tuple(Recours(**r) for r in tables[RECOURS.nom]),
-        dysfonctionnements=tuple(Dysfonctionnement(**r) for r in tables[DYSFONCTIONNEMENTS.nom]),
-        identifiant=_identifiant(sheets.get(META_SHEET), dossier),
+        candidats=objets[CANDIDATS.nom],
+        jury=objets[JURY.nom],
+        planning=objets[PLANNING.nom],
+        recours=objets[RECOURS.nom],
+        dysfonctionnements=objets[DYSFONCTIONNEMENTS.nom],
+        identifiant=_identifiant(lu.petites.get(META_SHEET), dossier),
     )
+    columns = {t.nom: lu.feuillets[t.nom].colonnes for t in TABLES}
     return Lecture(session, problems, columns, session_cells)
 
 
@@ -176,18 +230,94 @@ def read_sheets(dossier: Path, feuilles: tuple[Feuille, ...]) -> dict[str, list[
     Jury and Dysfonctionnements sheets of forty sessions). SessionError when the file cannot
     be read or a sheet's columns are not the expected ones."""
     path = dossier / FILENAME
-    book = _load(path, dossier)
+    lu = _read_book(path, dossier, {f.nom: f for f in feuilles}, {})
     out: dict[str, list[dict[str, Any]]] = {}
     for feuille in feuilles:
-        if feuille.nom not in book.feuilles:
+        if feuille.nom not in lu.noms:
             raise SessionError(f"{path} : feuille « {feuille.nom} » manquante")
-        table = _table(book, book.feuilles[feuille.nom])
-        layout: list[str] = []
-        columns = _columns(table, feuille, layout)
-        if layout:
-            raise SessionError(f"{path} : " + " ; ".join(layout))
-        out[feuille.nom] = _rows(table, feuille, columns, [])
+        feuillet = lu.feuillets[feuille.nom]
+        if feuillet.disposition:
+            raise SessionError(f"{path} : " + " ; ".join(feuillet.disposition))
+        out[feuille.nom] = feuillet.objets
     return out
+
+
+def _read_book(path: Path, dossier: Path, tables: dict[str, Feuille],
+               builders: dict[str, Callable[[dict[str, Any]], Any]]) -> _Lu:
+    """Every sheet of the workbook read once: ``tables`` row by row into :class:`_Feuillet`
+    (records turned into objects by ``builders``, dicts when a sheet has none), the Session
+    and meta sheets whole (a few dozen rows), the others only checked. SessionError when the
+    file cannot be read. A sheet whose rows are stored out of order (a hand-made file) is
+    read again sorted, so the result never depends on the order of the file."""
+    with _opened(path, dossier) as ouvert:
+        try:
+            return _read_parts(ouvert, tables, builders, trier=False)
+        except LignesDesordonnees:
+            return _read_parts(ouvert, tables, builders, trier=True)
+
+
+def _read_parts(ouvert: ClasseurOuvert, tables: dict[str, Feuille],
+                builders: dict[str, Callable[[dict[str, Any]], Any]], *, trier: bool) -> _Lu:
+    book = ouvert.classeur
+    lu = _Lu(noms=list(book.ordre))
+    for sheet, _part in ouvert.parties:
+        rows = ((n, _lues(book, line)) for n, line in ouvert.lignes(sheet, trier=trier))
+        feuille = tables.get(sheet.nom)
+        if feuille is not None:
+            lu.feuillets[sheet.nom] = _read_table(rows, feuille, builders.get(sheet.nom))
+        elif sheet.nom in (SESSION, META_SHEET):
+            lu.petites[sheet.nom] = dict(rows)
+        for _row in rows:  # any other sheet: read through, so that a broken cell is reported
+            pass
+    return lu
+
+
+@contextmanager
+def _opened(path: Path, dossier: Path) -> Iterator[ClasseurOuvert]:
+    """session.xlsx open for reading; what stops its reading, as a SessionError naming it."""
+    try:
+        with ouvrir_classeur(path, LIMITES, dossier=dossier) as ouvert:
+            yield ouvert
+    except FileNotFoundError:
+        raise SessionError(f"{path} introuvable : créez-le avec « certidocs session creer "
+                           f"{path.parent} --referentiel CODE »") from None
+    except OSError as exc:
+        raise SessionError(f"{path} : lecture impossible ({exc.strerror})") from None
+    except ClasseurRefuse as exc:
+        text = str(exc)
+        if "chiffré" in text:
+            text = ("classeur protégé par un mot de passe (ou au vieux format .xls) ; "
+                    "enregistrez-le sans mot de passe au format .xlsx")
+        raise SessionError(f"{path} : {text}") from None
+    except ArchiveRefusee as exc:
+        raise SessionError(f"{path} : {exc}") from None
+
+
+def _lues(book: Classeur, line: dict[int, Cellule]) -> _Ligne:
+    """A row's cells, each typed and shown as the spreadsheet does."""
+    out: _Ligne = {}
+    for col, cell in line.items():
+        typed = None if cell.erreur else book.typee(cell)
+        shown = typed if isinstance(typed, str) else book.affiche(cell)
+        out[col] = _Lue(typed, shown, cell.erreur)
+    return out
+
+
+def _read_table(rows: _Lignes, feuille: Feuille,
+                build: Callable[[dict[str, Any]], Any] | None) -> _Feuillet:
+    """One table sheet: its header row (row 1) first, then each record built and turned into
+    its object by ``build`` (kept as a dict without it) before the next row is read."""
+    first = next(rows, None)
+    header: _Ligne = first[1] if first is not None and first[0] == 1 else {}
+    layout: list[str] = []
+    columns = _columns(header, feuille, layout)
+    feuillet = _Feuillet(columns, layout, [], [])
+    pending = [first] if first is not None and first[0] != 1 else []
+    for ligne, line in itertools.chain(pending, rows):
+        record = _record(ligne, line, feuille, columns, feuillet.problemes)
+        if record is not None:
+            feuillet.objets.append(record if build is None else build(record))
+    return feuillet
 
 
 def _identifiant(meta: _Table | None, dossier: Path) -> str:
@@ -208,38 +338,11 @@ def read_id_file(dossier: Path) -> str:
         return ""
 
 
-def _load(path: Path, dossier: Path) -> Classeur:
-    try:
-        return lire_classeur(path, LIMITES, dossier=dossier)
-    except FileNotFoundError:
-        raise SessionError(f"{path} introuvable : créez-le avec « certidocs session creer "
-                           f"{path.parent} --referentiel CODE »") from None
-    except OSError as exc:
-        raise SessionError(f"{path} : lecture impossible ({exc.strerror})") from None
-    except ClasseurRefuse as exc:
-        text = str(exc)
-        if "chiffré" in text:
-            text = ("classeur protégé par un mot de passe (ou au vieux format .xls) ; "
-                    "enregistrez-le sans mot de passe au format .xlsx")
-        raise SessionError(f"{path} : {text}") from None
-    except ArchiveRefusee as exc:
-        raise SessionError(f"{path} : {exc}") from None
-
-
-def _table(book: Classeur, sheet: FeuilleLue) -> _Table:
-    """The sheet's cells by row then column, each typed and shown as the spreadsheet does."""
-    out: _Table = {}
-    for cell in sorted(sheet.cellules.values(), key=lambda c: (c.row, c.col)):
-        row, col = cell.row, cell.col
-        typed = None if cell.erreur else book.typee(cell)
-        shown = typed if isinstance(typed, str) else book.affiche(cell)
-        out.setdefault(row, {})[col] = _Lue(typed, shown, cell.erreur)
-    return out
-
-
-def _columns(sheet: _Table, feuille: Feuille, problems: list[str]) -> dict[str, int]:
+def _columns(header: _Ligne, feuille: Feuille, problems: list[str]) -> dict[str, int]:
+    """Each field's column (1-based) found in the header row; a line of ``problems`` for each
+    mandatory column missing."""
     headers: dict[str, int] = {}
-    for col, value in sorted(sheet.get(1, {}).items()):
+    for col, value in sorted(header.items()):
         if not _blank(value):
             headers.setdefault(fold(value.shown), col)
     found: dict[str, int] = {}
@@ -250,14 +353,14 @@ def _columns(sheet: _Table, feuille: Feuille, problems: list[str]) -> dict[str, 
     for colonne in feuille.colonnes:
         if colonne.champ not in found and colonne.obligatoire:
             problems.append(f"{feuille.nom}!1 : colonne « {colonne.titre} » manquante ou "
-                            "renommée" + _renamed_hint(headers, sheet))
+                            "renommée" + _renamed_hint(headers, header))
     return found
 
 
-def _renamed_hint(unknown: dict[str, int], sheet: _Table) -> str:
+def _renamed_hint(unknown: dict[str, int], header: _Ligne) -> str:
     if not unknown:
         return ""
-    names = [f"« {sheet[1][i].shown} » ({column_letter(i - 1)}1)" for i in sorted(unknown.values())]
+    names = [f"« {header[i].shown} » ({column_letter(i - 1)}1)" for i in sorted(unknown.values())]
     return " ; colonnes non reconnues : " + ", ".join(names)
 
 
@@ -307,27 +410,28 @@ def _already(problems: list[Probleme], cell: str) -> bool:
     return any(p.lieu == cell for p in problems)
 
 
-def _rows(sheet: _Table, feuille: Feuille, columns: dict[str, int], problems: list[Probleme]
-          ) -> list[dict[str, Any]]:
-    records: list[dict[str, Any]] = []
-    for ligne, line in sorted(sheet.items()):
-        if ligne < 2:
+def _record(ligne: int, line: _Ligne, feuille: Feuille, columns: dict[str, int],
+            problems: list[Probleme]) -> dict[str, Any] | None:
+    """The record of row ``ligne`` (field → typed value, with « ligne »), None for the header
+    row or a row empty in every known column; its problems added at their cells."""
+    if ligne < 2:
+        return None
+    raw = {champ: line.get(index) for champ, index in columns.items()}
+    if all(_blank(v) for v in raw.values()):
+        return None
+    record: dict[str, Any] = {"ligne": ligne}
+    for colonne in feuille.colonnes:
+        if colonne.champ not in columns:
+            record[colonne.champ] = _parse(None, colonne, "", [])
             continue
-        raw = {champ: line.get(index) for champ, index in columns.items()}
-        if all(_blank(v) for v in raw.values()):
-            continue
-        record: dict[str, Any] = {"ligne": ligne}
-        for colonne in feuille.colonnes:
-            if colonne.champ not in columns:
-                record[colonne.champ] = _parse(None, colonne, "", [])
-                continue
-            cell = f"{feuille.nom}!{column_letter(columns[colonne.champ] - 1)}{ligne}"
-            value = _parse(raw[colonne.champ], colonne, cell, problems)
-            if colonne.obligatoire and value in (None, "", ()) and not _already(problems, cell):
-                problems.append(Probleme(cell, f"« {colonne.titre} » est obligatoire"))
-            record[colonne.champ] = value
-        records.append(record)
-    return records
+        cell = f"{feuille.nom}!{column_letter(columns[colonne.champ] - 1)}{ligne}"
+        mark = len(problems)  # a problem at this cell can only come from its _parse below
+        value = _parse(raw[colonne.champ], colonne, cell, problems)
+        if colonne.obligatoire and value in (None, "", ()) and \
+                not _already(problems[mark:], cell):
+            problems.append(Probleme(cell, f"« {colonne.titre} » est obligatoire"))
+        record[colonne.champ] = value
+    return record
 
 
 def _text(value: _Lue | None) -> str:
