@@ -214,7 +214,7 @@ class SessionInfo:
     date_envoi_convocations: date | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Candidat:
     """One row of the « Candidats » sheet. ``ligne`` is its row in the sheet (for messages)."""
 
