@@ -15,7 +15,7 @@ from __future__ import annotations
 import functools
 import re
 import unicodedata
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -470,6 +470,8 @@ def _bloc_resultat(b: ResultatBloc, titles: Mapping[str, str], rncp: str = "") -
 
 def _observations(referentiel: Referentiel, notes: Mapping[str, str]) -> list[Context]:
     """The jurors' observations, in the référentiel's order: ``bloc``, ``critere``, ``texte``."""
+    if not notes:
+        return []
     out = []
     for bloc in referentiel.blocs:
         for critere in bloc.criteres:
@@ -769,6 +771,38 @@ def _effectifs(session: Session, resultats: Mapping[str, Resultat]) -> Context:
     }
 
 
+class LazyRows(Sequence[Context]):
+    """A list of table rows (« for c in candidats ») whose rows are built when read.
+
+    The procès-verbal of a 10,000-candidate session lists every candidate with every bloc
+    result: built as a list, its rows alone take hundreds of megabytes. Here row ``i`` is
+    ``build(keys[i])``, made each time the template reaches it and dropped after, so that
+    rendering (certidocs.documents.streaming) holds one row at a time. It behaves as the
+    list it stands for in everything a template may do (``for``, ``|length``, ``|first``,
+    ``|last``, ``[0]``, ``if candidats``, ``loop.last``, printing); each read builds the row
+    again (rows are pure data, the same each time). Rows must hold no ``Image`` (images are
+    placed before rendering: see ``render._resolve_images``).
+    """
+
+    def __init__(self, keys: Sequence[Any], build: Callable[[Any], Context]) -> None:
+        self._keys = keys
+        self._build = build
+
+    def __len__(self) -> int:
+        return len(self._keys)
+
+    def __getitem__(self, index: Any) -> Any:
+        if isinstance(index, slice):
+            return [self._build(k) for k in self._keys[index]]
+        return self._build(self._keys[index])
+
+    def __iter__(self) -> Iterator[Context]:
+        return (self._build(k) for k in self._keys)
+
+    def __repr__(self) -> str:
+        return repr(list(self))  # what a template printing the list printed before
+
+
 def contexte_proces_verbal(session: Session, referentiel: Referentiel,
                            organisme: Mapping[str, Any], resultats: Iterable[Resultat], *,
                            date_document: date | None = None,
@@ -782,19 +816,27 @@ def contexte_proces_verbal(session: Session, referentiel: Referentiel,
     Candidates are listed in the session sheet's order; one without an outcome keeps an empty
     decision, so that nobody silently disappears from the PV. ``observations`` (candidate
     number → criterion code → text) gives each ``c.resultat.observations``;
-    ``candidats_observes`` lists the candidates that have some.
+    ``candidats_observes`` lists the candidates that have some. Both lists are ``LazyRows``:
+    each row is built when the template reads it, so that the context stays small whatever
+    the session's size.
     """
     ctx = contexte_commun(session, referentiel, organisme, date_document=date_document,
                           type_nom="proces_verbal")
     by_numero = {r.numero: r for r in resultats}
-    rows = []
-    for c in session.candidats:
-        row = _candidat(c, referentiel, session)
-        row["resultat"] = _resultat(by_numero.get(c.numero), referentiel,
-                                    (observations or {}).get(c.numero))
-        rows.append(row)
-    ctx["candidats"] = rows
-    ctx["candidats_observes"] = [r for r in rows if r["resultat"]["observations"]]
+    notes = observations or {}
+    candidats = session.candidats
+
+    def row(index: int) -> Context:
+        c = candidats[index]
+        line = _candidat(c, referentiel, session)
+        line["resultat"] = _resultat(by_numero.get(c.numero), referentiel, notes.get(c.numero))
+        return line
+
+    codes = [k.code for b in referentiel.blocs for k in b.criteres]
+    observed = [i for i, c in enumerate(candidats)
+                if (n := notes.get(c.numero)) and any(_t(n.get(code)) for code in codes)]
+    ctx["candidats"] = LazyRows(range(len(candidats)), row)
+    ctx["candidats_observes"] = LazyRows(observed, row)
     ctx["effectifs"] = _effectifs(session, by_numero)
     seal = scellement or {}
     ctx["scellement"] = {"empreinte": _t(seal.get("empreinte")),
