@@ -220,3 +220,13 @@ def test_streamed_output_bounded_in_size(tmp_path: Path,
                                  stream=True)
     assert "le document dépasserait 3\u202f000\u202f000 caractères" in str(caught.value)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["gros.docx"]
+
+
+def test_a_procès_verbal_context_can_be_sent_to_a_worker() -> None:
+    """A context given by value to a batch is pickled to the process that renders it."""
+    import pickle
+
+    s, ref, decided = _big_session(3)
+    context = contexte_proces_verbal(s, ref, organisme(), decided)
+    back = pickle.loads(pickle.dumps(context))
+    assert list(back["candidats"]) == list(context["candidats"])

@@ -803,6 +803,24 @@ class LazyRows(Sequence[Context]):
         return repr(list(self))  # what a template printing the list printed before
 
 
+@dataclass(frozen=True)
+class _LignePv:
+    """Builds row ``i`` of the procès-verbal (a module-level class, not a closure: a context
+    given by value to a batch is pickled to the worker that renders it)."""
+
+    session: Session
+    referentiel: Referentiel
+    resultats: Mapping[str, Resultat]
+    observations: Mapping[str, Mapping[str, str]]
+
+    def __call__(self, index: int) -> Context:
+        c = self.session.candidats[index]
+        line = _candidat(c, self.referentiel, self.session)
+        line["resultat"] = _resultat(self.resultats.get(c.numero), self.referentiel,
+                                     self.observations.get(c.numero))
+        return line
+
+
 def contexte_proces_verbal(session: Session, referentiel: Referentiel,
                            organisme: Mapping[str, Any], resultats: Iterable[Resultat], *,
                            date_document: date | None = None,
@@ -825,13 +843,7 @@ def contexte_proces_verbal(session: Session, referentiel: Referentiel,
     by_numero = {r.numero: r for r in resultats}
     notes = observations or {}
     candidats = session.candidats
-
-    def row(index: int) -> Context:
-        c = candidats[index]
-        line = _candidat(c, referentiel, session)
-        line["resultat"] = _resultat(by_numero.get(c.numero), referentiel, notes.get(c.numero))
-        return line
-
+    row = _LignePv(session, referentiel, by_numero, notes)
     codes = [k.code for b in referentiel.blocs for k in b.criteres]
     observed = [i for i, c in enumerate(candidats)
                 if (n := notes.get(c.numero)) and any(_t(n.get(code)) for code in codes)]
