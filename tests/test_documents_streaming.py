@@ -230,3 +230,42 @@ def test_a_procès_verbal_context_can_be_sent_to_a_worker() -> None:
     context = contexte_proces_verbal(s, ref, organisme(), decided)
     back = pickle.loads(pickle.dumps(context))
     assert list(back["candidats"]) == list(context["candidats"])
+
+
+def test_procès_verbal_one_table_per_hundred_candidates(tmp_path: Path) -> None:
+    """250 candidates: three decision tables (100, 100, 50), each with its header row repeated
+    on every page, every candidate on them once, in order; nobody: one table saying so."""
+    from certidocs.documents.context import PV_LIGNES_PAR_TABLEAU
+
+    assert PV_LIGNES_PAR_TABLEAU == 100
+    s, ref, decided = _big_session(250)
+    context = contexte_proces_verbal(s, ref, organisme(), decided)
+    target = render_document(DEFAULTS / "proces_verbal.docx", context, tmp_path / "pv.docx",
+                             stream=True)
+    decisions = [t for t in docx.Document(str(target)).tables
+                 if t.rows[0].cells[0].text == "N°" and len(t.columns) == 5]
+    assert [len(t.rows) - 1 for t in decisions] == [100, 100, 50]
+    assert all(t.rows[0]._tr.trPr is not None and t.rows[0]._tr.trPr.xpath("./w:tblHeader")
+               for t in decisions)
+    numbers = [row.cells[0].text for t in decisions for row in t.rows[1:]]
+    assert numbers == [f"{i:05d}" for i in range(250)]
+    nobody = contexte_proces_verbal(dataclasses.replace(s, candidats=()), ref, organisme(), [])
+    empty = render_document(DEFAULTS / "proces_verbal.docx", nobody, tmp_path / "vide.docx")
+    assert "Aucun candidat." in "\n".join(
+        c.text for t in docx.Document(str(empty)).tables for r in t.rows for c in r.cells)
+
+
+def test_a_long_document_counts_for_more_in_libreoffices_time_limit(tmp_path: Path) -> None:
+    from certidocs.documents.pdf import WEIGHT_XML_BYTES, document_weight
+
+    long = tmp_path / "long.docx"
+    with zipfile.ZipFile(long, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("word/document.xml", b" " * (3 * WEIGHT_XML_BYTES + 5))
+    assert document_weight(long) == 3
+    (tmp_path / "abime.docx").write_bytes(b"pas un zip")
+    assert document_weight(tmp_path / "abime.docx") == 1
+    short = render_document(_table_template(tmp_path / "modele.docx"),
+                            {"lignes": [{"nom": "A"}, {"nom": "B"}], "colonnes": ["a", "b", "c"],
+                             "image": ""},
+                            tmp_path / "court.docx")
+    assert document_weight(short) == 1
