@@ -467,7 +467,7 @@ def report(runs: list[dict[str, Any]]) -> None:
                        ("pic_python_somme_mio", "processus Python ensemble"),
                        ("pic_autres_mio", "plus gros LibreOffice"),
                        ("pic_memoire_mio", "ru_maxrss (max. processus)")):
-        if key in big:
+        if key in big and small.get(key):  # no LibreOffice without PDF: nothing to compare
             cells = ", ".join(f"{r[key]:.1f} Mio à {r['candidats']}" for r in runs)
             print(f"  {label:26} {cells}  (rapport {big[key] / small[key]:.2f}, cible ≤ 1,2)")
     print(f"  avec les mesures de référence : {max(r['pic_memoire_total_mio'] for r in runs):.1f}"

@@ -6,12 +6,15 @@ letters, notices of non-recevabilité, dysfunction log. Certificates get their n
 register (sequential per certification and year, the same number when regenerated) and a
 verification code signed with the workspace's secret.
 
-Jobs are produced lazily and carry the recipe of their context, not the context: the data
-every context is built from (``_Donnees``: session, référentiel, results, certificates) goes
-once to each rendering process, which builds the contexts of its documents (QR codes
-included). No list of contexts or documents is ever held, so memory does not grow with the
-number of candidates (but for the procès-verbal, the one document that lists them all), and
-building contexts is spread over the cores like rendering.
+Jobs are produced lazily and carry the recipe of their context, not the context: what every
+context is built from (``_Donnees.partagees()``: the session's settings, jury, référentiel)
+goes once to each rendering process; a job about one candidate carries that candidate's part
+(``_Personne``: identity, outcome, certificate, observations, planning), a document of the
+whole session the whole data. Workers build the contexts of their documents (QR codes
+included), so building contexts is spread over the cores like rendering. No list of contexts
+or documents is ever held and a worker's memory does not grow with the number of candidates:
+the procès-verbal, the one document listing them all, builds its rows as it renders them
+(certidocs.documents.streaming).
 """
 
 from __future__ import annotations
@@ -132,6 +135,61 @@ class _Donnees:
                    {r.numero: r for r in resultats}, {c.numero: c for c in session.candidats},
                    scellement or {}, observations or {})
 
+    def partagees(self) -> _Donnees:
+        """What every rendering process gets once: this without the candidates, their
+        outcomes, certificates, observations and planning (a per-candidate job carries its
+        own: ``_Personne``), so that a worker's memory does not grow with the session."""
+        import dataclasses
+
+        return dataclasses.replace(
+            self, session=dataclasses.replace(self.session, candidats=(), planning=()),
+            resultats=(), certificats={}, par_numero={}, candidats={}, observations={})
+
+    def personne(self, numero: str, planning: tuple[Any, ...]) -> _Personne:
+        """What a document about candidate ``numero`` needs beyond ``partagees()``;
+        ``planning`` is the candidate's part of the session's planning."""
+        return _Personne(self.candidats[numero], self.par_numero.get(numero),
+                         self.certificats.get(numero), self.observations.get(numero),
+                         planning)
+
+    def avec(self, p: _Personne) -> _Donnees:
+        """This data (``partagees()`` or whole) holding candidate ``p`` as the whole did."""
+        import dataclasses
+
+        numero = p.candidat.numero
+        return dataclasses.replace(
+            self, session=dataclasses.replace(self.session, candidats=(p.candidat,),
+                                              planning=p.planning),
+            resultats=(p.resultat,) if p.resultat else (),
+            certificats={numero: p.certificat} if p.certificat is not None else {},
+            par_numero={numero: p.resultat} if p.resultat else {},
+            candidats={numero: p.candidat},
+            observations={numero: p.observations} if p.observations else {})
+
+
+@dataclass(frozen=True)
+class _Personne:
+    """One candidate's part of ``_Donnees``: sent with each job about that candidate (a few
+    kilobytes), instead of every candidate's data to every worker."""
+
+    candidat: Candidat
+    resultat: Resultat | None
+    certificat: Any  # CertificatInfo or None
+    observations: dict[str, str] | None
+    planning: tuple[Any, ...]
+
+
+def _contexte_personne(shared: _Donnees, nom: str, p: _Personne) -> Mapping[str, Any]:
+    """The context of a document about one candidate, from the worker's shared data and the
+    job's ``_Personne``."""
+    return _contexte(shared.avec(p), nom, p.candidat.numero)
+
+
+def _contexte_complet(_shared: _Donnees, nom: str, key: Any, d: _Donnees) -> Mapping[str, Any]:
+    """The context of a document of the whole session (or of a juror, who is convoked for
+    every candidate, or of a recours), from the whole data ``d`` sent with the job."""
+    return _contexte(d, nom, key)
+
 
 def _contexte(d: _Donnees, nom: str, key: Any) -> Mapping[str, Any]:
     """The context of one document: ``key`` is the candidate's number, or the juror's or the
@@ -176,9 +234,16 @@ def _jobs(d: _Donnees, etape: str, types: tuple[str, ...] | None) -> Iterator[An
     from certidocs.pipeline import expects_grid
 
     session = d.session
+    planning: dict[str, list[Any]] = {}
+    for e in session.planning:
+        planning.setdefault(e.numero, []).append(e)
 
     def job(nom: str, file_name: str, key: Any) -> Any:
-        return D.RenderJob(nom, file_name, ContextRecipe(_contexte, (nom, key)))
+        if D.TYPES[nom].par == "candidat":
+            person = d.personne(key, tuple(planning.get(key, ())))
+            return D.RenderJob(nom, file_name, ContextRecipe(_contexte_personne, (nom, person)))
+        # One job of the kind per session, juror or recours: it carries the whole data.
+        return D.RenderJob(nom, file_name, ContextRecipe(_contexte_complet, (nom, key, d)))
 
     for nom, kind in D.TYPES.items():
         if kind.etape != etape or (types and nom not in types):
@@ -439,7 +504,7 @@ def _render_stage(dossier: Path, opened: SessionOuverte, etape: str,
     total = sum(1 for _ in _jobs(lot.donnees, etape, types)) if progress else 0
     result = D.render_batch(_jobs(lot.donnees, etape, types), lot.templates,
                             dossier / DOCUMENTS, pdf=pdf, overwrite_edited=replace,
-                            shared=lot.donnees, progress=progress, total=total)
+                            shared=lot.donnees.partagees(), progress=progress, total=total)
     report.fichiers += result.fichiers
     report.avertissements += result.avertissements
     report.pdfs += result.pdfs

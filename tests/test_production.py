@@ -126,3 +126,27 @@ def test_progress_counts_every_document(session_done: Path) -> None:
     assert calls, "no progress reported"
     assert [d for d, _ in calls] == list(range(1, len(rendered) + 1))
     assert {t for _, t in calls} == {len(rendered)}
+
+
+def test_workers_get_one_candidate_per_job(session_done: Path) -> None:
+    """What goes once to every rendering process holds no candidate; a job about a candidate
+    carries that candidate's data only; the contexts are those built from the whole data."""
+    import pickle
+
+    from certidocs.pipeline import open_checked
+    from certidocs.production import _contexte, _jobs, _prepare
+
+    opened = open_checked(session_done)
+    lot = _prepare(session_done, opened, "apres", None)
+    shared = lot.donnees.partagees()
+    assert not shared.session.candidats and not shared.resultats and not shared.certificats
+    jobs = list(_jobs(lot.donnees, "apres", None))
+    fiche = next(j for j in jobs if j.type == "fiche_resultats")
+    (person,) = [a for a in fiche.contexte.args if not isinstance(a, str)]
+    assert person.candidat.numero == "001" and person.resultat.numero == "001"
+    assert len(pickle.dumps(fiche.contexte)) < len(pickle.dumps(lot.donnees)) / 2
+    for job in jobs:
+        key = job.contexte.args[-1] if job.type == "fiche_resultats" else None
+        if key is not None:
+            assert job.contexte(shared) == _contexte(lot.donnees, job.type,
+                                                     key.candidat.numero)

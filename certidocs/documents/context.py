@@ -15,7 +15,7 @@ from __future__ import annotations
 import functools
 import re
 import unicodedata
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -470,6 +470,8 @@ def _bloc_resultat(b: ResultatBloc, titles: Mapping[str, str], rncp: str = "") -
 
 def _observations(referentiel: Referentiel, notes: Mapping[str, str]) -> list[Context]:
     """The jurors' observations, in the référentiel's order: ``bloc``, ``critere``, ``texte``."""
+    if not notes:
+        return []
     out = []
     for bloc in referentiel.blocs:
         for critere in bloc.criteres:
@@ -769,6 +771,64 @@ def _effectifs(session: Session, resultats: Mapping[str, Resultat]) -> Context:
     }
 
 
+class LazyRows(Sequence[Context]):
+    """A list of table rows (« for c in candidats ») whose rows are built when read.
+
+    The procès-verbal of a 10,000-candidate session lists every candidate with every bloc
+    result: built as a list, its rows alone take hundreds of megabytes. Here row ``i`` is
+    ``build(keys[i])``, made each time the template reaches it and dropped after, so that
+    rendering (certidocs.documents.streaming) holds one row at a time. It behaves as the
+    list it stands for in everything a template may do (``for``, ``|length``, ``|first``,
+    ``|last``, ``[0]``, ``if candidats``, ``loop.last``, printing); each read builds the row
+    again (rows are pure data, the same each time). Rows must hold no ``Image`` (images are
+    placed before rendering: see ``render._resolve_images``).
+    """
+
+    def __init__(self, keys: Sequence[Any], build: Callable[[Any], Context]) -> None:
+        self._keys = keys
+        self._build = build
+
+    def __len__(self) -> int:
+        return len(self._keys)
+
+    def __getitem__(self, index: Any) -> Any:
+        if isinstance(index, slice):
+            return [self._build(k) for k in self._keys[index]]
+        return self._build(self._keys[index])
+
+    def __iter__(self) -> Iterator[Context]:
+        return (self._build(k) for k in self._keys)
+
+    def __repr__(self) -> str:
+        return repr(list(self))  # what a template printing the list printed before
+
+
+PV_LIGNES_PAR_TABLEAU = 100
+"""Candidates per table of the procès-verbal (``candidats_par_tableau``): LibreOffice lays a
+table out in a time that grows faster than its rows (the PV of 10,000 candidates as one
+table took 19 minutes and 930 MiB to convert to PDF; 3,000 rows as one table 59 s, as 30
+tables of 100 rows 19 s). 100 rows are about ten pages: short enough for LibreOffice, and
+the header row is repeated on every page whatever the number of tables."""
+
+
+@dataclass(frozen=True)
+class _LignePv:
+    """Builds row ``i`` of the procès-verbal (a module-level class, not a closure: a context
+    given by value to a batch is pickled to the worker that renders it)."""
+
+    session: Session
+    referentiel: Referentiel
+    resultats: Mapping[str, Resultat]
+    observations: Mapping[str, Mapping[str, str]]
+
+    def __call__(self, index: int) -> Context:
+        c = self.session.candidats[index]
+        line = _candidat(c, self.referentiel, self.session)
+        line["resultat"] = _resultat(self.resultats.get(c.numero), self.referentiel,
+                                     self.observations.get(c.numero))
+        return line
+
+
 def contexte_proces_verbal(session: Session, referentiel: Referentiel,
                            organisme: Mapping[str, Any], resultats: Iterable[Resultat], *,
                            date_document: date | None = None,
@@ -782,19 +842,25 @@ def contexte_proces_verbal(session: Session, referentiel: Referentiel,
     Candidates are listed in the session sheet's order; one without an outcome keeps an empty
     decision, so that nobody silently disappears from the PV. ``observations`` (candidate
     number → criterion code → text) gives each ``c.resultat.observations``;
-    ``candidats_observes`` lists the candidates that have some.
+    ``candidats_observes`` lists the candidates that have some; ``candidats_par_tableau`` is
+    ``candidats`` cut in groups of PV_LIGNES_PAR_TABLEAU (one group, empty, when there is
+    nobody), one table each. The lists are ``LazyRows``: each row is built when the template
+    reads it, so that the context stays small whatever the session's size.
     """
     ctx = contexte_commun(session, referentiel, organisme, date_document=date_document,
                           type_nom="proces_verbal")
     by_numero = {r.numero: r for r in resultats}
-    rows = []
-    for c in session.candidats:
-        row = _candidat(c, referentiel, session)
-        row["resultat"] = _resultat(by_numero.get(c.numero), referentiel,
-                                    (observations or {}).get(c.numero))
-        rows.append(row)
-    ctx["candidats"] = rows
-    ctx["candidats_observes"] = [r for r in rows if r["resultat"]["observations"]]
+    notes = observations or {}
+    candidats = session.candidats
+    row = _LignePv(session, referentiel, by_numero, notes)
+    codes = [k.code for b in referentiel.blocs for k in b.criteres]
+    observed = [i for i, c in enumerate(candidats)
+                if (n := notes.get(c.numero)) and any(_t(n.get(code)) for code in codes)]
+    ctx["candidats"] = LazyRows(range(len(candidats)), row)
+    ctx["candidats_par_tableau"] = [
+        LazyRows(range(k, min(k + PV_LIGNES_PAR_TABLEAU, len(candidats))), row)
+        for k in range(0, len(candidats), PV_LIGNES_PAR_TABLEAU)] or [LazyRows((), row)]
+    ctx["candidats_observes"] = LazyRows(observed, row)
     ctx["effectifs"] = _effectifs(session, by_numero)
     seal = scellement or {}
     ctx["scellement"] = {"empreinte": _t(seal.get("empreinte")),

@@ -8,8 +8,9 @@ locale, so the output is the same on every machine.
 
 from __future__ import annotations
 
+import functools
 import re
-from datetime import date
+from datetime import date, timedelta
 
 LOCALE = "fr_FR"
 NBSP = "\u00a0"
@@ -17,9 +18,24 @@ NBSP = "\u00a0"
 
 def _names(d: date) -> tuple[str, str]:
     """The day-of-week and month names of ``d`` in French (lower case, as CLDR gives them)."""
+    return _weekday_name(d.weekday()), _month_name(d.month)
+
+
+# Asked for every candidate of a session (birth dates, retake deadlines): babel takes about a
+# millisecond a call, the twelve months and seven days are asked once.
+@functools.cache
+def _weekday_name(weekday: int) -> str:
     from babel.dates import format_date
 
-    return format_date(d, "EEEE", locale=LOCALE), format_date(d, "MMMM", locale=LOCALE)
+    monday = date(2024, 1, 1)
+    return format_date(monday + timedelta(days=weekday), "EEEE", locale=LOCALE)
+
+
+@functools.cache
+def _month_name(month: int) -> str:
+    from babel.dates import format_date
+
+    return format_date(date(2024, month, 1), "MMMM", locale=LOCALE)
 
 
 def _day(d: date) -> str:

@@ -18,6 +18,7 @@ from __future__ import annotations
 import struct
 import zipfile
 import zlib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
@@ -30,6 +31,7 @@ _DOS_TIME = 0
 _VERSION = 20  # 2.0: deflate
 _UTF8 = 0x800  # general purpose flag: the name is UTF-8
 _STORED_EXTENSIONS = (".png", ".jpg", ".jpeg", ".gif", ".emf", ".wmf")
+COPY_BYTES = 1 << 20  # bytes of a streamed member copied at a time
 
 
 @dataclass(frozen=True)
@@ -46,6 +48,17 @@ def _pack(name: str, raw: bytes) -> _Member:
         return _Member(raw, crc, zipfile.ZIP_STORED, raw)
     compressor = zlib.compressobj(6, zlib.DEFLATED, -15)
     return _Member(raw, crc, zipfile.ZIP_DEFLATED, compressor.compress(raw) + compressor.flush())
+
+
+@dataclass(frozen=True)
+class StreamedMember:
+    """A member already compressed (raw deflate) into the file ``path``, with the CRC-32 and
+    the sizes (bytes) of its data: written by certidocs.documents.streaming."""
+
+    path: Path
+    crc: int
+    compressed_size: int
+    size: int
 
 
 @dataclass
@@ -77,9 +90,11 @@ class TemplateMembers:
 class _ZipWriter:
     """The few calls python-docx's PackageWriter makes of a physical writer."""
 
-    def __init__(self, fh: IO[bytes], members: TemplateMembers) -> None:
+    def __init__(self, fh: IO[bytes], members: TemplateMembers,
+                 streamed: Mapping[str, StreamedMember] | None = None) -> None:
         self.fh = fh
         self.members = members
+        self.streamed = streamed or {}
         self.central: list[bytes] = []
         self.offset = 0
         self.names: set[str] = set()
@@ -89,20 +104,34 @@ class _ZipWriter:
         if name in self.names:
             raise ValueError(f"two parts named {name}")
         self.names.add(name)
+        streamed = self.streamed.get(name)
+        if streamed is not None:  # ``blob`` is a stand-in: the part was written already
+            self._entry(name, zipfile.ZIP_DEFLATED, streamed.crc, streamed.compressed_size,
+                        streamed.size)
+            with streamed.path.open("rb") as source:
+                while block := source.read(COPY_BYTES):
+                    self.fh.write(block)
+            self.offset += streamed.compressed_size
+            return
         member = self.members.member(name, bytes(blob))
+        self._entry(name, member.method, member.crc, len(member.data), len(member.raw))
+        self.fh.write(member.data)
+        self.offset += len(member.data)
+
+    def _entry(self, name: str, method: int, crc: int, compressed: int, size: int) -> None:
+        """The local header of a member (its data follows) and its central directory entry."""
+        if max(compressed, size, self.offset) >= 1 << 32:
+            raise ValueError(f"{name}: more than 4 GiB (zip64 is not written)")
         encoded = name.encode("utf-8")
         flags = 0 if encoded.isascii() else _UTF8
-        header = _LOCAL.pack(b"PK\x03\x04", _VERSION, 0, flags, member.method, _DOS_TIME,
-                             _DOS_DATE, member.crc, len(member.data), len(member.raw),
-                             len(encoded), 0)
+        header = _LOCAL.pack(b"PK\x03\x04", _VERSION, 0, flags, method, _DOS_TIME, _DOS_DATE,
+                             crc, compressed, size, len(encoded), 0)
         self.fh.write(header)
         self.fh.write(encoded)
-        self.fh.write(member.data)
         self.central.append(_CENTRAL.pack(
-            b"PK\x01\x02", _VERSION, 0, _VERSION, 0, flags, member.method, _DOS_TIME, _DOS_DATE,
-            member.crc, len(member.data), len(member.raw), len(encoded), 0, 0, 0, 0, 0,
-            self.offset) + encoded)
-        self.offset += len(header) + len(encoded) + len(member.data)
+            b"PK\x01\x02", _VERSION, 0, _VERSION, 0, flags, method, _DOS_TIME, _DOS_DATE,
+            crc, compressed, size, len(encoded), 0, 0, 0, 0, 0, self.offset) + encoded)
+        self.offset += len(header) + len(encoded)
 
     def close(self) -> None:
         start = self.offset
@@ -114,9 +143,14 @@ class _ZipWriter:
         self.fh.write(_END.pack(b"PK\x05\x06", 0, 0, count, count, size, start, 0))
 
 
-def write_package(document: Any, target: Path, members: TemplateMembers) -> Path:
+def write_package(document: Any, target: Path, members: TemplateMembers,
+                  streamed: Mapping[str, StreamedMember] | None = None) -> Path:
     """Save python-docx's ``document`` to ``target`` as python-docx would (same parts, same
-    content types and relationships), the template's unchanged parts reused as they are."""
+    content types and relationships), the template's unchanged parts reused as they are.
+
+    ``streamed`` maps a member name (``word/document.xml``) to its content already compressed
+    in a file (certidocs.documents.streaming): copied in place of what python-docx holds for
+    that part. ValueError for a member of 4 GiB or more."""
     from docx.opc import pkgwriter
 
     # python-docx's own serialization of content types, relationships and parts (untyped).
@@ -126,7 +160,7 @@ def write_package(document: Any, target: Path, members: TemplateMembers) -> Path
     for part in parts:
         part.before_marshal()
     with open(target, "wb") as fh:
-        writer = _ZipWriter(fh, members)
+        writer = _ZipWriter(fh, members, streamed)
         package_writer._write_content_types_stream(writer, parts)
         package_writer._write_pkg_rels(writer, package.rels)
         package_writer._write_parts(writer, parts)

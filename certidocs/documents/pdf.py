@@ -119,6 +119,7 @@ def convert_batch(staged: Mapping[str, Sequence[Path]], merged: Mapping[str, Pat
             # go first, so that they never make the last process finish alone.
             singles.extend(convert_to_pdf(_flat(alone, work / "seuls"), work / "pdf-seuls",
                                           processes=1 if chunks else processes,
+                                          weights=[document_weight(d) for d in alone],
                                           profile=profile))
         while call := queue.take():
             _convert_call(call, work / f"appel-{call[0].source.stem}", profile)
@@ -173,6 +174,25 @@ def _convert_call(call: list[_Chunk], folder: Path, profile: Path | None = None)
     for chunk, pdf in zip(call, produced, strict=True):
         chunk.pdf = pdf
         chunk.split = split_pdf(pdf, [d.with_suffix(".pdf") for d in chunk.documents])
+
+
+WEIGHT_XML_BYTES = 1 << 20
+"""Bytes of a document's body (``word/document.xml``, uncompressed) that count as one
+document in LibreOffice's time limit (certidocs.libreoffice.SECONDS_PER_FILE). A letter is
+a few tens of kilobytes (weight 1); the procès-verbal of 10,000 candidates is 32 MiB (weight
+32: about ten minutes allowed, for about a minute and a half of work on a loaded 2-core
+machine), where a weight of 1 would stop it after 80 seconds."""
+
+
+def document_weight(path: Path) -> int:
+    """How many documents ``path`` counts for in a conversion's time limit: 1, or one per
+    WEIGHT_XML_BYTES of its body (1 when its size cannot be read)."""
+    try:
+        with zipfile.ZipFile(path) as zf:
+            size = zf.getinfo("word/document.xml").file_size
+    except (OSError, KeyError, zipfile.BadZipFile):
+        return 1
+    return max(1, size // WEIGHT_XML_BYTES)
 
 
 def _flat(docs: Sequence[Path], folder: Path) -> list[Path]:

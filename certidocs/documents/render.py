@@ -37,7 +37,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from certidocs.documents.context import TYPES, Image
-from certidocs.documents.package import MemoryReader, TemplateMembers, write_package
+from certidocs.documents.package import (
+    MemoryReader,
+    StreamedMember,
+    TemplateMembers,
+    write_package,
+)
 from certidocs.errors import DocumentError, ModeleError
 
 if TYPE_CHECKING:
@@ -203,6 +208,11 @@ def make_environment() -> jinja2.Environment:
     from certidocs.documents.sandbox import TemplateEnvironment
 
     return TemplateEnvironment()
+
+
+def _too_long(limit: int) -> _Fault:
+    return _Fault("taille", f"le document dépasserait {limit:,} caractères (une boucle "
+                  "répète-t-elle trop de texte ?)".replace(",", "\u202f"), "")
 
 
 class _Overtime(Exception):
@@ -414,6 +424,9 @@ _SINGLE_CLOSE = re.compile(f"{_SPACES}[›’]")
 _TAG_INSIDE = re.compile(r"(?<=\{[\{%])(.*?)(?=[\}%]})", re.S)
 
 
+_LISTING_CHARS = "\t\a\n\f"
+"""What docxtpl's resolve_listing turns into Word tags (tab, paragraph, line and page breaks)."""
+
 _TEXT_NODE = re.compile(r"(<w:t(?: [^>]*)?>)([^<]+)(</w:t>)")
 
 
@@ -471,12 +484,16 @@ def _docxtpl_class() -> type[Any]:
     class FastTemplate(DocxTemplate):  # type: ignore[misc]
         """DocxTemplate sharing cleaned XML and compiled Jinja templates across renders."""
 
+        docx_ids_index: int  # docxtpl's last wp:docPr id, set by its render_init
+
         def __init__(self, data: bytes, cache: dict[str, Any],
                      members: TemplateMembers) -> None:
             super().__init__(io.BytesIO(data))
             self._cache = cache
             self._members = members
             self.deadline = float("inf")  # time.monotonic() after which a render stops
+            self.stream_to: Path | None = None  # where to stream the body (None: in memory)
+            self.streamed: StreamedMember | None = None  # the body, once streamed
 
         def init_docx(self, reload: bool = True) -> None:
             if self.docx and not (self.is_rendered and reload):
@@ -514,10 +531,10 @@ def _docxtpl_class() -> type[Any]:
                 fault.part = _part_label(str(getattr(part, "partname", "")))
                 raise
 
-        def _render_part(self, src_xml: str, part: Any, context: dict[str, Any],
-                         jinja_env: jinja2.Environment | None) -> str:
+        def _compiled(self, src_xml: str, jinja_env: jinja2.Environment | None
+                      ) -> tuple[str, jinja2.Template]:
+            """The part's Jinja source (a paragraph per line) and its compiled template."""
             src_xml = re.sub(r"<w:p([ >])", r"\n<w:p\1", src_xml)
-            self.current_rendering_part = part
             key = "jinja:" + src_xml
             template = self._cache.get(key)
             if template is None:
@@ -527,8 +544,13 @@ def _docxtpl_class() -> type[Any]:
                 except jinja2.TemplateSyntaxError as exc:
                     raise _syntax_fault(exc, src_xml) from None
                 self._cache[key] = template
+            return src_xml, template
+
+        @contextlib.contextmanager
+        def _located(self, src_xml: str) -> Iterator[None]:
+            """Jinja's errors while rendering ``src_xml`` as _Fault, located in its text."""
             try:
-                dst_xml = self._bounded(template, context)
+                yield
             except jinja2.UndefinedError as exc:
                 name = _undefined_name(str(exc))
                 raise _Fault("variable", name,
@@ -539,27 +561,89 @@ def _docxtpl_class() -> type[Any]:
             except jinja2.TemplateError as exc:
                 raise _Fault("erreur", str(exc),
                              _excerpt(src_xml, _template_lineno(exc))) from None
+
+        def _finish(self, dst_xml: str) -> str:
+            """What docxtpl and certidocs do to rendered XML before parsing it (see
+            certidocs.documents.streaming: the same on a piece as on the whole)."""
             dst_xml = re.sub(r"\n<w:p([ >])", r"<w:p\1", dst_xml)
             dst_xml = (dst_xml.replace("{_{", "{{").replace("}_}", "}}")
                        .replace("{_%", "{%").replace("%_}", "%}"))
-            return str(self.resolve_listing(typographie_xml(dst_xml)))
+            dst_xml = typographie_xml(dst_xml)
+            if not any(char in dst_xml for char in _LISTING_CHARS):
+                return dst_xml  # resolve_listing would change nothing (and it is slow)
+            return str(self.resolve_listing(dst_xml))
 
-        def _bounded(self, template: jinja2.Template, context: dict[str, Any]) -> str:
-            """The rendered XML, stopped beyond MAX_DOCUMENT_CHARS or the deadline."""
+        def _render_part(self, src_xml: str, part: Any, context: dict[str, Any],
+                         jinja_env: jinja2.Environment | None) -> str:
+            self.current_rendering_part = part
+            src_xml, template = self._compiled(src_xml, jinja_env)
+            with self._located(src_xml):
+                dst_xml = "".join(self._chunks(template, context, MAX_DOCUMENT_CHARS))
+            return self._finish(dst_xml)
+
+        def _chunks(self, template: jinja2.Template, context: dict[str, Any],
+                    limit: int) -> Iterator[str]:
+            """The rendered XML as Jinja makes it, stopped beyond ``limit`` characters or
+            the deadline."""
             import time
 
-            chunks: list[str] = []
             size = 0
             for count, chunk in enumerate(template.generate(context)):
                 size += len(chunk)
-                if size > MAX_DOCUMENT_CHARS:
-                    raise _Fault("taille", f"le document dépasserait {MAX_DOCUMENT_CHARS:,} "
-                                 "caractères (une boucle répète-t-elle trop de texte ?)"
-                                 .replace(",", "\u202f"), "")
+                if size > limit:
+                    raise _too_long(limit)
                 if count % 4096 == 4095 and time.monotonic() > self.deadline:
                     raise _Overtime
-                chunks.append(chunk)
-            return "".join(chunks)
+                yield chunk
+
+        def build_xml(self, context: dict[str, Any],
+                      jinja_env: jinja2.Environment | None = None) -> str:
+            if self.stream_to is None:
+                return str(super().build_xml(context, jinja_env))
+            return self._stream_body(context, jinja_env)
+
+        def _stream_body(self, context: dict[str, Any],
+                         jinja_env: jinja2.Environment | None) -> str:
+            """Render the body in pieces into ``stream_to`` (certidocs.documents.streaming);
+            ``streamed`` is set, and a stand-in body returned for docxtpl's tree steps.
+            Raises NeedsTree when those steps would have changed the body."""
+            from docx.opc.oxml import serialize_part_xml
+
+            from certidocs.documents.streaming import (
+                MAX_STREAMED_CHARS,
+                STUB_BODY,
+                BodyCheck,
+                BodySink,
+                DocPrIds,
+                NeedsTree,
+                head_and_tail,
+                pieces,
+            )
+
+            assert self.stream_to is not None
+            head, tail = head_and_tail(serialize_part_xml(self.docx._element))
+            src_xml = self.patch_xml(self.get_xml())
+            self.current_rendering_part = self.docx._part
+            src_xml, template = self._compiled(src_xml, jinja_env)
+            first_id = self.docx_ids_index + 1
+            check = BodyCheck(first_id)
+            renumber = DocPrIds(first_id)
+            with BodySink(self.stream_to) as sink, self._located(src_xml):
+                sink.write(head)
+                chunks = self._chunks(template, context, MAX_STREAMED_CHARS)
+                for piece in pieces(chunks, lambda: _too_long(MAX_DOCUMENT_CHARS)):
+                    try:
+                        data = renumber(self._finish(piece)).encode("utf-8")
+                    except UnicodeEncodeError:
+                        raise NeedsTree from None
+                    check.feed(data)
+                    sink.write(data)
+                sink.write(tail)
+            if not check.close() or check.next_docpr != renumber.last + 1:
+                raise NeedsTree
+            self.streamed = sink.member
+            self.docx_ids_index = renumber.last
+            return STUB_BODY
 
         def render_properties(self, context: dict[str, Any],
                               jinja_env: jinja2.Environment | None = None) -> None:
@@ -672,9 +756,14 @@ def _shape(value: Any) -> Any:
     ``_ShapeCheck`` depends on (hashable)."""
     if isinstance(value, Mapping):
         return tuple((k, _shape(v)) for k, v in value.items())
-    if isinstance(value, list | tuple):
+    if _is_list(value):
         return ("[]", _shape(value[0])) if value else ("[]",)
     return None
+
+
+def _is_list(value: Any) -> bool:
+    """A list, a tuple or a LazyRows (what a template loops over), not a string."""
+    return isinstance(value, Sequence) and not isinstance(value, str | bytes)
 
 
 class _ShapeCheck:
@@ -747,7 +836,7 @@ class _ShapeCheck:
             return
         if isinstance(node, nodes.For):
             items, _ = self.value(node.iter)
-            sample = items[0] if isinstance(items, list | tuple) and items else _UNKNOWN
+            sample = items[0] if _is_list(items) and items else _UNKNOWN
             scope = self.bind(node.target, sample)
             scope["loop"] = _UNKNOWN
             self.scopes.append(scope)
@@ -880,10 +969,33 @@ class Template:
                                          label))
         self._checked.add(shape)
 
-    def render_to(self, context: Mapping[str, Any], target: Path) -> Path:
-        """Render with ``context`` and save to ``target``; ModeleError names the fault."""
+    def render_to(self, context: Mapping[str, Any], target: Path, *,
+                  stream: bool = False) -> Path:
+        """Render with ``context`` and save to ``target``; ModeleError names the fault.
+
+        With ``stream``, the body goes from Jinja to ``target`` in pieces, never whole in
+        memory (certidocs.documents.streaming: for a document listing a whole session, whose
+        lists may be ``LazyRows``); the file is the same as without. A body that docxtpl's
+        tree steps would change (a ``{%tc %}`` loop reshaping a table…) is rendered again
+        without ``stream``, within a deadline of its own.
+        """
+        from certidocs.documents.streaming import NeedsTree
+
         self.check(context)
+        if stream:
+            body = target.with_name(f".{target.name}.corps")
+            try:
+                return self._render(context, target, body)
+            except NeedsTree:
+                pass
+            finally:
+                body.unlink(missing_ok=True)
+        return self._render(context, target, None)
+
+    def _render(self, context: Mapping[str, Any], target: Path, body: Path | None) -> Path:
+        """Render and save; the body streamed through the file ``body`` when given."""
         tpl = self._docxtpl()
+        tpl.stream_to = body
         try:
             with _deadline(MAX_RENDER_SECONDS) as tpl.deadline:
                 tpl.render(_resolve_images(context, tpl), self.env, autoescape=True)
@@ -902,9 +1014,12 @@ class Template:
             raise ModeleError(f"modèle {self.path.name} : le document n'a pas pu être produit "
                               f"({type(exc).__name__} : {exc})") from None
         _mark(tpl.docx)
+        streamed = {}
+        if tpl.streamed is not None:
+            streamed[tpl.docx.part.partname.membername] = tpl.streamed
         # Not tpl.save: docxtpl's picture and media replacements, which certidocs never asks
         # for, are all it would add to the package python-docx writes.
-        return write_package(tpl.docx, target, tpl._members)
+        return write_package(tpl.docx, target, tpl._members, streamed)
 
 
 # --- batches ----------------------------------------------------------------------------------
@@ -1048,6 +1163,7 @@ class _Task:
     template: Path
     contexte: Mapping[str, Any] | ContextRecipe
     target: Path
+    stream: bool = False  # a document of the whole session: its body streamed
 
 
 class _Renderer:
@@ -1067,7 +1183,7 @@ class _Renderer:
         context = task.contexte
         if isinstance(context, ContextRecipe):
             context = context(self.shared)
-        template.render_to(context, task.target)
+        template.render_to(context, task.target, stream=task.stream)
         task.target.chmod(self.mode)
         return task.target
 
@@ -1146,7 +1262,7 @@ def render_batch(jobs: Iterable[RenderJob], templates_dirs: Sequence[Path], outd
                 folder = staging / job.type
                 folder.mkdir(exist_ok=True)
                 staged.setdefault(job.type, []).append(folder / name)
-                yield _Task(template, job.contexte, folder / name)
+                yield _Task(template, job.contexte, folder / name, kind.par == "session")
 
         writers: dict[str, MergedDocument] = {}
         done = 0
@@ -1218,14 +1334,16 @@ def render_batch(jobs: Iterable[RenderJob], templates_dirs: Sequence[Path], outd
     return result
 
 
-def render_document(template: Path, context: Mapping[str, Any], target: Path) -> Path:
-    """Render one template to ``target`` (atomically): for previews and tests."""
+def render_document(template: Path, context: Mapping[str, Any], target: Path, *,
+                    stream: bool = False) -> Path:
+    """Render one template to ``target`` (atomically): for previews and tests. ``stream``:
+    the body streamed, as for a document of the whole session (see Template.render_to)."""
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".docx", dir=target.parent)
     os.close(fd)
     tmp = Path(tmp_name)
     try:
-        Template(template).render_to(context, tmp)
+        Template(template).render_to(context, tmp, stream=stream)
         tmp.chmod(_umask_mode())
         os.replace(tmp, target)
     except BaseException:
