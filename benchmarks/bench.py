@@ -264,10 +264,10 @@ def _fill(job: tuple[Path, Any, tuple[str, ...], dict[str, str]]) -> None:
     fill_grid(*job)
 
 
-def simulate_jurors_parallel(folder: Path, plan: dict[str, Any]) -> None:
+def simulate_jurors_parallel(folder: Path) -> None:
     """certidocs.demo.simulate_jurors over the cores (not measured: it stands for the jurors,
     and a network's 10,000 grids filled one after the other would take longer than the
-    chain)."""
+    chain). Candidate number i gets a rate of « Acquis » of 0.5 + (i mod 5) / 10."""
     from certidocs.grid.writer import grid_filename
     from certidocs.parallel import parallel_map
     from certidocs.session import open_session
@@ -278,11 +278,21 @@ def simulate_jurors_parallel(folder: Path, plan: dict[str, Any]) -> None:
     ref = opened.referentiel
     jobs = []
     for c in opened.lecture.session.candidats:
-        spec = plan["jurys_simules"][c.numero]
         blocs = c.blocs(ref)
+        rate = {"tous": 0.5 + (int(c.numero) % 5) / 10}
         jobs.append((folder / "grilles" / grid_filename(c), ref, blocs,
-                     simulated_evaluations(ref, blocs, spec["taux"], c.numero)))
+                     simulated_evaluations(ref, blocs, rate, c.numero)))
     parallel_map(_fill, jobs)
+
+
+def simulate_jurors_apart(folder: Path) -> None:
+    """simulate_jurors_parallel in a process of its own: the memory it takes (10,000 grids'
+    evaluations) would otherwise stay with this process, whose peak is certidocs'."""
+    done = subprocess.run([sys.executable, __file__, "--jures-simules", str(folder)],
+                          capture_output=True, text=True, check=False, cwd=ROOT)
+    if done.returncode:
+        sys.stderr.write(done.stderr)
+        raise SystemExit("la simulation des jurés a échoué")
 
 
 def _chain(n: int, with_documents: bool, pdf: bool, baselines: bool,
@@ -299,10 +309,8 @@ def _chain(n: int, with_documents: bool, pdf: bool, baselines: bool,
         figures["grilles_s"] = time.perf_counter() - began
         figures["pic_etape_grilles"] = memory.stage()
         progress(figures, memory)
-        plan = {"jurys_simules": {f"{i:05d}": {"taux": {"tous": 0.5 + (i % 5) / 10}}
-                                  for i in range(1, n + 1)}}
         began = time.perf_counter()
-        simulate_jurors_parallel(folder, plan)
+        simulate_jurors_apart(folder)
         figures["jures_simules_s"] = time.perf_counter() - began
         memory.stage()  # the simulated jurors are not certidocs
         progress(figures, memory)
@@ -484,7 +492,11 @@ def main() -> None:
                         help="sans les mesures de référence (lentes)")
     parser.add_argument("--references", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--enfant", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--jures-simules", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.jures_simules:
+        simulate_jurors_parallel(args.jures_simules)
+        return
     if args.enfant:
         figures = chain(args.candidats[0], not args.sans_documents, not args.sans_pdf,
                         args.references)

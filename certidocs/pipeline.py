@@ -180,14 +180,16 @@ class _ReadJob:
 @dataclass(frozen=True)
 class _Lu:
     """What one grid gave: its anomalies, its evaluations (None when the grid is missing),
-    the SHA-256 of the file read (None when there was no regular file) and its jury's visa
-    (``grid.reader.Visa``, None when not read)."""
+    the SHA-256 of the file read (None when there was no regular file), its jury's visa
+    (``grid.reader.Visa``, None when not read) and the jurors' observations (criterion code →
+    text, None when the grid was not read)."""
 
     anomalies: tuple[Anomalie, ...]
     evaluations: dict[str, bool | None] | None
     empreinte: str | None
     remarques: tuple[Anomalie, ...] = ()  # what another program changed, tolerated, said once
     visa: Any = None
+    observations: dict[str, str] | None = None
 
 
 def file_sha256(path: Path) -> str | None:
@@ -215,7 +217,8 @@ def _read(job: _ReadJob) -> _Lu:
                         candidat=job.candidat, blocs=job.blocs, fichier_affiche=job.shown,
                         dossier=job.dossier, emission=job.emission, jury=job.jury)
     return _Lu(tuple(reading.anomalies + reading.non_evalues), reading.evaluations,
-               file_sha256(job.path), tuple(reading.remarques), reading.visa)
+               file_sha256(job.path), tuple(reading.remarques), reading.visa,
+               dict(reading.observations))
 
 
 def preuves(job: _ReadJob, lu: _Lu | None) -> dict[str, Any]:
@@ -223,10 +226,14 @@ def preuves(job: _ReadJob, lu: _Lu | None) -> dict[str, Any]:
     file and SHA-256), every evaluation read, the anomalies found, the référentiel's code and
     fingerprint, the rules' version (``rules.REGLES_VERSION``) and, when the grid's visa was
     read, the jurors who evaluated it (``jures``: ``grid.reader.Visa.preuve``; passages
-    recorded before it have none)."""
+    recorded before it have none) and, when the grid was read, the jurors' observations
+    (``observations``, criterion code → text, possibly empty: the documents print them from
+    here instead of reading every grid again; passages recorded before have none)."""
     from certidocs.rules import REGLES_VERSION
 
     jures = {"jures": lu.visa.preuve()} if lu is not None and lu.visa is not None else {}
+    if lu is not None and lu.observations is not None:
+        jures["observations"] = dict(sorted(lu.observations.items()))
     return {
         **jures,
         "grille": {"fichier": job.shown, "sha256": lu.empreinte if lu else None},

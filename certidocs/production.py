@@ -406,30 +406,50 @@ def _prepare(dossier: Path, opened: SessionOuverte, etape: str,
 
 def _observations(dossier: Path, opened: SessionOuverte, reg: Any,
                   resultats: list[Resultat]) -> tuple[dict[str, dict[str, str]], list[str]]:
-    """The jurors' observations of each judged candidate, read from their grid only when it is
-    byte for byte the one the sealed decision was read from (its SHA-256 in the register's
+    """The jurors' observations of each judged candidate, as the sealed decision was taken
+    with them: from the register's evidence (``preuves["observations"]``, kept since the
+    grid was read). A passage recorded before the evidence kept them has its grid read again,
+    only when it is byte for byte the one the decision was read from (its SHA-256 in the
     evidence): what the documents print beside a decision is what the jury wrote for it.
-    Returns the observations and the candidates whose grid changed since (not read). Grids
-    are read over the cores, as by ``resultats``."""
+    Returns the observations and the candidates whose grid changed since (not read). Evidence
+    is read OBSERVATIONS_LOT passages at a time (a network's session holds thousands), and the
+    grids to read again are read over the cores, as by ``resultats``."""
     from certidocs.parallel import parallel_map
     from certidocs.pipeline import _jobs_lecture, file_sha256
 
-    evidence = {p["numero"]: p["preuves"] for p in reg.passages_session(opened.cle)}
-    judged = {r.numero for r in resultats if r.decision != "Absent"}
+    judged = sorted(r.numero for r in resultats if r.decision != "Absent")
+    kept: dict[str, dict[str, str]] = {}
+    sealed: dict[str, str | None] = {}  # older passages: the grid's SHA-256 read
+    for k in range(0, len(judged), OBSERVATIONS_LOT):
+        for p in reg.passages_session(opened.cle, judged[k:k + OBSERVATIONS_LOT]):
+            evidence = p["preuves"] or {}
+            if "observations" in evidence:
+                if evidence["observations"]:
+                    kept[p["numero"]] = dict(evidence["observations"])
+            else:
+                sealed[p["numero"]] = (evidence.get("grille") or {}).get("sha256")
     todo = []
     unread: list[str] = []
-    for job in _jobs_lecture(dossier, opened):
-        numero = job.candidat.numero
-        sealed = ((evidence.get(numero) or {}).get("grille") or {}).get("sha256")
-        if numero not in judged or not sealed:
-            continue
-        if file_sha256(job.path) != sealed:
-            unread.append(f"{numero} {job.candidat.prenom} {job.candidat.nom}")
-            continue
-        todo.append(job)
+    if sealed:
+        for job in _jobs_lecture(dossier, opened):
+            numero = job.candidat.numero
+            if not sealed.get(numero):
+                continue
+            if file_sha256(job.path) != sealed[numero]:
+                unread.append(f"{numero} {job.candidat.prenom} {job.candidat.nom}")
+                continue
+            todo.append(job)
     found = parallel_map(_observations_grille, todo)
-    return {job.candidat.numero: notes for job, notes in zip(todo, found, strict=True)
-            if notes}, unread
+    kept.update({job.candidat.numero: notes for job, notes in zip(todo, found, strict=True)
+                 if notes})
+    return kept, unread
+
+
+OBSERVATIONS_LOT = 500
+"""Passages whose evidence is decoded at a time when the observations are gathered: each
+passage's evidence holds every evaluation of its grid (a few kilobytes), so a 10,000-candidate
+session's would take tens of megabytes at once; 500 keep it to a couple of megabytes in a few
+queries (SQLite's default limit of host parameters is 32,766 since 3.32, far above)."""
 
 
 def _observations_grille(job: Any) -> dict[str, str]:

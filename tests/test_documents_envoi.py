@@ -256,12 +256,41 @@ def test_session_without_jury_civilite_column_still_reads(tmp_path: Path) -> Non
     assert all(j.civilite == "" for j in lecture.session.jury)
 
 
-def test_observations_only_from_the_sealed_grid(tmp_path: Path) -> None:
-    """A grid changed after the deliberation: its observations are not printed, and said."""
+def test_observations_come_from_the_sealed_evidence(tmp_path: Path) -> None:
+    """The observations printed are those read with the decision, kept in the register's
+    evidence: a grid changed (or removed) after the deliberation changes nothing printed, and
+    no grid is read again to print them."""
     from certidocs import api
     from certidocs.demo import run_demo
 
     report = run_demo(tmp_path / "espace", lambda _: None)
+    next((report.session / "grilles").glob("004_*.xlsx")).unlink()
+    again = api.documents(report.session, types=("fiche_resultats",))
+    assert not [w for w in again.avertissements if "observations" in w]
+    fiche = _one(report.session / "documents", "fiche_resultats", "004_")
+    assert "Veille limitée à deux sources, sans analyse des concurrents" in fiche
+
+
+def test_observations_of_older_passages_only_from_the_sealed_grid(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Passages recorded before the evidence kept the observations: their grid is read again,
+    and a grid changed after the deliberation has its observations left out, and said."""
+    import certidocs.pipeline as pipeline
+    from certidocs import api
+    from certidocs.demo import run_demo
+
+    keep = pipeline.preuves
+
+    def older(job: object, lu: object) -> dict[str, object]:
+        evidence = keep(job, lu)  # type: ignore[arg-type]
+        evidence.pop("observations", None)
+        return evidence
+
+    monkeypatch.setattr(pipeline, "preuves", older)
+    report = run_demo(tmp_path / "espace", lambda _: None)
+    monkeypatch.setattr(pipeline, "preuves", keep)
+    fiche = _one(report.session / "documents", "fiche_resultats", "004_")
+    assert "Veille limitée" in fiche  # read again from the unchanged grid
     grid = next((report.session / "grilles").glob("004_*.xlsx"))
     grid.write_bytes(grid.read_bytes() + b"\0")
     again = api.documents(report.session, types=("fiche_resultats",))
