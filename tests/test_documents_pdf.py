@@ -18,6 +18,7 @@ from helpers import exiger_libreoffice
 from test_documents_data import all_contexts, certificat_info, logo_png, organisme, referentiel
 
 import certidocs.libreoffice
+import certidocs.uno_server
 from certidocs.documents import RenderJob, default_templates_dir, render_batch
 from certidocs.errors import LibreOfficeError, LibreOfficeIntrouvable
 
@@ -54,21 +55,53 @@ def _jobs(tmp_path: Path) -> list[RenderJob]:
             for name, c in contexts[t]]
 
 
-def test_pdf_batch_few_conversions_one_pdf_per_document(tmp_path: Path,
+@pytest.mark.parametrize("uno", [True, False], ids=["uno", "soffice"])
+def test_pdf_batch_few_conversions_one_pdf_per_document(tmp_path: Path, uno: bool,
                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """Through LibreOffice kept running (UNO) and, without a Python that has ``uno``
+    (CERTIDOCS_PYTHON_UNO=0), through soffice calls: the same files, the same PDFs."""
     besoin_libreoffice()
+    if not uno:
+        monkeypatch.setenv(certidocs.uno_server.UNO_PYTHON_VARIABLE, "0")
+    certidocs.uno_server.uno_python.cache_clear()
+    if uno and certidocs.uno_server.uno_python(certidocs.libreoffice.find_soffice()) is None:
+        reason = "aucun Python ne peut importer uno (paquet python3-uno)"
+        if exiger_libreoffice():
+            pytest.fail(f"{reason} (CERTIDOCS_EXIGER_LIBREOFFICE=1)")
+        pytest.skip(reason)
     calls: list[int] = []
+    served: list[int] = []
+    starts: list[int] = []
     real = certidocs.libreoffice.convert_to_pdf
+    real_serve = certidocs.uno_server.ConversionServer.convert
+    real_start = certidocs.uno_server.ConversionServer._start
 
     def counting(paths: list[Path], outdir: Path, **kw: Any) -> list[Path]:
         calls.append(len(paths))
         return real(paths, outdir, **kw)
 
+    def serving(self: Any, paths: list[Path], outdir: Path, **kw: Any) -> list[Path]:
+        served.append(len(paths))
+        return real_serve(self, paths, outdir, **kw)
+
+    def starting(self: Any) -> None:
+        starts.append(1)
+        real_start(self)
+
     monkeypatch.setattr(certidocs.libreoffice, "convert_to_pdf", counting)
-    out = render_batch(_jobs(tmp_path), [DEFAULTS], tmp_path / "documents", pdf=True)
+    monkeypatch.setattr(certidocs.uno_server.ConversionServer, "convert", serving)
+    monkeypatch.setattr(certidocs.uno_server.ConversionServer, "_start", starting)
+    try:
+        out = render_batch(_jobs(tmp_path), [DEFAULTS], tmp_path / "documents", pdf=True)
+    finally:
+        certidocs.uno_server.uno_python.cache_clear()
     # the two types with a print file are each merged into one conversion file, the PV is
-    # converted as it is: three files in all, each in one call, shared between the processes
-    assert sum(calls) == 3 and len(calls) <= 3
+    # converted as it is: three files in all, shared between the processes (one LibreOffice
+    # started per process through UNO; one call per file at most without)
+    if uno:
+        assert calls == [] and sum(served) == 3 and 1 <= len(starts) <= 2
+    else:
+        assert served == [] and starts == [] and sum(calls) == 3 and len(calls) <= 3
     docs = [p for paths in out.documents.values() for p in paths] + list(out.fusions.values())
     assert sorted(out.pdfs) == sorted(p.with_suffix(".pdf") for p in docs)
     assert all(p.is_file() for p in out.pdfs)
@@ -121,6 +154,8 @@ def test_failed_conversion_leaves_nothing(tmp_path: Path,
         raise LibreOfficeError("LibreOffice a échoué (code 1) : aucun message")
 
     monkeypatch.setattr(certidocs.libreoffice, "convert_to_pdf", failing)
+    monkeypatch.setattr(certidocs.uno_server.ConversionServer, "convert",
+                        lambda self, paths, outdir, **kw: failing(paths, outdir))
     outdir = tmp_path / "documents"
     with pytest.raises(LibreOfficeError):
         render_batch(_jobs(tmp_path)[:2], [DEFAULTS], outdir, pdf=True)
@@ -234,3 +269,42 @@ def test_documents_converted_one_by_one_when_their_pages_cannot_be_told(
                          merge_files=False)
     assert sorted(plain.pdfs) == sorted(p.with_suffix(".pdf")
                                         for p in plain.documents["convocation_candidat"])
+
+
+def test_conversion_server_names_what_it_could_not_convert_and_goes_on(tmp_path: Path) -> None:
+    """LibreOffice kept running (UNO): a file it cannot open is tried again by a fresh process,
+    then named; nothing of the batch is left; the server converts the next files."""
+    besoin_libreoffice()
+    certidocs.uno_server.uno_python.cache_clear()
+    if certidocs.uno_server.uno_python(certidocs.libreoffice.find_soffice()) is None:
+        reason = "aucun Python ne peut importer uno (paquet python3-uno)"
+        if exiger_libreoffice():
+            pytest.fail(f"{reason} (CERTIDOCS_EXIGER_LIBREOFFICE=1)")
+        pytest.skip(reason)
+    jobs = _jobs(tmp_path)[:2]
+    out = render_batch(jobs, [DEFAULTS], tmp_path / "documents")
+    good = out.documents["convocation_candidat"][:2]
+    broken = tmp_path / "abime.docx"
+    broken.write_bytes(b"PK\x03\x04 ceci n'est pas un document Word")
+    starts: list[int] = []
+    with certidocs.uno_server.ConversionServer(tmp_path / "serveur") as server:
+        real_start = server._start
+
+        def starting() -> None:
+            starts.append(1)
+            real_start()
+
+        server._start = starting  # type: ignore[method-assign]
+        with pytest.raises(LibreOfficeError) as failure:
+            server.convert([good[0], broken], tmp_path / "pdf", weights=[1, 1])
+        assert "abime.docx" in str(failure.value) and "seconde tentative" in str(failure.value)
+        assert not list((tmp_path / "pdf").iterdir())
+        assert len(starts) == 2  # the second attempt had a fresh LibreOffice
+        done = server.convert(good, tmp_path / "pdf", weights=[1, 1])
+    assert [p.name for p in done] == [g.with_suffix(".pdf").name for g in good]
+    assert [p.name for p in (tmp_path / "pdf").iterdir()] != []
+    for doc, pdf in zip(good, done, strict=True):
+        assert "Page 1 sur 1" in pdf_text(pdf)
+        assert pdf_text(pdf) == pdf_text(certidocs.libreoffice.convert_to_pdf(
+            [doc], tmp_path / "seul" / doc.stem)[0])
+    assert not list((tmp_path / "serveur").glob("processus-*"))  # profiles removed
