@@ -308,3 +308,31 @@ def test_conversion_server_names_what_it_could_not_convert_and_goes_on(tmp_path:
         assert pdf_text(pdf) == pdf_text(certidocs.libreoffice.convert_to_pdf(
             [doc], tmp_path / "seul" / doc.stem)[0])
     assert not list((tmp_path / "serveur").glob("processus-*"))  # profiles removed
+
+
+def test_conversion_server_replaces_a_libreoffice_that_died(tmp_path: Path) -> None:
+    """LibreOffice killed between two files (a crash): the next file is converted by a fresh
+    process, and the server stops cleanly at the end."""
+    import os
+    import signal
+
+    besoin_libreoffice()
+    certidocs.uno_server.uno_python.cache_clear()
+    if certidocs.uno_server.uno_python(certidocs.libreoffice.find_soffice()) is None:
+        reason = "aucun Python ne peut importer uno (paquet python3-uno)"
+        if exiger_libreoffice():
+            pytest.fail(f"{reason} (CERTIDOCS_EXIGER_LIBREOFFICE=1)")
+        pytest.skip(reason)
+    out = render_batch(_jobs(tmp_path)[:2], [DEFAULTS], tmp_path / "documents")
+    first, second = out.documents["convocation_candidat"][:2]
+    with certidocs.uno_server.ConversionServer(tmp_path / "serveur") as server:
+        server.convert([first], tmp_path / "pdf", weights=[1])
+        office = server._office
+        assert office is not None
+        os.killpg(office.pid, signal.SIGKILL)
+        office.wait()
+        done = server.convert([second], tmp_path / "pdf", weights=[1])
+        assert server._started == 2 and server._office is not office
+    assert "Page 1 sur 1" in pdf_text(done[0])
+    assert sorted(p.name for p in (tmp_path / "pdf").iterdir()) == sorted(
+        [first.with_suffix(".pdf").name, second.with_suffix(".pdf").name])
