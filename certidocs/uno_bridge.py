@@ -8,7 +8,8 @@ It connects to the LibreOffice process started with ``--accept=pipe,name=<pipe n
 then reads one request per line on its standard input, as JSON:
 ``{"source": "/abs/in.docx", "cible": "/abs/out.pdf", "destinations": true}``, loads the
 document hidden, read-only, with no macro run and no link updated, writes its PDF (Writer's
-PDF export; with ``destinations``, each bookmark becomes a named destination of the PDF) and
+PDF export, images kept at their resolution as with certidocs.libreoffice.WRITER_PDF_OPTIONS;
+with ``destinations``, each bookmark becomes a named destination of the PDF) and
 closes it. Every answer is one line starting with PREFIX: « pret », « fait », or « erreur »
 followed by the reason; anything else on standard output is not ours and is ignored. At the end
 of its input it asks LibreOffice to quit.
@@ -69,8 +70,10 @@ def main() -> int:
             continue
         try:
             request = json.loads(line)
-            options = [prop("ExportBookmarksToPDFDestination", True)] \
-                if request.get("destinations") else []
+            # As certidocs.libreoffice.WRITER_PDF_OPTIONS: images kept as they are.
+            options = [prop("ReduceImageResolution", False)]
+            if request.get("destinations"):
+                options.append(prop("ExportBookmarksToPDFDestination", True))
             data = uno.Any("[]com.sun.star.beans.PropertyValue", tuple(options))
             document = desktop.loadComponentFromURL(
                 uno.systemPathToFileUrl(request["source"]), "_blank", 0, loading)

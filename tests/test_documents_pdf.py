@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -241,7 +242,14 @@ def test_session_of_300_documents_to_pdf(tmp_path: Path) -> None:
         with pikepdf.open(doc.with_suffix(".pdf")) as pdf:
             images = [o for o in pdf.objects if isinstance(o, pikepdf.Stream)
                       and o.get("/Subtype") == "/Image"]
+            kinds = [(str(i.get("/Filter")), int(i.get("/Width"))) for i in images]
         assert len(images) == 2, (doc.name, len(images))
+        # Kept as drawn (8 px per module, lossless), not resampled to a 331 px JPEG.
+        assert all(f == "/FlateDecode" for f, _ in kinds), (doc.name, kinds)
+        with zipfile.ZipFile(doc) as package:  # the PNGs' widths (bytes 16-19 of a PNG)
+            drawn = {int.from_bytes(package.read(n)[16:20], "big") for n in package.namelist()
+                     if n.endswith(".png")}
+        assert drawn and drawn <= {w for _, w in kinds}, (doc.name, drawn, kinds)
     for type_nom, merged in out.fusions.items():
         pages = _pages(merged.with_suffix(".pdf"))
         expected = [page for p in out.documents[type_nom] for page in _pages(
