@@ -171,6 +171,14 @@ def docxtpl_loop(jobs: Iterable[Any], templates: list[Path], out: Path) -> tuple
     return spent, count
 
 
+def cpu_seconds() -> tuple[float, float]:
+    """Processor time so far (user + system, s) of this process (all its threads) and of its
+    finished children (during the PDF: LibreOffice, its UNO bridges, pdfunite)."""
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime, kids.ru_utime + kids.ru_stime
+
+
 def peak_mib() -> float:
     """The peak RSS so far of this process or of any of its finished children, in MiB."""
     own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
@@ -331,10 +339,14 @@ def _chain(n: int, with_documents: bool, pdf: bool, baselines: bool,
                 progress({**figures, "rendu_fini_a": time.perf_counter() - start}, memory)
                 _peaks(figures, "pic_etape_documents", memory.stage())
                 began = time.perf_counter()
+                own, kids = cpu_seconds()
                 try:
                     return convert(*args, **kwargs)
                 finally:
                     pdf_clock["s"] = pdf_clock.get("s", 0.0) + time.perf_counter() - began
+                    own_after, kids_after = cpu_seconds()
+                    pdf_clock["python"] = pdf_clock.get("python", 0.0) + own_after - own
+                    pdf_clock["autres"] = pdf_clock.get("autres", 0.0) + kids_after - kids
                     _peaks(figures, "pic_etape_pdf", memory.stage())
 
             pdf_module.convert_batch = timed_pdf
@@ -348,6 +360,8 @@ def _chain(n: int, with_documents: bool, pdf: bool, baselines: bool,
             progress(figures, memory)
             if pdf:
                 figures["pdf_s"] = pdf_clock["s"]
+                figures["pdf_cpu_python_s"] = pdf_clock["python"]
+                figures["pdf_cpu_libreoffice_s"] = pdf_clock["autres"]
                 figures["pdf_n"] = len(report.pdfs)
         figures["pic_memoire_mio"] = peak_mib()  # the chain's, before the baselines
         # The chain's peaks, before the baselines.
@@ -438,6 +452,10 @@ def report(runs: list[dict[str, Any]]) -> None:
         cells = "".join(f"{r.get(key, 0.0):10.1f} s" for r in runs)
         ratio = big[key] / small[key] if small.get(key) and len(runs) > 1 else 0.0
         print(f"{label:28}{cells}   {ratio:6.2f}" if len(runs) > 1 else f"{label:28}{cells}")
+    for r in runs:
+        if "pdf_cpu_python_s" in r:
+            print(f"  PDF à {r['candidats']} : processeur certidocs {r['pdf_cpu_python_s']:.1f} s, "
+                  f"LibreOffice et outils {r['pdf_cpu_libreoffice_s']:.1f} s ({r['pdf_n']} PDF)")
     ref = next((r for r in runs if "grilles_openpyxl_nu_s" in r), None)
     if ref is not None:
         n = ref["candidats"]
@@ -455,6 +473,9 @@ def report(runs: list[dict[str, Any]]) -> None:
                   f"{ref['pdf_lots_200_s']:7.1f} s  débit × "
                   f"{ref['pdf_lots_200_s'] / ref['pdf_s']:.2f}  ({ref['pdf_n']} PDF, cible "
                   "≤ 60 s)")
+            print(f"               processeur : certidocs {ref['pdf_cpu_python_s']:.1f} s, "
+                  f"LibreOffice et outils {ref['pdf_cpu_libreoffice_s']:.1f} s, sur "
+                  f"{os.cpu_count()} cœur(s)")
             print(f"               un appel par fichier (échantillon de "
                   f"{ref['pdf_un_appel_par_fichier_echantillon']}, extrapolé) "
                   f"{ref['pdf_un_appel_par_fichier_s']:7.1f} s  débit × "
