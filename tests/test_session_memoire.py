@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import tracemalloc
 from pathlib import Path
 
@@ -44,3 +46,40 @@ def test_read_session_peak_does_not_grow_with_the_cells(tmp_path: Path,
     assert len(lecture.session.candidats) == SMALL
     small, large = _peak(folders[SMALL]), _peak(folders[4 * SMALL])
     assert large / small <= PEAK_RATIO, (small, large)
+
+
+RSS_CANDIDATES = 4000
+"""Candidates of the session whose reading is measured in RSS: a « Candidats » sheet of
+about 2 MB of XML, which the old WHOLE_PART (4 MiB) parsed whole."""
+
+RSS_GROWTH_MIO = 16
+"""Most RSS (MiB) read_session may add to the process on RSS_CANDIDATES candidates:
+measured +0.5 MiB streamed, +37 MiB parsed whole (lxml's tree is outside tracemalloc's
+sight, hence a measure of the process)."""
+
+_MEASURE = """
+import sys, time
+from pathlib import Path
+from certidocs.session.reader import read_session
+def rss(field):
+    for line in open("/proc/self/status"):
+        if line.startswith(field):
+            return int(line.split()[1]) / 1024
+read_session(Path(sys.argv[1]))  # imports and caches out of the measure
+open("/proc/self/clear_refs", "w").write("5")  # peak RSS starts again from now
+base = rss("VmRSS")
+read_session(Path(sys.argv[1]))
+print(rss("VmHWM") - base)
+"""
+
+
+@pytest.mark.skipif(not Path("/proc/self/clear_refs").exists(), reason="Linux seulement")
+def test_read_session_rss_does_not_grow_with_a_large_sheet(tmp_path: Path) -> None:
+    """The process's peak RSS while reading session.xlsx: lxml's trees count too."""
+    from benchmarks.bench import build_workspace
+
+    folder = build_workspace(tmp_path, RSS_CANDIDATES)
+    done = subprocess.run([sys.executable, "-c", _MEASURE, str(folder)], capture_output=True,
+                          text=True, check=True, timeout=300)
+    growth = float(done.stdout.strip().splitlines()[-1])
+    assert growth <= RSS_GROWTH_MIO, growth
