@@ -115,9 +115,29 @@ def test_qr_payload() -> None:
     assert qr_payload("", "N1", "ABCD") == "Certificat n° N1 - code de vérification ABCD"
 
 
-def test_qr_png_is_a_png() -> None:
-    data = qr_png("https://x.fr/verifier?numero=1&code=ABCD")
+@pytest.mark.parametrize("payload", [
+    "https://x.fr/verifier?numero=1&code=ABCD",
+    "Certificat n° CPECOM-2026-00001 - code de vérification ABCD-EFGH-JKLM",
+    "https://verifier.exemple.fr/c?numero=CPECOM-2026-00001&code=ABCD-EFGH-JKLM&s=" + "Az09" * 22,
+])
+def test_qr_png_same_pixels_as_segno_and_reads_back(payload: str) -> None:
+    """Pillow writes the pixels segno's own PNG writer wrote (8 px per module, 4-module quiet
+    zone), and the code reads back as ``payload``."""
+    import io
+
+    import segno
+    import zxingcpp
+    from PIL import Image
+
+    data = qr_png(payload)
     assert data.startswith(b"\x89PNG\r\n\x1a\n")
+    ours = Image.open(io.BytesIO(data))
+    reference = io.BytesIO()
+    segno.make(payload, error="m", micro=False).save(reference, kind="png", scale=8, border=4)
+    theirs = Image.open(io.BytesIO(reference.getvalue()))
+    assert ours.mode == "1" and ours.size == theirs.size
+    assert ours.tobytes() == theirs.convert("1").tobytes()
+    assert [r.text for r in zxingcpp.read_barcodes(ours.convert("L"))] == [payload]
 
 
 # --- civilité and names -----------------------------------------------------------------------
