@@ -81,9 +81,7 @@ def session_mesure(root: Path, n: int) -> Path:
     root.mkdir(parents=True, exist_ok=True)
     folder = build_workspace(root, n)
     api.grilles(folder)
-    plan = {"jurys_simules": {f"{i:05d}": {"taux": {"tous": 0.5 + (i % 5) / 10}}
-                              for i in range(1, n + 1)}}
-    simulate_jurors_parallel(folder, plan)
+    simulate_jurors_parallel(folder)  # candidate i: « Acquis » at a rate of 0.5 + (i mod 5) / 10
     grids = sorted((folder / "grilles").glob("*.xlsx"))
     grids[1].unlink()
     grids[2].unlink()
