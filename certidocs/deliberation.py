@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -35,12 +36,50 @@ class DeliberationError(CertidocsError):
 def empreinte_decisions(cle: str, referentiel: str, passages: list[dict[str, Any]]) -> str:
     """The SHA-256 (hex) of a session's decisions and evidence: session key, référentiel and,
     per candidate number, decision, outcome detail and evidence, in canonical JSON."""
-    body = {"session": cle, "referentiel": referentiel,
-            "passages": [{"numero": p["numero"], "decision": p["decision"],
-                          "detail": p["detail"], "preuves": p["preuves"]}
-                         for p in sorted(passages, key=lambda p: str(p["numero"]))]}
-    text = json.dumps(body, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+    return empreinte_flux(cle, referentiel,
+                          [sorted(passages, key=lambda p: str(p["numero"]))])
+
+
+def empreinte_flux(cle: str, referentiel: str,
+                   lots: Iterable[Iterable[dict[str, Any]]]) -> str:
+    """``empreinte_decisions`` of passages given by lots, already in the order of their
+    numbers' text: the canonical JSON is hashed as it is written, one passage at a time, so
+    that neither the passages nor the text of a network's session are ever whole in memory.
+    The text hashed is the same: ``{"passages":[…],"referentiel":…,"session":…}``, keys
+    sorted, no spaces."""
+    def canonical(value: Any) -> bytes:
+        return json.dumps(value, ensure_ascii=False, sort_keys=True,
+                          separators=(",", ":")).encode("utf-8")
+
+    digest = hashlib.sha256(b'{"passages":[')
+    first = True
+    for lot in lots:
+        for p in lot:
+            digest.update((b"" if first else b",") + canonical(
+                {"numero": p["numero"], "decision": p["decision"], "detail": p["detail"],
+                 "preuves": p["preuves"]}))
+            first = False
+    digest.update(b'],"referentiel":' + canonical(referentiel) + b',"session":' +
+                  canonical(cle) + b"}")
+    return digest.hexdigest()
+
+
+PASSAGES_LOT = 500
+"""Passages of a session decoded at a time when the whole session's are read (sealing, the
+documents' outcomes and observations): each passage's evidence holds every evaluation of its
+grid (a few kilobytes), so a 10,000-candidate session's would take about a hundred megabytes at
+once; 500 keep it to a few megabytes in a few queries (SQLite's default limit of host
+parameters is 32,766 since 3.32, far above)."""
+
+
+def passages_par_lots(reg: Any, cle: str, numeros: list[str]
+                      ) -> Iterator[list[dict[str, Any]]]:
+    """The passages of session ``cle`` of the candidates ``numeros``, PASSAGES_LOT at a time,
+    in the order of ``numeros`` (a number without a passage is left out)."""
+    for k in range(0, len(numeros), PASSAGES_LOT):
+        lot = numeros[k:k + PASSAGES_LOT]
+        found = {p["numero"]: p for p in reg.passages_session(cle, lot)}
+        yield [found[n] for n in lot if n in found]
 
 
 def empreinte_affichee(empreinte: str) -> str:
@@ -84,34 +123,41 @@ def sceller(opened: SessionOuverte, reg: Any) -> DeliberationReport:
         return DeliberationReport(opened.dossier, existing["version"], existing["empreinte"],
                                   existing["nombre"], _iso(existing["date_deliberation"]),
                                   deja_scelle=True)
-    passages = {p["numero"]: p for p in reg.passages_session(opened.cle)}
+    # Passages read PASSAGES_LOT at a time: the candidates' checked, then every passage's
+    # fingerprinted in the order of their numbers.
+    candidats = opened.lecture.session.candidats
     problems = []
-    for c in opened.lecture.session.candidats:
-        p = passages.get(c.numero)
-        who = f"{c.numero} {c.prenom} {c.nom}"
-        if p is None:
-            problems.append(f"{who} : aucune décision au registre")
-        elif p["decision"] == INCOMPLET:
-            problems.append(f"{who} : grille incomplète (voir les anomalies de « certidocs "
-                            "resultats »)")
-        elif expects_grid(c) and p["preuves"].get("grille"):
-            path = opened.dossier / GRILLES / grid_filename(c)
-            if file_sha256(path) != p["preuves"]["grille"].get("sha256"):
-                problems.append(f"{who} : la grille a changé depuis le dernier « certidocs "
-                                "resultats »")
+    for k in range(0, len(candidats), PASSAGES_LOT):
+        lot = candidats[k:k + PASSAGES_LOT]
+        passages = {p["numero"]: p
+                    for p in reg.passages_session(opened.cle, [c.numero for c in lot])}
+        for c in lot:
+            p = passages.get(c.numero)
+            who = f"{c.numero} {c.prenom} {c.nom}"
+            if p is None:
+                problems.append(f"{who} : aucune décision au registre")
+            elif p["decision"] == INCOMPLET:
+                problems.append(f"{who} : grille incomplète (voir les anomalies de « certidocs "
+                                "resultats »)")
+            elif expects_grid(c) and p["preuves"].get("grille"):
+                path = opened.dossier / GRILLES / grid_filename(c)
+                if file_sha256(path) != p["preuves"]["grille"].get("sha256"):
+                    problems.append(f"{who} : la grille a changé depuis le dernier « certidocs "
+                                    "resultats »")
     if problems:
         raise DeliberationError(
             f"{opened.dossier} : la délibération demande une décision à jour pour chaque "
             f"candidat ; relancez « certidocs resultats {opened.dossier} » puis recommencez :\n"
             + "\n".join(f"  - {p}" for p in problems))
-    recorded = list(passages.values())
-    empreinte = empreinte_decisions(opened.cle, opened.referentiel.code, recorded)
-    with reg.transaction("session scellée", f"{opened.cle} : {len(recorded)} décision(s), "
+    numeros = reg.numeros_session(opened.cle)
+    empreinte = empreinte_flux(opened.cle, opened.referentiel.code,
+                               passages_par_lots(reg, opened.cle, numeros))
+    with reg.transaction("session scellée", f"{opened.cle} : {len(numeros)} décision(s), "
                          f"empreinte {empreinte_affichee(empreinte)}") as conn:
         version = reg.sceller(conn, session_id=_session_id(reg, conn, opened),
-                              empreinte=empreinte, nombre=len(recorded), date_deliberation=day,
+                              empreinte=empreinte, nombre=len(numeros), date_deliberation=day,
                               motif="délibération du jury")
-    return DeliberationReport(opened.dossier, version, empreinte, len(recorded), day)
+    return DeliberationReport(opened.dossier, version, empreinte, len(numeros), day)
 
 
 def _iso(value: str | None) -> dt.date | None:

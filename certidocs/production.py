@@ -24,7 +24,7 @@ import json
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from certidocs.errors import CertidocsError
 from certidocs.model import Candidat, Referentiel, Resultat, Session
@@ -32,6 +32,9 @@ from certidocs.pipeline import open_checked
 from certidocs.resultats import JSON_NAME
 from certidocs.session import SessionOuverte
 from certidocs.workspace import read_secret
+
+if TYPE_CHECKING:
+    from certidocs.documents.render import ListeFichiers
 
 DOCUMENTS = "documents"
 STAGES = ("avant", "apres")
@@ -41,16 +44,23 @@ class DocumentsError(CertidocsError):
     """Raised when documents are asked for at a stage the session has not reached."""
 
 
+def _fichiers() -> ListeFichiers:
+    from certidocs.documents.render import ListeFichiers as Liste
+
+    return Liste()
+
+
 @dataclass
 class DocumentsReport:
     """What was rendered: files per type, PDFs, warnings, the template folders searched.
 
     ``jobs`` stays empty: jobs stream through rendering and are not kept (``iter_jobs`` gives
-    them again, contexts built, for whoever needs them).
+    them again, contexts built, for whoever needs them). ``fichiers`` reads as a list of paths
+    but keeps each batch's files as a folder and names (``documents.render.ListeFichiers``).
     """
 
     etape: str
-    fichiers: list[Path] = field(default_factory=list)
+    fichiers: ListeFichiers = field(default_factory=_fichiers)
     par_type: dict[str, int] = field(default_factory=dict)
     pdfs: list[Path] = field(default_factory=list)
     avertissements: list[str] = field(default_factory=list)
@@ -64,16 +74,22 @@ def load_results(opened: SessionOuverte, reg: Any) -> list[Resultat]:
     The register is the only source of decisions: resultats.json and resultats.xlsx are
     exports for people, never read back (see ``ecarts_export``).
     """
+    from certidocs.deliberation import passages_par_lots
     from certidocs.pipeline import resultats_enregistres
 
-    recorded = resultats_enregistres(opened, reg)
-    if not recorded:
+    # Read by lots (deliberation.PASSAGES_LOT): every passage's evidence is decoded with it.
+    numeros = list(dict.fromkeys(c.numero for c in opened.lecture.session.candidats))
+    known = set(numeros)
+    others = [n for n in reg.numeros_session(opened.cle) if n not in known]
+    out: list[Resultat] = []
+    for lot in passages_par_lots(reg, opened.cle, numeros + others):
+        out += resultats_enregistres(opened, reg, lot).values()
+    if not out:
         raise DocumentsError(f"{opened.dossier} : aucune décision au registre pour cette "
                              "session ; les documents d'après l'examen demandent les "
                              f"résultats : lancez d'abord « certidocs resultats "
                              f"{opened.dossier} »")
-    order = {c.numero: i for i, c in enumerate(opened.lecture.session.candidats)}
-    return sorted(recorded.values(), key=lambda r: order.get(r.numero, len(order)))
+    return out
 
 
 def ecarts_export(dossier: Path, resultats: list[Resultat]) -> list[str]:
@@ -412,16 +428,17 @@ def _observations(dossier: Path, opened: SessionOuverte, reg: Any,
     only when it is byte for byte the one the decision was read from (its SHA-256 in the
     evidence): what the documents print beside a decision is what the jury wrote for it.
     Returns the observations and the candidates whose grid changed since (not read). Evidence
-    is read OBSERVATIONS_LOT passages at a time (a network's session holds thousands), and the
-    grids to read again are read over the cores, as by ``resultats``."""
+    is read deliberation.PASSAGES_LOT passages at a time (a network's session holds
+    thousands), and the grids to read again are read over the cores, as by ``resultats``."""
+    from certidocs.deliberation import passages_par_lots
     from certidocs.parallel import parallel_map
     from certidocs.pipeline import _jobs_lecture, file_sha256
 
     judged = sorted(r.numero for r in resultats if r.decision != "Absent")
     kept: dict[str, dict[str, str]] = {}
     sealed: dict[str, str | None] = {}  # older passages: the grid's SHA-256 read
-    for k in range(0, len(judged), OBSERVATIONS_LOT):
-        for p in reg.passages_session(opened.cle, judged[k:k + OBSERVATIONS_LOT]):
+    for lot in passages_par_lots(reg, opened.cle, judged):
+        for p in lot:
             evidence = p["preuves"] or {}
             if "observations" in evidence:
                 if evidence["observations"]:
@@ -443,13 +460,6 @@ def _observations(dossier: Path, opened: SessionOuverte, reg: Any,
     kept.update({job.candidat.numero: notes for job, notes in zip(todo, found, strict=True)
                  if notes})
     return kept, unread
-
-
-OBSERVATIONS_LOT = 500
-"""Passages whose evidence is decoded at a time when the observations are gathered: each
-passage's evidence holds every evaluation of its grid (a few kilobytes), so a 10,000-candidate
-session's would take tens of megabytes at once; 500 keep it to a couple of megabytes in a few
-queries (SQLite's default limit of host parameters is 32,766 since 3.32, far above)."""
 
 
 def _observations_grille(job: Any) -> dict[str, str]:

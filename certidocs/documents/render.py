@@ -83,11 +83,96 @@ class RenderJob:
     contexte: Mapping[str, Any] | ContextRecipe
 
 
+class _Chemins(Sequence[Path]):
+    """A sequence of paths that compares equal to a list of the same paths, in order."""
+
+    __slots__ = ()
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Sequence) and not isinstance(other, str | bytes):
+            return list(self) == list(other)
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __add__(self, other: Iterable[Path]) -> Sequence[Path]:
+        return [*self, *other]
+
+    def __radd__(self, other: Iterable[Path]) -> list[Path]:
+        return [*other, *self]
+
+
+class Fichiers(_Chemins):
+    """Files of one folder, kept as their names and made paths when read: a batch of a
+    network's session writes tens of thousands of documents, whose ``Path`` objects (about half
+    a kilobyte each, several per document while they are staged, moved and reported) would
+    make the memory of ``render_batch`` grow with the session."""
+
+    __slots__ = ("dossier", "noms")
+
+    def __init__(self, dossier: Path, noms: Sequence[str] = ()) -> None:
+        self.dossier = dossier
+        self.noms = list(noms)
+
+    def __len__(self) -> int:
+        return len(self.noms)
+
+    def __getitem__(self, index: Any) -> Any:
+        if isinstance(index, slice):
+            return [self.dossier / n for n in self.noms[index]]
+        return self.dossier / self.noms[index]
+
+    def __iter__(self) -> Iterator[Path]:
+        return (self.dossier / n for n in self.noms)
+
+    def __repr__(self) -> str:
+        return f"Fichiers({self.dossier!r}, {len(self.noms)} fichier(s))"
+
+
+class ListeFichiers(_Chemins):
+    """Several sequences of files read as one list (``+=`` appends a sequence without copying
+    its paths): every file a batch, or a run of several batches, wrote."""
+
+    __slots__ = ("parties",)
+
+    def __init__(self, parties: Iterable[Sequence[Path]] = ()) -> None:
+        self.parties: list[Sequence[Path]] = [p for p in parties if len(p)]
+
+    def __len__(self) -> int:
+        return sum(len(p) for p in self.parties)
+
+    def __iter__(self) -> Iterator[Path]:
+        for part in self.parties:
+            yield from part
+
+    def __getitem__(self, index: Any) -> Any:
+        if isinstance(index, slice):
+            return list(self)[index]
+        if index < 0:
+            index += len(self)
+        for part in self.parties:
+            if 0 <= index < len(part):
+                return part[index]
+            index -= len(part)
+        raise IndexError(index)
+
+    def __iadd__(self, other: Iterable[Path]) -> ListeFichiers:
+        part = other if isinstance(other, Sequence) else list(other)
+        if isinstance(part, ListeFichiers):
+            self.parties += part.parties
+        elif len(part):
+            self.parties.append(part)
+        return self
+
+    def __repr__(self) -> str:
+        return f"ListeFichiers({len(self)} fichier(s))"
+
+
 @dataclass
 class BatchResult:
     """What a batch wrote: documents per type, the merged file per type, the PDFs."""
 
-    documents: dict[str, list[Path]] = field(default_factory=dict)
+    documents: dict[str, Sequence[Path]] = field(default_factory=dict)
     fusions: dict[str, Path] = field(default_factory=dict)
     pdfs: list[Path] = field(default_factory=list)
     avertissements: list[str] = field(default_factory=list)
@@ -97,10 +182,9 @@ class BatchResult:
     longer match (certidocs does not delete them: one may be a signed scan)."""
 
     @property
-    def fichiers(self) -> list[Path]:
+    def fichiers(self) -> ListeFichiers:
         """Every file written, documents first."""
-        out = [p for paths in self.documents.values() for p in paths]
-        return out + list(self.fusions.values()) + self.pdfs
+        return ListeFichiers([*self.documents.values(), list(self.fusions.values()), self.pdfs])
 
 
 def safe_filename(*parts: str) -> str:
@@ -1238,7 +1322,7 @@ def render_batch(jobs: Iterable[RenderJob], templates_dirs: Sequence[Path], outd
     result = BatchResult()
     mode = _umask_mode()
     with _staging(outdir) as staging, contextlib.ExitStack() as merging:
-        staged: dict[str, list[Path]] = {}
+        staged: dict[str, Fichiers] = {}  # per type, the documents' names in job order
         names: dict[str, set[str]] = {}
 
         def tasks() -> Iterator[_Task]:
@@ -1260,10 +1344,12 @@ def render_batch(jobs: Iterable[RenderJob], templates_dirs: Sequence[Path], outd
                     raise DocumentError(f"deux documents « {job.type} » porteraient le même "
                                         f"nom de fichier {name} ; rien n'a été écrit")
                 seen.add(name)
-                folder = staging / job.type
-                folder.mkdir(exist_ok=True)
-                staged.setdefault(job.type, []).append(folder / name)
-                yield _Task(template, job.contexte, folder / name, kind.par == "session")
+                files = staged.get(job.type)
+                if files is None:
+                    files = staged[job.type] = Fichiers(staging / job.type)
+                    files.dossier.mkdir(exist_ok=True)
+                files.noms.append(name)
+                yield _Task(template, job.contexte, files.dossier / name, kind.par == "session")
 
         writers: dict[str, MergedDocument] = {}
         done = 0
@@ -1305,14 +1391,17 @@ def render_batch(jobs: Iterable[RenderJob], templates_dirs: Sequence[Path], outd
             for p in pdfs.values():
                 p.chmod(mode)
 
+        def moves() -> Iterator[tuple[Path, Path]]:
+            # Made as they are needed (twice: checked, then moved), not held: one pair of
+            # paths per document.
+            for type_nom, paths in staged.items():
+                for p in [*paths, *([merged[type_nom]] if type_nom in merged else [])]:
+                    yield p, outdir / type_nom / p.name
+                    if p in pdfs:
+                        yield pdfs[p], outdir / type_nom / pdfs[p].name
+
         # Nothing is moved before every existing target has been checked.
-        moves = []
-        for type_nom, paths in staged.items():
-            for p in [*paths, *([merged[type_nom]] if type_nom in merged else [])]:
-                moves.append((p, outdir / type_nom / p.name))
-                if p in pdfs:
-                    moves.append((pdfs[p], outdir / type_nom / pdfs[p].name))
-        edited = [dest for _, dest in moves
+        edited = [dest for _, dest in moves()
                   if dest.suffix == ".docx" and dest.exists() and not _generated_by_us(dest)]
         if edited and not overwrite_edited:
             shown = "\n".join(f"  - {p}" for p in edited[:20])
@@ -1321,16 +1410,16 @@ def render_batch(jobs: Iterable[RenderJob], templates_dirs: Sequence[Path], outd
                 f"{len(edited)} document(s) déjà présent(s) ont été modifiés à la main depuis "
                 f"leur génération ; certidocs ne les remplace pas. Renommez-les ou déplacez-les "
                 f"pour les régénérer :\n{shown}{more}")
-        for src, dest in moves:
+        for src, dest in moves():
             dest.parent.mkdir(exist_ok=True)
             os.replace(src, dest)
         for type_nom, paths in staged.items():
-            result.documents[type_nom] = [outdir / type_nom / p.name for p in paths]
+            result.documents[type_nom] = Fichiers(outdir / type_nom, paths.noms)
             if type_nom in merged:
                 result.fusions[type_nom] = outdir / type_nom / merged[type_nom].name
         result.pdfs = [outdir / src.parent.name / pdf_path.name for src, pdf_path in pdfs.items()]
         if not pdf:
-            result.pdfs_perimes = [dest.with_suffix(".pdf") for _, dest in moves
+            result.pdfs_perimes = [dest.with_suffix(".pdf") for _, dest in moves()
                                    if dest.with_suffix(".pdf").exists()]
     return result
 

@@ -796,6 +796,15 @@ class Registre:
             conn.execute("DELETE FROM passages WHERE candidat_id = ? AND session_id = ?",
                          (row["id"], session_id))
 
+    def numeros_session(self, cle: str) -> list[str]:
+        """The candidate numbers of the recorded passages of session ``cle``, each once, in
+        the order of their text: what to read the passages by lots with
+        (``passages_session``), without decoding every passage's evidence at once."""
+        rows = self.db.execute(
+            "SELECT p.numero FROM passages p JOIN sessions s ON s.id = p.session_id "
+            "WHERE s.cle = ?", (self.cle_session(cle),)).fetchall()
+        return sorted({str(r["numero"]) for r in rows})
+
     def passages_session(self, cle: str, numeros: list[str] | None = None
                          ) -> list[dict[str, Any]]:
         """The recorded passages of session ``cle`` (of the candidates ``numeros`` only, when

@@ -1,0 +1,86 @@
+"""The documents step after the exam prepares its data without holding the whole session's
+evidence: sealing, the outcomes and the jurors' observations are read from the register by
+lots, the seal's fingerprint is hashed as it is written (issue 21), and the files written are
+kept as their names."""
+
+from __future__ import annotations
+
+import sys
+import tracemalloc
+from pathlib import Path
+
+import pytest
+from hostiletools import ROOT
+
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+PETITE, GRANDE = 24, 96
+"""Candidates of the two sessions whose preparation is measured (4× apart)."""
+
+RAPPORT_MAX = 1.6
+"""The preparation's peak (Python allocations) at GRANDE over its peak at PETITE, passages read
+by lots of 4. Reading every passage's evidence at once, to seal, to take the outcomes and to
+hash the canonical JSON of them all, gave 2.25 (measured 30/11/2026); by lots, 1.27: what
+remains proportional to the session is its outcomes and certificates, which the documents
+print."""
+
+
+def _session(root: Path, n: int) -> Path:
+    """The benchmark's session of ``n`` candidates, grids filled, results recorded."""
+    from bench import build_workspace, simulate_jurors_parallel
+
+    from certidocs import api
+
+    root.mkdir(parents=True, exist_ok=True)
+    folder = build_workspace(root, n)
+    api.grilles(folder)
+    simulate_jurors_parallel(folder)
+    api.resultats(folder)
+    return folder
+
+
+def _pic_preparation(folder: Path, monkeypatch: pytest.MonkeyPatch) -> int:
+    """The peak of Python allocations (bytes) while the documents after the exam are
+    prepared (sealing, outcomes, certificates, observations), the session already read."""
+    from certidocs import deliberation, production
+    from certidocs.pipeline import open_checked
+
+    monkeypatch.setenv("CERTIDOCS_PROCESSUS", "1")
+    monkeypatch.setattr(deliberation, "PASSAGES_LOT", 4, raising=False)
+    opened = open_checked(folder)
+    tracemalloc.start()
+    try:
+        lot = production._prepare(folder, opened, "apres", None)
+        assert len(lot.donnees.resultats) == len(opened.lecture.session.candidats)
+        return tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+def test_documents_preparation_memory_does_not_grow_with_the_evidence(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    folders = [_session(tmp_path / str(n), n) for n in (PETITE, GRANDE)]
+    peaks = [_pic_preparation(folder, monkeypatch) for folder in folders]
+    assert peaks[1] / peaks[0] <= RAPPORT_MAX, peaks
+
+
+def test_files_written_are_kept_as_names(tmp_path: Path) -> None:
+    """A batch's files read as lists of paths (indexes, slices, equality, ``+=``), stored as
+    one folder and names."""
+    from certidocs.documents.render import Fichiers, ListeFichiers
+
+    a = Fichiers(tmp_path / "a", ["1.docx", "2.docx"])
+    b = Fichiers(tmp_path / "b", ["3.docx"])
+    assert a == [tmp_path / "a" / "1.docx", tmp_path / "a" / "2.docx"]
+    assert a[-1] == tmp_path / "a" / "2.docx" and a[:1] == [tmp_path / "a" / "1.docx"]
+    every = ListeFichiers()
+    every += a
+    every += [tmp_path / "c.docx"]
+    every += ListeFichiers([b])
+    assert len(every) == 4 and list(every) == [*a, tmp_path / "c.docx", *b]
+    assert every[2] == tmp_path / "c.docx" and every[-1] == b[0]
+    assert every[1:3] == [a[1], every[2]]
+    before = [tmp_path / "x"]
+    assert before + every == [tmp_path / "x", *every]
+    with pytest.raises(IndexError):
+        every[4]
