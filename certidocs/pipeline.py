@@ -121,19 +121,22 @@ def generer_grilles(dossier: Path, progress: Progress = _noop) -> GrillesReport:
     organisme = str(opened.workspace.setting("organisme", "nom", "") or "")
     session_id = assurer_identifiant(opened)
     jures = _noms_jures(session)
-    todo = [c for c in session.candidats if expects_grid(c)]
     report.sans_grille = [c for c in session.candidats if not expects_grid(c)]
-    jobs = []
-    for c in todo:
+    to_write: list[Candidat] = []
+    for c in session.candidats:
+        if not expects_grid(c):
+            continue
         path = folder / grid_filename(c)
         if path.exists() and grid_has_input(path):
             report.conservees.append(path)
             continue
         (report.renouvelees if path.exists() else report.creees).append(path)
-        jobs.append(_GridJob(path, ref, session.nom, session.info, c, c.blocs(ref), protection,
-                             organisme, session_id, jures))
+        to_write.append(c)
+    # Each job is made as a worker asks for it: 10,000 jobs held at once weighed about 5 MiB.
+    jobs = (_GridJob(folder / grid_filename(c), ref, session.nom, session.info, c,
+                     c.blocs(ref), protection, organisme, session_id, jures) for c in to_write)
     for done, _ in enumerate(parallel_imap(_write_grid, jobs), start=1):
-        progress(done, len(jobs))
+        progress(done, len(to_write))
     return report
 
 
