@@ -352,15 +352,22 @@ def _convert_once(soffice: str, sources: list[Path], target: str, folder: Path, 
     """One soffice call over ``sources`` into ``folder``, with the profile in ``home`` (made
     there, with certidocs's settings, when it is not there yet)."""
     home = home.resolve()  # a file URI and a HOME are absolute; a session folder may not be
+    command = [soffice, *soffice_options(home), "--convert-to", target, "--outdir",
+               str(folder), *map(str, sources)]
+    return _run(command, limit, home)
+
+
+def soffice_options(home: Path) -> list[str]:
+    """The options every soffice started by certidocs takes: the profile in ``home``
+    (absolute; made there with certidocs's settings, _REGISTRY, when it is not there yet),
+    no window, no start-up document, no recovery, no lock check."""
     profile = home / "profil"
     settings = profile / "user" / "registrymodifications.xcu"
     if not settings.is_file():
         settings.parent.mkdir(parents=True, exist_ok=True)
         settings.write_text(_REGISTRY, encoding="utf-8")
-    command = [soffice, f"-env:UserInstallation={profile.as_uri()}", "--headless",
-               "--invisible", "--nologo", "--nodefault", "--norestore", "--nolockcheck",
-               "--convert-to", target, "--outdir", str(folder), *map(str, sources)]
-    return _run(command, limit, home)
+    return [f"-env:UserInstallation={profile.as_uri()}", "--headless", "--invisible",
+            "--nologo", "--nodefault", "--norestore", "--nolockcheck"]
 
 
 FONT_PACKAGES = ("fonts-liberation2 (Arial, Times), fonts-noto-cjk (idéogrammes chinois, "

@@ -130,13 +130,16 @@ class ConversionServer:
         document it holds (``weights``). A file that fails is tried once more by a fresh
         process with a fresh profile; LibreOfficeError names those that still failed, and
         nothing of theirs is left in ``outdir``. Raises LibreOfficeError at once, before any
-        conversion, when the server is not ``available``."""
+        conversion, when the server is not ``available``. When the bridge does not come up,
+        the server stops being ``available`` and this file and the next ones are converted
+        by ``convert_to_pdf`` (soffice calls), as its callers do without UNO."""
         from certidocs.libreoffice import (
             FAILED_SHOWN,
             SECONDS_PER_FILE,
             STARTUP_SECONDS,
             _complete,
             _without_links,
+            convert_to_pdf,
         )
 
         if not self.available:
@@ -145,7 +148,7 @@ class ConversionServer:
         out: list[Path] = []
         failed: list[tuple[Path, str]] = []
         work = self.folder / "fichiers"
-        for path, weight in zip(paths, weights, strict=True):
+        for index, (path, weight) in enumerate(zip(paths, weights, strict=True)):
             source = _without_links([path.resolve()], work)[0]
             target = outdir.resolve() / path.with_suffix(".pdf").name
             partial = target.with_name(f".{target.stem}.en-cours.pdf")
@@ -163,6 +166,8 @@ class ConversionServer:
                 except LibreOfficeError as exc:
                     reason = str(exc)
                     self.close()
+                    if not self.available:
+                        break
                 self._served += 1
                 if not reason and _complete(partial, "pdf"):
                     os.replace(partial, target)
@@ -172,6 +177,16 @@ class ConversionServer:
                 partial.unlink(missing_ok=True)
             else:
                 failed.append((path, reason))
+            if not self.available:  # the bridge did not come up: soffice for the rest
+                try:
+                    out += convert_to_pdf(list(paths[index:]), outdir,
+                                          weights=list(weights[index:]),
+                                          destinations=destinations)
+                except LibreOfficeError:
+                    for done in out:
+                        done.unlink(missing_ok=True)
+                    raise
+                break
         if failed:
             for done in out:
                 done.unlink(missing_ok=True)
@@ -186,22 +201,16 @@ class ConversionServer:
 
     def _start(self) -> None:
         """A fresh LibreOffice process, with a fresh profile, and its bridge, connected."""
-        from certidocs.libreoffice import _REGISTRY, INSTALL_HINT
+        from certidocs.libreoffice import INSTALL_HINT, soffice_options
 
         assert self._python is not None
         self._started += 1
         home = self.folder / f"processus-{self._started}"
-        profile = home / "profil"
-        settings = profile / "user" / "registrymodifications.xcu"
-        settings.parent.mkdir(parents=True, exist_ok=True)
-        settings.write_text(_REGISTRY, encoding="utf-8")
         pipe = f"certidocs-{os.getpid()}-{id(self):x}-{self._started}"
         env = _clean_env(home)
         try:
             self._office = subprocess.Popen(
-                [self._soffice, f"-env:UserInstallation={profile.as_uri()}", "--headless",
-                 "--invisible", "--nologo", "--nodefault", "--norestore", "--nolockcheck",
-                 f"--accept=pipe,name={pipe};urp;"],
+                [self._soffice, *soffice_options(home), f"--accept=pipe,name={pipe};urp;"],
                 stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                 stderr=subprocess.DEVNULL, env=env, start_new_session=True)
             self._bridge = subprocess.Popen(
@@ -220,6 +229,7 @@ class ConversionServer:
         word = self._answer(BRIDGE_SECONDS + 5)
         if word != "pret":
             self.close()
+            self.available = False
             raise LibreOfficeError(f"LibreOffice n'a pas démarré ({word})")
 
     @staticmethod

@@ -42,6 +42,17 @@ def besoin_libreoffice() -> None:
         pytest.skip(reason)
 
 
+def besoin_uno() -> None:
+    """Skip the test without a Python that can import ``uno`` for this LibreOffice, or fail
+    when the CI demands LibreOffice (it installs python3-uno with it)."""
+    certidocs.uno_server.uno_python.cache_clear()
+    if certidocs.uno_server.uno_python(certidocs.libreoffice.find_soffice()) is None:
+        reason = "aucun Python ne peut importer uno (paquet python3-uno)"
+        if exiger_libreoffice():
+            pytest.fail(f"{reason} (CERTIDOCS_EXIGER_LIBREOFFICE=1)")
+        pytest.skip(reason)
+
+
 def pdf_text(path: Path) -> str:
     """The text of a PDF, page breaks as form feeds."""
     result = subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True,
@@ -64,12 +75,9 @@ def test_pdf_batch_few_conversions_one_pdf_per_document(tmp_path: Path, uno: boo
     besoin_libreoffice()
     if not uno:
         monkeypatch.setenv(certidocs.uno_server.UNO_PYTHON_VARIABLE, "0")
+    if uno:
+        besoin_uno()
     certidocs.uno_server.uno_python.cache_clear()
-    if uno and certidocs.uno_server.uno_python(certidocs.libreoffice.find_soffice()) is None:
-        reason = "aucun Python ne peut importer uno (paquet python3-uno)"
-        if exiger_libreoffice():
-            pytest.fail(f"{reason} (CERTIDOCS_EXIGER_LIBREOFFICE=1)")
-        pytest.skip(reason)
     calls: list[int] = []
     served: list[int] = []
     starts: list[int] = []
@@ -283,12 +291,7 @@ def test_conversion_server_names_what_it_could_not_convert_and_goes_on(tmp_path:
     """LibreOffice kept running (UNO): a file it cannot open is tried again by a fresh process,
     then named; nothing of the batch is left; the server converts the next files."""
     besoin_libreoffice()
-    certidocs.uno_server.uno_python.cache_clear()
-    if certidocs.uno_server.uno_python(certidocs.libreoffice.find_soffice()) is None:
-        reason = "aucun Python ne peut importer uno (paquet python3-uno)"
-        if exiger_libreoffice():
-            pytest.fail(f"{reason} (CERTIDOCS_EXIGER_LIBREOFFICE=1)")
-        pytest.skip(reason)
+    besoin_uno()
     jobs = _jobs(tmp_path)[:2]
     out = render_batch(jobs, [DEFAULTS], tmp_path / "documents")
     good = out.documents["convocation_candidat"][:2]
@@ -325,12 +328,7 @@ def test_conversion_server_replaces_a_libreoffice_that_died(tmp_path: Path) -> N
     import signal
 
     besoin_libreoffice()
-    certidocs.uno_server.uno_python.cache_clear()
-    if certidocs.uno_server.uno_python(certidocs.libreoffice.find_soffice()) is None:
-        reason = "aucun Python ne peut importer uno (paquet python3-uno)"
-        if exiger_libreoffice():
-            pytest.fail(f"{reason} (CERTIDOCS_EXIGER_LIBREOFFICE=1)")
-        pytest.skip(reason)
+    besoin_uno()
     out = render_batch(_jobs(tmp_path)[:2], [DEFAULTS], tmp_path / "documents")
     first, second = out.documents["convocation_candidat"][:2]
     with certidocs.uno_server.ConversionServer(tmp_path / "serveur") as server:
@@ -344,3 +342,22 @@ def test_conversion_server_replaces_a_libreoffice_that_died(tmp_path: Path) -> N
     assert "Page 1 sur 1" in pdf_text(done[0])
     assert sorted(p.name for p in (tmp_path / "pdf").iterdir()) == sorted(
         [first.with_suffix(".pdf").name, second.with_suffix(".pdf").name])
+
+
+def test_conversion_server_without_a_bridge_converts_through_soffice(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The bridge never comes up (here: run by a Python without ``uno``): the server stops
+    being available and the files are converted by soffice calls, without a start per file."""
+    import sys
+
+    besoin_libreoffice()
+    besoin_uno()
+    monkeypatch.setattr(certidocs.uno_server, "BRIDGE_SECONDS", 5)
+    out = render_batch(_jobs(tmp_path)[:2], [DEFAULTS], tmp_path / "documents")
+    letters = out.documents["convocation_candidat"][:2]
+    with certidocs.uno_server.ConversionServer(tmp_path / "serveur") as server:
+        server._python = sys.executable  # certidocs's own interpreter: no ``uno`` module
+        done = server.convert(letters, tmp_path / "pdf", weights=[1, 1])
+        assert not server.available and server._started == 1
+    assert [p.name for p in done] == [d.with_suffix(".pdf").name for d in letters]
+    assert all("Page 1 sur 1" in pdf_text(p) for p in done)
