@@ -102,12 +102,20 @@ def build_workspace(root: Path, n: int, prefixe: str = "") -> Path:
 def build_workspace_apart(root: Path, n: int) -> Path:
     """build_workspace in a process of its own: writing a 10,000-row session.xlsx with
     openpyxl leaves this process tens of MiB larger, and its peak is certidocs's."""
-    done = subprocess.run([sys.executable, __file__, "--construire", str(root), "--candidats",
-                           str(n)], capture_output=True, text=True, check=False, cwd=ROOT)
+    return Path(run_apart(["--construire", str(root), "--candidats", str(n)],
+                          "la construction de l'espace de mesure a échoué"))
+
+
+def run_apart(arguments: list[str], failure: str) -> str:
+    """This script run in a fresh process with ``arguments``; the last line it printed.
+    Its errors are shown and the measure stops with ``failure`` when it fails."""
+    done = subprocess.run([sys.executable, __file__, *arguments], capture_output=True,
+                          text=True, check=False, cwd=ROOT)
     if done.returncode:
         sys.stderr.write(done.stderr)
-        raise SystemExit("la construction de l'espace de mesure a échoué")
-    return Path(done.stdout.strip().splitlines()[-1])
+        raise SystemExit(failure)
+    lines = done.stdout.strip().splitlines()
+    return lines[-1] if lines else ""
 
 
 def bare_grids(folder: Path, out: Path) -> float:
@@ -307,11 +315,7 @@ def simulate_jurors_parallel(folder: Path) -> None:
 def simulate_jurors_apart(folder: Path) -> None:
     """simulate_jurors_parallel in a process of its own: the memory it takes (10,000 grids'
     evaluations) would otherwise stay with this process, whose peak is certidocs'."""
-    done = subprocess.run([sys.executable, __file__, "--jures-simules", str(folder)],
-                          capture_output=True, text=True, check=False, cwd=ROOT)
-    if done.returncode:
-        sys.stderr.write(done.stderr)
-        raise SystemExit("la simulation des jurés a échoué")
+    run_apart(["--jures-simules", str(folder)], "la simulation des jurés a échoué")
 
 
 def _chain(n: int, with_documents: bool, pdf: bool, baselines: bool,
@@ -434,15 +438,12 @@ BENCH_TYPES = ("convocation_candidat", "fiche_resultats", "notification_resultat
 
 def child(n: int, with_documents: bool, pdf: bool, baselines: bool) -> dict[str, Any]:
     """Run ``chain`` in a fresh process; adds its peak RSS (MiB), children included."""
-    cmd = [sys.executable, __file__, "--enfant", "--candidats", str(n)]
+    cmd = ["--enfant", "--candidats", str(n)]
     cmd += [] if with_documents else ["--sans-documents"]
     cmd += [] if pdf else ["--sans-pdf"]
     cmd += ["--references"] if baselines else []
-    done = subprocess.run(cmd, capture_output=True, text=True, check=False, cwd=ROOT)
-    if done.returncode:
-        sys.stderr.write(done.stderr)
-        raise SystemExit(f"la mesure à {n} candidats a échoué")
-    return json.loads(done.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
+    figures = run_apart(cmd, f"la mesure à {n} candidats a échoué")
+    return json.loads(figures)  # type: ignore[no-any-return]
 
 
 STAGES = (("grilles", "grilles_s"), ("relecture et décisions", "relecture_s"),

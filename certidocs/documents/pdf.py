@@ -149,6 +149,7 @@ def convert_batch(staged: Mapping[str, Sequence[Path]], merged: Mapping[str, Pat
     for chunk in chunks:
         for doc in chunk.documents:
             out[doc] = doc.with_suffix(".pdf")
+
     def assemble(type_nom: str) -> Path:
         parts = [c for c in chunks if c.type_nom == type_nom]
         return concatenate(
