@@ -53,6 +53,31 @@ def test_warning_names_character_code_point_and_documents(
                for w in warnings)
 
 
+def test_characters_are_read_by_pieces_as_whole(tmp_path: Path,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    """The characters of a document read a few bytes at a time (runs and multi-byte
+    characters cut between two pieces) are those of the document read whole (issue 21: the
+    procès-verbal of a network's session is 60 million characters)."""
+    import re
+    import zipfile
+
+    import certidocs.documents.pdf as pdf_module
+
+    document = docx.Document()
+    for k in range(40):
+        document.add_paragraph(f"Ligne {k} : Zoé 🌸 𠮷田 « Œuvre » — n° {k}")
+    path = tmp_path / "long.docx"
+    document.save(str(path))
+    with zipfile.ZipFile(path) as zf:
+        whole = zf.read("word/document.xml").decode("utf-8")
+        expected = {c for run in re.findall(r"<w:t(?:\s[^>]*)?>([^<]+)</w:t>", whole)
+                    for c in run if ord(c) > 0x7E}
+        for size in (1, 3, 7, 64, 1 << 20):
+            monkeypatch.setattr(pdf_module, "GLYPHS_READ", size)
+            assert pdf_module._characters(zf, "word/document.xml") == expected, size
+    assert {"é", "🌸", "𠮷", "田", "Œ", "«", "—", "°"} <= expected
+
+
 @pytest.mark.libreoffice
 def test_case_name_outside_the_bmp_in_the_pdf(tmp_path: Path, cli_runner: CliRunner) -> None:
     """The case: every character reaches the PDF, or the command said it would not. Where

@@ -246,3 +246,24 @@ def test_kept_profile_serves_first_attempts_and_a_retry_gets_a_fresh_one(
     assert len(used) == 3 and used[2] != mine  # « e », skipped, retried in a fresh profile
     assert "MacroSecurityLevel" in (kept / "profil" / "user" /
                                     "registrymodifications.xcu").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("piece", [5, 6, 7, 64])
+def test_fields_are_found_whatever_the_cut(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                           piece: int) -> None:
+    """A package's part is searched for fields by pieces (issue 21: the procès-verbal of a
+    network's session is 32 MB of XML): a word cut between two pieces is found."""
+    import zipfile
+
+    import certidocs.libreoffice as lo
+
+    monkeypatch.setattr(lo, "SCAN_BYTES", piece)
+    path = tmp_path / "x.zip"
+    with zipfile.ZipFile(path, "w") as zf:
+        for k in range(40):
+            zf.writestr(f"p{k}.xml", "a" * k + "<w:instrText>PAGE</w:instrText>" + "b" * k)
+        zf.writestr("none.xml", "<w:t>instruction sans champ : inst r</w:t>" * 3)
+    with zipfile.ZipFile(path) as zf:
+        assert all(lo._holds(zf, f"p{k}.xml", b"instr") for k in range(40))
+        assert lo._holds(zf, "none.xml", b"instr")  # « instruction » holds it too
+        assert not lo._holds(zf, "none.xml", b"instrText")

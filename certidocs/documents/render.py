@@ -174,7 +174,8 @@ class BatchResult:
 
     documents: dict[str, Sequence[Path]] = field(default_factory=dict)
     fusions: dict[str, Path] = field(default_factory=dict)
-    pdfs: list[Path] = field(default_factory=list)
+    pdfs: Sequence[Path] = field(default_factory=list)
+    """Every PDF written, as each type's folder and names (``ListeFichiers``)."""
     avertissements: list[str] = field(default_factory=list)
     """What the user should know about the files written (characters a PDF lost)."""
     pdfs_perimes: list[Path] = field(default_factory=list)
@@ -1375,30 +1376,33 @@ def render_batch(jobs: Iterable[RenderJob], templates_dirs: Sequence[Path], outd
         for type_nom, writer in writers.items():
             merged[type_nom] = writer.close()
             merged[type_nom].chmod(mode)
+        writers.clear()
 
-        pdfs: dict[Path, Path] = {}
-        if pdf and staged:
+        converted = bool(pdf and staged)
+        if converted:
             from concurrent.futures import ThreadPoolExecutor
 
             from certidocs.documents.pdf import convert_batch, glyphs_warnings
 
             # The fonts are checked while LibreOffice converts (it holds the cores).
             with ThreadPoolExecutor(1) as check:
-                lost = check.submit(glyphs_warnings,
-                                    [p for paths in staged.values() for p in paths])
-                pdfs = convert_batch(staged, merged, staging)
+                lost = check.submit(glyphs_warnings, ListeFichiers(staged.values()))
+                convert_batch(staged, merged, staging)  # each PDF next to its document
                 result.avertissements += lost.result()
-            for p in pdfs.values():
-                p.chmod(mode)
+
+        def files(type_nom: str) -> Iterator[Path]:
+            yield from staged[type_nom]
+            if type_nom in merged:
+                yield merged[type_nom]
 
         def moves() -> Iterator[tuple[Path, Path]]:
             # Made as they are needed (twice: checked, then moved), not held: one pair of
             # paths per document.
-            for type_nom, paths in staged.items():
-                for p in [*paths, *([merged[type_nom]] if type_nom in merged else [])]:
+            for type_nom in staged:
+                for p in files(type_nom):
                     yield p, outdir / type_nom / p.name
-                    if p in pdfs:
-                        yield pdfs[p], outdir / type_nom / pdfs[p].name
+                    if converted:
+                        yield p.with_suffix(".pdf"), outdir / type_nom / f"{p.stem}.pdf"
 
         # Nothing is moved before every existing target has been checked.
         edited = [dest for _, dest in moves()
@@ -1412,12 +1416,19 @@ def render_batch(jobs: Iterable[RenderJob], templates_dirs: Sequence[Path], outd
                 f"pour les régénérer :\n{shown}{more}")
         for src, dest in moves():
             dest.parent.mkdir(exist_ok=True)
+            if dest.suffix == ".pdf":
+                src.chmod(mode)
             os.replace(src, dest)
+        pdfs = ListeFichiers()
         for type_nom, paths in staged.items():
             result.documents[type_nom] = Fichiers(outdir / type_nom, paths.noms)
             if type_nom in merged:
                 result.fusions[type_nom] = outdir / type_nom / merged[type_nom].name
-        result.pdfs = [outdir / src.parent.name / pdf_path.name for src, pdf_path in pdfs.items()]
+            if converted:
+                pdfs += Fichiers(outdir / type_nom, [f"{Path(n).stem}.pdf" for n in paths.noms]
+                                 + ([f"{merged[type_nom].stem}.pdf"] if type_nom in merged
+                                    else []))
+        result.pdfs = pdfs
         if not pdf:
             result.pdfs_perimes = [dest.with_suffix(".pdf") for _, dest in moves()
                                    if dest.with_suffix(".pdf").exists()]
