@@ -25,11 +25,16 @@ remains proportional to the session is its outcomes and certificates, which the 
 print."""
 
 
-def _session(root: Path, n: int) -> Path:
-    """The benchmark's session of ``n`` candidates, grids filled, results recorded."""
+def _session(root: Path, n: int, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The benchmark's session of ``n`` candidates, grids filled, results recorded (by lots
+    of 4, as a network's session is by lots of pipeline.LOT_RESULTATS: the register's
+    journal then has one entry per lot, and the control reads JOURNAL_PAGE entries at a
+    time whatever the session's size)."""
     from bench import build_workspace, simulate_jurors_parallel
 
-    from certidocs import api
+    from certidocs import api, pipeline
+
+    monkeypatch.setattr(pipeline, "LOT_RESULTATS", 4)
 
     root.mkdir(parents=True, exist_ok=True)
     folder = build_workspace(root, n)
@@ -47,19 +52,22 @@ def _pic_preparation(folder: Path, monkeypatch: pytest.MonkeyPatch) -> int:
 
     monkeypatch.setenv("CERTIDOCS_PROCESSUS", "1")
     monkeypatch.setattr(deliberation, "PASSAGES_LOT", 4, raising=False)
+    monkeypatch.setattr(production, "EXPORT_LECTURE", 1024)
     opened = open_checked(folder)
     tracemalloc.start()
     try:
-        lot = production._prepare(folder, opened, "apres", None)
-        assert len(lot.donnees.resultats) == len(opened.lecture.session.candidats)
-        return tracemalloc.get_traced_memory()[1]
+        with production._dossier_donnees(folder) as data:
+            lot = production._prepare(folder, opened, "apres", None, data)
+            assert lot.donnees.magasin is not None
+            assert len(lot.donnees.magasin) == len(opened.lecture.session.candidats)
+            return tracemalloc.get_traced_memory()[1]
     finally:
         tracemalloc.stop()
 
 
 def test_documents_preparation_memory_does_not_grow_with_the_evidence(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    folders = [_session(tmp_path / str(n), n) for n in (PETITE, GRANDE)]
+    folders = [_session(tmp_path / str(n), n, monkeypatch) for n in (PETITE, GRANDE)]
     peaks = [_pic_preparation(folder, monkeypatch) for folder in folders]
     assert peaks[1] / peaks[0] <= RAPPORT_MAX, peaks
 

@@ -128,25 +128,45 @@ def test_progress_counts_every_document(session_done: Path) -> None:
     assert {t for _, t in calls} == {len(rendered)}
 
 
+def _plain(value: object) -> object:
+    """``value`` with its lazy lists (LazyRows) made lists, to be compared."""
+    from collections.abc import Mapping, Sequence
+
+    if isinstance(value, Mapping):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, Sequence) and not isinstance(value, str | bytes):
+        return [_plain(v) for v in value]
+    return value
+
+
 def test_workers_get_one_candidate_per_job(session_done: Path) -> None:
     """What goes once to every rendering process holds no candidate; a job about a candidate
-    carries that candidate's data only; the contexts are those built from the whole data."""
+    carries that candidate's data only; the contexts are those built from the whole data; the
+    procès-verbal's job carries the store of the outcomes, not the outcomes (issue 21)."""
     import pickle
 
     from certidocs.pipeline import open_checked
-    from certidocs.production import _contexte, _jobs, _prepare
+    from certidocs.production import _contexte, _dossier_donnees, _jobs, _prepare
 
     opened = open_checked(session_done)
-    lot = _prepare(session_done, opened, "apres", None)
-    shared = lot.donnees.partagees()
-    assert not shared.session.candidats and not shared.resultats and not shared.certificats
-    jobs = list(_jobs(lot.donnees, "apres", None))
-    fiche = next(j for j in jobs if j.type == "fiche_resultats")
-    (person,) = [a for a in fiche.contexte.args if not isinstance(a, str)]
-    assert person.candidat.numero == "001" and person.resultat.numero == "001"
-    assert len(pickle.dumps(fiche.contexte)) < len(pickle.dumps(lot.donnees)) / 2
-    for job in jobs:
-        key = job.contexte.args[-1] if job.type == "fiche_resultats" else None
-        if key is not None:
-            assert job.contexte(shared) == _contexte(lot.donnees, job.type,
-                                                     key.candidat.numero)
+    with _dossier_donnees(session_done) as folder:
+        lot = _prepare(session_done, opened, "apres", None, folder)
+        shared = lot.donnees.partagees()
+        assert not shared.session.candidats and not shared.candidats
+        assert shared.magasin is None and not shared.certifies
+        jobs = list(_jobs(lot.donnees, "apres", None))
+        fiche = next(j for j in jobs if j.type == "fiche_resultats")
+        (person,) = [a for a in fiche.contexte.args if not isinstance(a, str)]
+        assert person.candidat.numero == "001" and person.resultat.numero == "001"
+        assert len(pickle.dumps(fiche.contexte)) < len(pickle.dumps(lot.donnees)) / 2
+        for job in jobs:
+            key = job.contexte.args[-1] if job.type == "fiche_resultats" else None
+            if key is not None:
+                numero = key.candidat.numero
+                assert job.contexte(shared) == _contexte(
+                    lot.donnees, job.type, numero, lot.donnees.personne(numero, key.planning))
+        pv = next(j for j in jobs if j.type == "proces_verbal")
+        sent = pickle.loads(pickle.dumps(pv.contexte))
+        assert b"Resultat" not in pickle.dumps(pv.contexte)
+        assert _plain(sent(shared)) == _plain(pv.contexte(shared))  # it reads the same store
+    assert not folder.exists()

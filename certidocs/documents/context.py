@@ -830,7 +830,8 @@ class _LignePv:
 
 
 def contexte_proces_verbal(session: Session, referentiel: Referentiel,
-                           organisme: Mapping[str, Any], resultats: Iterable[Resultat], *,
+                           organisme: Mapping[str, Any],
+                           resultats: Iterable[Resultat] | Mapping[str, Resultat], *,
                            date_document: date | None = None,
                            scellement: Mapping[str, Any] | None = None,
                            observations: Mapping[str, Mapping[str, str]] | None = None
@@ -845,12 +846,15 @@ def contexte_proces_verbal(session: Session, referentiel: Referentiel,
     ``candidats_observes`` lists the candidates that have some; ``candidats_par_tableau`` is
     ``candidats`` cut in groups of PV_LIGNES_PAR_TABLEAU (one group, empty, when there is
     nobody), one table each. The lists are ``LazyRows``: each row is built when the template
-    reads it, so that the context stays small whatever the session's size.
+    reads it, so that the context stays small whatever the session's size. ``resultats`` may
+    be a mapping from candidate number (read as the rows are built, as the documents command
+    gives it from its store) and so may ``observations``: neither is copied.
     """
     ctx = contexte_commun(session, referentiel, organisme, date_document=date_document,
                           type_nom="proces_verbal")
-    by_numero = {r.numero: r for r in resultats}
-    notes = observations or {}
+    by_numero = (resultats if isinstance(resultats, Mapping)
+                 else {r.numero: r for r in resultats})
+    notes = observations if observations is not None else {}
     candidats = session.candidats
     row = _LignePv(session, referentiel, by_numero, notes)
     codes = [k.code for b in referentiel.blocs for k in b.criteres]

@@ -26,7 +26,7 @@ import os
 import posixpath
 import tempfile
 import zipfile
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
@@ -342,8 +342,11 @@ class MergedDocument:
         self._replaced: dict[str, bytes] = {}  # members of the first package written anew
         self._by_content: dict[tuple[str, str], str] = {}  # (type, sha1) → rId in the merge
         self._external: dict[tuple[str, str], str] = {}  # (type, target) → rId
-        self._copies: list[tuple[Path, str, str]] = []  # (document, member, new member)
-        self._generated: dict[str, bytes] = {}  # new members written from memory (rels)
+        # Parts carried from later documents (images, headers, their rels), written as they
+        # come to a temporary zip and copied into the merge at the end: held in memory, one
+        # QR code per certificate made the merge of a network's session grow with it.
+        self._spool: zipfile.ZipFile | None = None
+        self._spool_file: IO[bytes] | None = None
         self._numbering: _Numbering | None = None
         self._numbering_member = ""
         self._doc_copies: dict[str, str] = {}  # member of the current document → new member
@@ -507,6 +510,14 @@ class MergedDocument:
             rel.set("TargetMode", "External")
         return rid
 
+    def _carry(self, name: str, data: bytes) -> None:
+        """Keep ``data`` as the merge's member ``name`` until it is assembled (on disk)."""
+        if self._spool is None:
+            # Closed by discard(), which close() and __exit__ call.
+            self._spool_file = tempfile.TemporaryFile(dir=self.target.parent)  # noqa: SIM115
+            self._spool = zipfile.ZipFile(self._spool_file, "w", zipfile.ZIP_STORED)
+        self._spool.writestr(name, data)
+
     def _new_name(self, member: str) -> str:
         stem, ext = posixpath.splitext(member)
         n = self.count
@@ -527,10 +538,8 @@ class MergedDocument:
         name = self._new_name(member)
         self._doc_copies[member] = name
         self._add_type(name, types.of(member))
-        if transform is None:
-            self._copies.append((path, member, name))
-        else:
-            self._generated[name] = transform(zf.read(member))
+        data = zf.read(member)
+        self._carry(name, data if transform is None else transform(data))
         own = _read_rels(zf, member)
         if own:
             rels = etree.Element(f"{{{PKG_RELS}}}Relationships", nsmap={None: PKG_RELS})
@@ -547,7 +556,7 @@ class MergedDocument:
                 item.set("Target", target)
                 if rel.external:
                     item.set("TargetMode", "External")
-            self._generated[_rels_name(name)] = _serialize(rels)
+            self._carry(_rels_name(name), _serialize(rels))
         return name
 
     def _adopt(self, path: Path, zf: zipfile.ZipFile, body: etree._Element) -> None:
@@ -736,12 +745,11 @@ class MergedDocument:
             for name, data in replaced.items():  # a part the first package lacked
                 if name not in written:
                     zout.writestr(_entry(name, None), data)
-            for name, data in self._generated.items():
-                zout.writestr(_entry(name, None), data)
-            for source_path, members in _grouped(self._copies):
-                with zipfile.ZipFile(source_path) as source_zip:
-                    for member, name in members:
-                        zout.writestr(_entry(name, None), source_zip.read(member))
+            if self._spool is not None:
+                self._spool.close()
+                with zipfile.ZipFile(self._spool_file) as carried:  # type: ignore[arg-type]
+                    for info in carried.infolist():
+                        zout.writestr(_entry(info.filename, None), carried.read(info))
 
     def _content_types(self) -> bytes:
         from lxml import etree
@@ -756,8 +764,14 @@ class MergedDocument:
         return _serialize(root)
 
     def discard(self) -> None:
-        """Drop the temporary file (the merged file is not written)."""
+        """Drop the temporary files (the merged file is not written)."""
         self._pending = None
+        if self._spool is not None:
+            self._spool.close()
+            self._spool = None
+        if self._spool_file is not None:
+            self._spool_file.close()
+            self._spool_file = None
         if self._body is not None:
             self._body.close()
             with contextlib.suppress(OSError):
@@ -777,21 +791,6 @@ def _entry(name: str, like: zipfile.ZipInfo | None) -> zipfile.ZipInfo:
     entry = zipfile.ZipInfo(name, date_time=like.date_time if like else (1980, 1, 1, 0, 0, 0))
     entry.compress_type = zipfile.ZIP_DEFLATED
     return entry
-
-
-def _grouped(copies: list[tuple[Path, str, str]]) -> Iterator[tuple[Path, list[tuple[str, str]]]]:
-    """The parts to copy, grouped by the document they come from (each opened once)."""
-    current: Path | None = None
-    members: list[tuple[str, str]] = []
-    for path, member, name in copies:
-        if path != current and members:
-            assert current is not None
-            yield current, members
-            members = []
-        current = path
-        members.append((member, name))
-    if members and current is not None:
-        yield current, members
 
 
 def merge_documents(paths: Iterable[Path], target: Path) -> Path:

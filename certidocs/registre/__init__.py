@@ -1323,26 +1323,34 @@ class Registre:
         return []
 
     def _controler_tables(self, replay: sqlite3.Connection) -> list[Constat]:
-        """Each table compared with the replayed journal, row by row. Only a digest of each
-        row is held (its key and 16 bytes), whatever the register holds; a row whose digests
+        """Each table compared with the replayed journal, row by row. On SQLite both sides are
+        read in rowid order and compared as they come (``_lignes_differentes``); on
+        PostgreSQL only a digest of each row is held (its key and 16 bytes); a row whose digests
         differ is read again from both sides and compared value by value, so that a digest
         never reports what equality would not."""
         found: list[Constat] = []
         for table in self.db.tables():
             keys = self.db.cle_lignes(table)
-            cur = self.db.execute(f"SELECT {', '.join(keys)}, * FROM {table}")
+            by_rowid = keys == ["rowid"]  # SQLite: both sides read in the same order
+            order = " ORDER BY rowid" if by_rowid else ""
+            cur = self.db.execute(f"SELECT {', '.join(keys)}, * FROM {table}{order}")
             columns = [d[0] for d in cur.description][len(keys):]
-            actual = {_cle(r, len(keys)): _empreinte_ligne(tuple(r)[len(keys):]) for r in cur}
             try:
-                expected = {_cle(r, len(keys)): _empreinte_ligne(tuple(r)[len(keys):])
-                            for r in replay.execute(f"SELECT {', '.join(keys)}, "
-                                                    f"{', '.join(columns)} FROM {table}")}
+                theirs_cur = replay.execute(f"SELECT {', '.join(keys)}, {', '.join(columns)} "
+                                            f"FROM {table}{order}")
             except sqlite3.Error as exc:
                 found.append(Constat(f"table {table}", f"table inconnue de certidocs ({exc})"))
                 continue
-            for rowid in sorted(set(actual) | set(expected)):
-                if actual.get(rowid) == expected.get(rowid):
-                    continue
+            n = len(keys)
+            mine_rows = ((_cle(r, n), _empreinte_ligne(tuple(r)[n:])) for r in cur)
+            theirs_rows = ((_cle(r, n), _empreinte_ligne(tuple(r)[n:])) for r in theirs_cur)
+            if by_rowid:
+                differing = list(_lignes_differentes(mine_rows, theirs_rows))
+            else:
+                actual, expected = dict(mine_rows), dict(theirs_rows)
+                differing = [k for k in sorted(set(actual) | set(expected))
+                             if actual.get(k) != expected.get(k)]
+            for rowid in differing:
                 where = f"table {table}, ligne {rowid}"
                 mine = self._ligne(self.db.execute, table, keys, columns, rowid)
                 theirs = self._ligne(replay.execute, table, keys, columns, rowid)
@@ -1456,7 +1464,7 @@ class Registre:
         return [dict(r) for r in rows]
 
 
-JOURNAL_PAGE = 10
+JOURNAL_PAGE = 2
 """Journal entries read at a time by the control. An entry holds every statement of a
 transaction, or of one lot of a session's results (pipeline.LOT_RESULTATS candidates: about
 2 MiB of text with their evidence), so ten stay near 20 MiB whatever the register holds; read
@@ -1494,6 +1502,27 @@ class _Rejeu:
                     "écriture faite sur un registre déjà modifié à la main : elle ne "
                     "s'applique pas à l'état que donne le journal"))
                 return
+
+
+def _lignes_differentes(mine: Iterator[tuple[int, bytes]], theirs: Iterator[tuple[int, bytes]]
+                        ) -> Iterator[int]:
+    """The rowids whose digests differ, or that only one side has, of two tables read as
+    (rowid, digest) in increasing rowid order: compared as they are read, so that the control
+    holds nothing per row (a network's register holds tens of thousands of passages, whose
+    digests held in two dictionaries took some 10 MiB)."""
+    a, b = next(mine, None), next(theirs, None)
+    while a is not None or b is not None:
+        if b is None or (a is not None and a[0] < b[0]):
+            assert a is not None
+            yield a[0]
+            a = next(mine, None)
+        elif a is None or b[0] < a[0]:
+            yield b[0]
+            b = next(theirs, None)
+        else:
+            if a[1] != b[1]:
+                yield a[0]
+            a, b = next(mine, None), next(theirs, None)
 
 
 def _empreinte_ligne(values: tuple[Any, ...]) -> bytes:
