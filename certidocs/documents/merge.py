@@ -379,8 +379,8 @@ class MergedDocument:
                 body.remove(final)
             section = self._section
             if self.count:
-                self._adopt(path, zf, body)
-                section = self._own_section(path, zf, final)
+                self._adopt(zf, body)
+                section = self._own_section(zf, final)
                 # Its elements would otherwise be written with prefixes the merged file's
                 # document element does not declare.
                 own_namespaces = not set(root.nsmap.items()) <= set(self._nsmap.items())
@@ -527,8 +527,8 @@ class MergedDocument:
         self._names.add(name)
         return name
 
-    def _copy_part(self, path: Path, zf: zipfile.ZipFile, types: _ContentTypes,
-                   member: str, transform: Callable[[bytes], bytes] | None = None) -> str:
+    def _copy_part(self, zf: zipfile.ZipFile, types: _ContentTypes, member: str,
+                   transform: Callable[[bytes], bytes] | None = None) -> str:
         """Carry a part of a later document (and the parts it points to) into the merge;
         ``transform`` rewrites the part's bytes on the way."""
         from lxml import etree
@@ -548,7 +548,7 @@ class MergedDocument:
                 if not rel.external:
                     inner = _resolve(member, rel.target)
                     if inner in zf.namelist():
-                        target = posixpath.relpath(self._copy_part(path, zf, types, inner),
+                        target = posixpath.relpath(self._copy_part(zf, types, inner),
                                                    posixpath.dirname(name))
                 item = etree.SubElement(rels, f"{{{PKG_RELS}}}Relationship")
                 item.set("Id", rid)
@@ -559,7 +559,7 @@ class MergedDocument:
             self._carry(_rels_name(name), _serialize(rels))
         return name
 
-    def _adopt(self, path: Path, zf: zipfile.ZipFile, body: etree._Element) -> None:
+    def _adopt(self, zf: zipfile.ZipFile, body: etree._Element) -> None:
         """Make a later document's body refer to the merged package."""
         # A later document's own sections keep their layout; headers and footers are the
         # first document's (they come from the same template): its references go first, so
@@ -596,7 +596,7 @@ class MergedDocument:
                         mapping[rid] = self._by_content[(rel.type, digest)]
                     else:
                         types = types or _ContentTypes.read(zf)
-                        name = self._copy_part(path, zf, types, member)
+                        name = self._copy_part(zf, types, member)
                         target = posixpath.relpath(name, posixpath.dirname(self._main))
                         mapping[rid] = self._new_rel(rel.type, target)
                         if digest:
@@ -605,7 +605,7 @@ class MergedDocument:
         if self._numbering is not None:
             self._numbering.restart(body)
 
-    def _own_section(self, path: Path, zf: zipfile.ZipFile,
+    def _own_section(self, zf: zipfile.ZipFile,
                      final: etree._Element | None) -> etree._Element | None:
         """The section ending a later document: the first one's layout, with this document's
         own headers and footers (those whose content differs from every one seen so far are
@@ -624,7 +624,7 @@ class MergedDocument:
             rid = self._headers.get(key)
             if rid is None:
                 types = types or _ContentTypes.read(zf)
-                name = self._copy_part(path, zf, types, member, self._header_bytes)
+                name = self._copy_part(zf, types, member, self._header_bytes)
                 rid = self._new_rel(rel.type, posixpath.relpath(name,
                                                                 posixpath.dirname(self._main)))
                 self._headers[key] = rid
