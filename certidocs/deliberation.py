@@ -245,8 +245,7 @@ def reviser(dossier: Path, numero: str, motif: str, date_revision: dt.date | Non
         before = resultats_enregistres(opened, reg).get(c.numero)
         if before is None:
             raise DeliberationError(f"{dossier} : aucune décision au registre pour {c.numero}")
-        job = next((j for j in _jobs_lecture(dossier, opened) if j.candidat.numero == c.numero),
-                   None)
+        job = next(iter(_jobs_lecture(dossier, opened, [c])), None)
         lu = _read(job) if job is not None else None
         after = decide(opened, reg, c, lu)
         if after.decision == INCOMPLET:

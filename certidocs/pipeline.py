@@ -248,14 +248,18 @@ def preuves(job: _ReadJob, lu: _Lu | None) -> dict[str, Any]:
     }
 
 
-def _jobs_lecture(dossier: Path, opened: SessionOuverte) -> list[_ReadJob]:
+def _jobs_lecture(dossier: Path, opened: SessionOuverte,
+                  candidats: Iterable[Candidat] | None = None) -> list[_ReadJob]:
+    """The reading of each grid expected from the session's candidates (from ``candidats``
+    only, when given: one candidate, or one lot of a large session)."""
     from certidocs.grid.writer import grid_filename
 
     session, ref = opened.lecture.session, opened.referentiel
     issued = emission(opened)
     return [_ReadJob(dossier / GRILLES / grid_filename(c), ref, session.nom, c, c.blocs(ref),
                      f"{GRILLES}/{grid_filename(c)}", dossier, issued, tuple(session.jury))
-            for c in session.candidats if expects_grid(c)]
+            for c in (session.candidats if candidats is None else candidats)
+            if expects_grid(c)]
 
 
 def decide(opened: SessionOuverte, reg: Any, c: Candidat, lu: _Lu | None,
