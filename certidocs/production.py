@@ -24,7 +24,7 @@ import datetime as dt
 import json
 import pickle
 import re
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -294,11 +294,11 @@ class _Magasin:
 
 class _Vue(Mapping[str, Any]):
     """One field of a ``_Magasin`` (0: outcomes, 2: observations) as a read-only mapping
-    from candidate number, in the session's order: what the procès-verbal's context reads
-    (a candidate without one is not in it)."""
+    from candidate number, in the session's order (the store's): what the procès-verbal's
+    context reads (a candidate without one is not in it)."""
 
-    def __init__(self, magasin: _Magasin, champ: int, ordre: Sequence[str]) -> None:
-        self.magasin, self.champ, self.ordre = magasin, champ, ordre
+    def __init__(self, magasin: _Magasin, champ: int) -> None:
+        self.magasin, self.champ = magasin, champ
 
     def __getitem__(self, numero: str) -> Any:
         entry = self.magasin.get(numero)
@@ -307,7 +307,7 @@ class _Vue(Mapping[str, Any]):
         return entry[self.champ]
 
     def __iter__(self) -> Iterator[str]:
-        for numero in self.ordre:
+        for numero in self.magasin.index:  # written in the session's order
             entry = self.magasin.get(numero)
             if entry is not None and entry[self.champ] is not None:
                 yield numero
@@ -419,7 +419,7 @@ class _Donnees:
     def _vue(self, champ: int) -> Mapping[str, Any]:
         if self.magasin is None:
             return {}
-        return _Vue(self.magasin, champ, [c.numero for c in self.session.candidats])
+        return _Vue(self.magasin, champ)
 
 
 @dataclass(frozen=True)
@@ -532,11 +532,11 @@ def _jobs(d: _Donnees, etape: str, types: tuple[str, ...] | None) -> Iterator[An
                 yield job(nom, file_name, c.numero)
 
 
-def _certificates(opened: SessionOuverte, reg: Any, resultats: list[Resultat]
-                  ) -> dict[str, Any]:
+def _certificates(opened: SessionOuverte, reg: Any, resultats: list[Resultat],
+                  by_number: Mapping[str, Candidat]) -> dict[str, Any]:
     """Number, verification code, signed token, date and place of each certified candidate's
-    certificate among ``resultats`` (one lot of the session's outcomes), drawn from (and
-    recorded in) the register in one transaction.
+    certificate among ``resultats`` (one lot of the session's outcomes, whose candidates
+    ``by_number`` holds), drawn from (and recorded in) the register in one transaction.
 
     Only a sealed session gets certificates (the caller seals it first). A certificate keeps
     its number when drawn again, so a batch interrupted between two lots draws the same
@@ -559,7 +559,6 @@ def _certificates(opened: SessionOuverte, reg: Any, resultats: list[Resultat]
                              f"cette session : {refused}")
     secret = read_secret(opened.workspace)
     key = read_private_key(opened.workspace.root)
-    by_number = {c.numero: c for c in session.candidats}
     out: dict[str, Any] = {}
     with reg.transaction("certificats délivrés", opened.cle) as conn:
         sid = reg.session_id(conn, opened.cle, session.nom, ref.code, info.date_debut,
@@ -717,26 +716,27 @@ def _lots_personnes(dossier: Path, opened: SessionOuverte, reg: Any, suivi: _Sui
 
     candidats = list({c.numero: c for c in opened.lecture.session.candidats}.values())
     numeros = [c.numero for c in candidats]
-    unread: list[str] = []
     for k, passages in enumerate(passages_par_lots(reg, opened.cle, numeros)):
+        lot = {c.numero: c for c in candidats[k * PASSAGES_LOT:(k + 1) * PASSAGES_LOT]}
         found = resultats_enregistres(opened, reg, passages)
         resultats = [found[p["numero"]] for p in passages]
-        certificats = (_certificates(opened, reg, resultats)
+        certificats = (_certificates(opened, reg, resultats, lot)
                        if suivi.voulu("certificat", "notification_resultats") else {})
         observations: dict[str, dict[str, str]] = {}
         if suivi.voulu("fiche_resultats", "proces_verbal"):
-            observations = _observations(dossier, opened, passages, resultats, unread)
+            observations = _observations(dossier, opened, passages, resultats, lot,
+                                         suivi.non_relues)
         suivi.lot(resultats, certificats)
-        yield {c.numero: (found.get(c.numero), certificats.get(c.numero),
-                          observations.get(c.numero), c)
-               for c in candidats[k * PASSAGES_LOT:(k + 1) * PASSAGES_LOT]}
-        suivi.non_relues = unread
+        yield {n: (found.get(n), certificats.get(n), observations.get(n), c)
+               for n, c in lot.items()}
 
 
 def _observations(dossier: Path, opened: SessionOuverte, passages: list[dict[str, Any]],
-                  resultats: list[Resultat], unread: list[str]) -> dict[str, dict[str, str]]:
+                  resultats: list[Resultat], by_number: Mapping[str, Candidat],
+                  unread: list[str]) -> dict[str, dict[str, str]]:
     """The jurors' observations of the judged candidates among ``resultats`` (one lot, with
-    their ``passages``), as the sealed decision was taken with them: from the register's
+    their ``passages``; ``by_number`` holds its candidates), as the sealed decision was taken
+    with them: from the register's
     evidence (``preuves["observations"]``, kept since the grid was read). A passage recorded
     before the evidence kept them has its grid read again, only when it is byte for byte the
     one the decision was read from (its SHA-256 in the evidence): what the documents print
@@ -760,7 +760,7 @@ def _observations(dossier: Path, opened: SessionOuverte, passages: list[dict[str
             sealed[p["numero"]] = (evidence.get("grille") or {}).get("sha256")
     todo = []
     if sealed:
-        for job in _jobs_lecture(dossier, opened):
+        for job in _jobs_lecture(dossier, opened, [by_number[n] for n in sealed]):
             numero = job.candidat.numero
             if not sealed.get(numero):
                 continue
