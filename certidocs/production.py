@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import gc
 import json
 import pickle
 import re
@@ -845,8 +846,13 @@ def produire_documents(dossier: Path, *, etape: str | None = None,
     stages = _stages(dossier, etape, types)
     opened = open_checked(dossier)
     report = DocumentsReport("+".join(stage for stage, _ in stages))
+    from certidocs.documents.pdf import release_memory
+
     for stage, wanted in stages:
         _render_stage(dossier, opened, stage, wanted, pdf, remplacer_modifies, progress, report)
+        # The next stage must not start from this one's high-water (see api._etape).
+        gc.collect()
+        release_memory()
     return report
 
 

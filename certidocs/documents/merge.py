@@ -131,8 +131,8 @@ class _ContentTypes:
         return self.defaults.get(posixpath.splitext(member)[1].lstrip(".").lower(), "")
 
 
-def _restart_page_numbers(sectpr: etree._Element) -> None:
-    """Make a section's page numbers start at 1."""
+def _restart_page_numbers(sectpr: etree._Element, start: int = 1) -> None:
+    """Make a section's page numbers start at ``start``."""
     from lxml import etree
 
     num = sectpr.find(f"{W}pgNumType")
@@ -144,7 +144,7 @@ def _restart_page_numbers(sectpr: etree._Element) -> None:
             anchor.addprevious(num)
         else:
             sectpr.append(num)
-    num.set(f"{W}start", "1")
+    num.set(f"{W}start", str(start))
 
 
 def drop_page_totals(root: etree._Element) -> bool:

@@ -13,7 +13,8 @@ PDF has its documents converted one by one instead, so a document is never cut w
 
 The print file of a type (``_impression_<type>.pdf``) is the chunks' PDFs one after the other:
 each letter in it reads as it does alone (« Page 1 sur 2 »). Documents without a print file
-(the session's own: procès-verbal, attendance sheet…) are converted as they are.
+(the session's own: procès-verbal, attendance sheet…) are converted as they are, or in parts
+when they are long (certidocs.documents.parties: the procès-verbal of a network's session).
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ import re
 import shutil
 import sys
 import zipfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -125,6 +126,7 @@ def convert_batch(staged: Mapping[str, Sequence[Path]], merged: Mapping[str, Pat
     processes = workers()
     queue = _Queue(chunks, processes)
     singles: list[Path] = []
+    whole: list[Path] = []  # documents converted alone and not in parts
 
     def serve(number: int) -> None:
         # This thread's LibreOffice: one process kept running through UNO when it can be
@@ -134,14 +136,17 @@ def convert_batch(staged: Mapping[str, Sequence[Path]], merged: Mapping[str, Pat
             if number == 0 and alone:
                 # The session's own documents (a procès-verbal can be the longest file of
                 # all) go first, so that they never make the last process finish alone.
-                flat = _flat(alone, work / "seuls")
-                weights = [document_weight(d) for d in alone]
-                if chunks and server.available:
-                    singles.extend(server.convert(flat, work / "pdf-seuls", weights=weights))
-                else:
-                    singles.extend(convert_to_pdf(flat, work / "pdf-seuls",
-                                                  processes=1 if chunks else processes,
-                                                  weights=weights, profile=profile))
+
+                def convert(paths: list[Path], outdir: Path, weights: list[int]) -> list[Path]:
+                    if chunks and server.available:
+                        return server.convert(paths, outdir, weights=weights)
+                    return convert_to_pdf(paths, outdir, processes=1 if chunks else processes,
+                                          weights=weights, profile=profile)
+
+                whole.extend(d for d in alone
+                             if not _convert_in_parts(d, work / "parties", convert))
+                singles.extend(convert(_flat(whole, work / "seuls"), work / "pdf-seuls",
+                                       [document_weight(d) for d in whole]))
             while call := queue.take():
                 _convert_call(call, work / f"appel-{call[0].source.stem}", profile, server)
                 release_memory()
@@ -150,7 +155,7 @@ def convert_batch(staged: Mapping[str, Sequence[Path]], merged: Mapping[str, Pat
     with ThreadPoolExecutor(threads) as pool:
         for future in [pool.submit(serve, k) for k in range(threads)]:
             future.result()
-    for doc, pdf in zip(alone, singles, strict=True):
+    for doc, pdf in zip(whole, singles, strict=True):
         _place(pdf, doc)
     unsplit = [d for c in chunks if not c.split for d in c.documents]
     if unsplit:  # a call failed, or bookmarks were lost: these documents one by one instead
@@ -170,6 +175,38 @@ def convert_batch(staged: Mapping[str, Sequence[Path]], merged: Mapping[str, Pat
     with ThreadPoolExecutor(max(1, min(processes, len(merged)))) as pool:
         list(pool.map(assemble, merged))
     shutil.rmtree(work, ignore_errors=True)
+
+
+def _convert_in_parts(doc: Path, folder: Path,
+                      convert: Callable[[list[Path], Path, list[int]], list[Path]]) -> bool:
+    """Convert ``doc`` in parts (certidocs.documents.parties) when it is long enough to be
+    cut, its PDF written next to it; False, nothing done, when it is converted whole.
+    ``convert(paths, outdir, weights)`` converts files to PDF in order (LibreOfficeError
+    names those that failed: a part is named « <document>-partie-NN »)."""
+    from certidocs.documents.parties import cut
+
+    decoupe = cut(doc, folder)
+    if decoupe is None:
+        return False
+    try:
+        parts = decoupe.number(None)
+        weights = [document_weight(p) for p in parts]
+        pdfs = convert(parts, decoupe.folder / "pdf", weights)
+        if decoupe.numbered:  # again, now that each part's first page number is known
+            parts = decoupe.number([page_count(p) for p in pdfs])
+            pdfs = convert(parts, decoupe.folder / "pdf-numerote", weights)
+        concatenate(pdfs, doc.with_suffix(".pdf"))
+    finally:
+        decoupe.close()
+    return True
+
+
+def page_count(pdf: Path) -> int:
+    """The number of pages of ``pdf``."""
+    import pikepdf
+
+    with pikepdf.open(pdf) as opened:
+        return len(opened.pages)
 
 
 def release_memory() -> None:
