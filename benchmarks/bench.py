@@ -9,9 +9,10 @@ temporary workspace, each size in a fresh process. Measured at every size (defau
   notification, certificate or attestation, plus the procès-verbal and the print files) and
   their PDF (`certidocs documents --pdf`: every document and print file of the session);
 - peak memory (RSS of the largest process: certidocs's own and its rendering workers before
-  the PDF step; with LibreOffice's processes after it), for the whole chain and stage by
-  stage (grids, read-back, documents, PDF), so that what grows with the session is seen
-  where it grows.
+  the PDF step; with LibreOffice's processes after it; and the sum of the PSS of all the
+  Python processes, since forked workers share their pages with their parent), for the
+  whole chain and stage by stage (grids, read-back, documents, PDF), so that what grows with
+  the session is seen where it grows.
 
 Measured at the smallest size of at least 1,000 only (slow), in the same run, on the same files:
 
@@ -206,10 +207,26 @@ def peak_mib() -> float:
 
 
 class TreeMemory:
-    """Samples, every few hundredths of a second, the RSS of this process and of all its
-    descendants (Linux /proc): the peak of the largest Python process, of all the Python
-    processes together (certidocs and its workers) and of the largest other one
-    (LibreOffice). ru_maxrss cannot tell them apart."""
+    """Samples, every few hundredths of a second, the memory of this process and of all its
+    descendants (Linux /proc): the peak RSS of the largest Python process, the peak of the sum
+    of the PSS of all the Python processes together (certidocs and its workers) and the peak
+    RSS of the largest other one (LibreOffice). ru_maxrss cannot tell them apart.
+
+    The sum is of PSS (proportional set size: each shared page divided among the processes
+    that map it), not of RSS: the rendering workers are forked from the main process, and
+    every child certidocs starts is, until it execs soffice or pdfunite, a fork of it; they
+    share most of their pages with their parent, which RSS counted once per process (a
+    200 MiB process and its fork summed to 400 MiB). PSS is read from smaps_rollup (Linux
+    4.14 and later); VmRSS where it cannot be read (permission, older kernel). The largest
+    Python process and LibreOffice stay in RSS: a process's RSS is what the targets are
+    measured on. Reading smaps_rollup walks the process's page tables (about 1 ms per 200 MiB
+    mapped): a sample of a 200 MiB process and two forks of it takes about 4 ms of processor
+    (3 to 8 ms of clock), one of the bench at 250 candidates (up to 4 processes) 3.9 ms of
+    processor on average, 7.7 at most, against well under 1 ms with VmRSS alone: read at every
+    sample (every 0.05 s), that took 8 % of a core from the chain it measures on two cores, so
+    PSS is read every PSS_EVERY samples (the peaks it misses last less than 0.25 s)."""
+
+    PSS_EVERY = 5
 
     def __init__(self) -> None:
         import threading
@@ -240,23 +257,56 @@ class TreeMemory:
                 continue
         return out
 
+    @staticmethod
+    def _pss_mib(pid: int) -> float | None:
+        """The PSS of ``pid`` in MiB, None if smaps_rollup cannot be read."""
+        try:
+            rollup = Path(f"/proc/{pid}/smaps_rollup").read_text()
+        except OSError:
+            return None
+        for line in rollup.splitlines():
+            if line.startswith("Pss:"):
+                return int(line.split()[1]) / 1024
+        return None
+
+    @classmethod
+    def sample(cls, root: int | None = None,
+               with_pss: bool = True) -> tuple[float, float | None, float]:
+        """One reading of the tree of ``root`` (this process by default), in MiB: the RSS of
+        the largest Python process, the sum of the PSS of the Python processes (their RSS
+        where it cannot be read; None unless ``with_pss``), the RSS of the largest other
+        process."""
+        python: list[float] = []
+        python_pss: list[float] = []
+        others = [0.0]
+        for pid in cls._tree(os.getpid() if root is None else root):
+            try:
+                status = Path(f"/proc/{pid}/status").read_text()
+            except OSError:
+                continue
+            fields = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
+            rss = int(fields.get("VmRSS", "0 kB").split()[0]) / 1024
+            if not fields.get("Name", "").strip().startswith("python"):
+                others.append(rss)
+                continue
+            python.append(rss)
+            if not with_pss:
+                continue
+            pss = cls._pss_mib(pid)
+            python_pss.append(rss if pss is None else pss)
+        return (max(python, default=0.0), sum(python_pss) if with_pss else None,
+                max(others))
+
     def _run(self) -> None:
+        tick = 0
         while not self._stop.wait(0.05):
-            python: list[float] = []
-            others = [0.0]
-            for pid in self._tree(os.getpid()):
-                try:
-                    status = Path(f"/proc/{pid}/status").read_text()
-                except OSError:
-                    continue
-                fields = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
-                rss = int(fields.get("VmRSS", "0 kB").split()[0]) / 1024
-                name = fields.get("Name", "").strip()
-                (python if name.startswith("python") else others).append(rss)
+            largest, total, other = self.sample(with_pss=tick % self.PSS_EVERY == 0)
+            tick += 1
             for peaks in (self.peaks, self.stage_peaks):
-                peaks["python_mio"] = max(peaks["python_mio"], max(python, default=0.0))
-                peaks["python_somme_mio"] = max(peaks["python_somme_mio"], sum(python))
-                peaks["autres_mio"] = max(peaks["autres_mio"], max(others))
+                peaks["python_mio"] = max(peaks["python_mio"], largest)
+                if total is not None:
+                    peaks["python_somme_mio"] = max(peaks["python_somme_mio"], total)
+                peaks["autres_mio"] = max(peaks["autres_mio"], other)
 
     def stage(self) -> dict[str, float]:
         """The peaks since the previous call (one stage of the chain), then start again."""
@@ -492,8 +542,8 @@ def report(runs: list[dict[str, Any]]) -> None:
                   f"{ref['pdf_un_appel_par_fichier_echantillon']}, extrapolé) "
                   f"{ref['pdf_un_appel_par_fichier_s']:7.1f} s  débit × "
                   f"{ref['pdf_un_appel_par_fichier_s'] / ref['pdf_s']:.2f}")
-    print("\npic mémoire par étape (RSS, Mio : plus gros processus Python / Python ensemble "
-          "/ plus gros LibreOffice) :")
+    print("\npic mémoire par étape (Mio : plus gros processus Python (RSS) / Python ensemble "
+          "(PSS) / plus gros LibreOffice (RSS)) :")
     for label, key in (("grilles", "pic_etape_grilles"), ("relecture", "pic_etape_relecture"),
                        ("documents (rendu)", "pic_etape_documents"),
                        ("PDF", "pic_etape_pdf")):
@@ -503,9 +553,10 @@ def report(runs: list[dict[str, Any]]) -> None:
                            f"{r[key]['autres_mio']:6.1f} à {r['candidats']}" for r in runs)
         worst = max(big[key][k] / small[key][k] for k in big[key] if small[key].get(k))
         print(f"  {label:20} {cells}   (rapport le plus fort {worst:.2f}, cible ≤ 1,2)")
-    print("\npic mémoire de la chaîne (RSS) :")
+    print("\npic mémoire de la chaîne (RSS, sauf Python ensemble : somme des PSS, les "
+          "processus dupliqués (fork) partageant leurs pages) :")
     for key, label in (("pic_python_mio", "plus gros processus Python"),
-                       ("pic_python_somme_mio", "processus Python ensemble"),
+                       ("pic_python_somme_mio", "Python ensemble (PSS)"),
                        ("pic_autres_mio", "plus gros LibreOffice"),
                        ("pic_memoire_mio", "ru_maxrss (max. processus)")):
         if key in big and small.get(key):  # no LibreOffice without PDF: nothing to compare
