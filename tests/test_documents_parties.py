@@ -112,6 +112,32 @@ def test_document_of_several_sections_is_not_cut(tmp_path: Path) -> None:
     assert list((tmp_path / "travail").iterdir()) == []
 
 
+@pytest.mark.parametrize("change", ["renvoi", "sans_section"])
+def test_document_referring_to_its_pages_or_without_section_is_not_cut(
+        tmp_path: Path, change: str) -> None:
+    """A page reference (« voir page 12 ») would point into another part; without section
+    properties a part's page numbers could not be carried on."""
+    doc = _pv(tmp_path, 400)
+    with zipfile.ZipFile(doc) as zf:
+        members = {n: zf.read(n) for n in zf.namelist()}
+    body = members["word/document.xml"].decode()
+    if change == "renvoi":
+        at = body.index("<w:tbl>", len(body) // 2)
+        body = body[:at] + ('<w:p><w:fldSimple w:instr=" PAGEREF signatures \\h ">'
+                            "<w:r><w:t>3</w:t></w:r></w:fldSimple></w:p>") + body[at:]
+    else:
+        start = body.rindex("<w:sectPr")
+        body = body[:start] + body[body.index("</w:sectPr>", start) + len("</w:sectPr>"):]
+    members["word/document.xml"] = body.encode()
+    with zipfile.ZipFile(doc, "w") as zf:
+        for name, data in members.items():
+            zf.writestr(name, data)
+    before = doc.read_bytes()
+    assert parties.cut(doc, tmp_path / "travail", size=200_000) is None
+    assert doc.read_bytes() == before
+    assert list((tmp_path / "travail").iterdir()) == []
+
+
 def test_heading_kept_with_what_follows_is_not_cut_from_it(tmp_path: Path) -> None:
     doc = _pv(tmp_path, 400)
     decoupe = parties.cut(doc, tmp_path / "travail", size=1)  # cut wherever it may

@@ -15,7 +15,8 @@ numbers go on from one part to the next (``pgNumType`` ``start``) and page total
 SECTIONPAGES in headers and footers) are written as the total itself: the parts are converted
 a first time to count their pages, then again numbered (``number``), unless no header or
 footer shows a page number. A document of several sections is not cut (a section's own
-numbering or orientation could start inside a part).
+numbering or orientation could start inside a part), nor one whose body refers to pages
+(WHOLE_ONLY: a table of contents, « voir page 12 », a page total in the text).
 """
 
 from __future__ import annotations
@@ -55,6 +56,10 @@ PAGE_FIELDS = ("PAGE", "NUMPAGES", "SECTIONPAGES")
 """Fields whose value depends on where a page is in the whole document."""
 
 _TOTAL_FIELDS = ("NUMPAGES", "SECTIONPAGES")
+
+WHOLE_ONLY = (b"PAGEREF", b"NUMPAGES", b"SECTIONPAGES")
+"""Fields that, in a document's body, would read wrong in a part (a page reference to another
+part, the part's own total): a body holding one is converted whole."""
 
 _MARKER = "certidocs-partie"
 
@@ -136,6 +141,8 @@ def cut(doc: Path, folder: Path, size: int | None = None) -> Decoupe | None:
 
     Cuts are made before a top-level paragraph, once the part holds ``size`` bytes, unless the
     element before it is a paragraph kept with the next one (a heading stays with its table).
+    Not cut: a document of several sections, one without section properties, or one whose
+    body holds a field of WHOLE_ONLY.
     Raises OSError when the files cannot be written, zipfile.BadZipFile or lxml's XMLSyntaxError
     for a document that is not a readable .docx (a document certidocs rendered always is).
     """
@@ -205,6 +212,8 @@ def _split(source: IO[bytes], whole: IO[bytes], decoupe: Decoupe, size: int) -> 
                 decoupe._bodies.append(body)
                 part, written = body.open("wb"), 0
             data = etree.tostring(element)
+            if any(name in data for name in WHOLE_ONLY):
+                return False
             part.write(data)
             whole.write(data)
             written += len(data)
@@ -217,7 +226,8 @@ def _split(source: IO[bytes], whole: IO[bytes], decoupe: Decoupe, size: int) -> 
     finally:
         if part is not None:
             part.close()
-    return len(decoupe._bodies) > 1
+    # Without its section properties a part could not be told where its page numbers start.
+    return len(decoupe._bodies) > 1 and bool(decoupe._section)
 
 
 def _shells(root: etree._Element, decoupe: Decoupe) -> None:
