@@ -269,3 +269,41 @@ def test_a_long_document_counts_for_more_in_libreoffices_time_limit(tmp_path: Pa
                              "image": ""},
                             tmp_path / "court.docx")
     assert document_weight(short) == 1
+
+
+def test_attendance_sheet_and_jury_convocation_rows_are_built_as_read() -> None:
+    """The attendance sheet's lists (everyone, each day's candidates) and a juror's list of
+    candidates are LazyRows, not a row per candidate held in the context (a network's session
+    has thousands); they read as the rows they stand for, and can be sent to a worker."""
+    import pickle
+
+    from certidocs.documents.context import (
+        _candidat,
+        contexte_convocation_jury,
+        contexte_emargement,
+    )
+
+    ref = referentiel()
+    s = session(ref)
+    sheet = contexte_emargement(s, ref, organisme())
+    assert isinstance(sheet["candidats"], LazyRows)
+    assert list(sheet["candidats"]) == [_candidat(c, ref, s) for c in s.candidats]
+    days = sheet["journees"]
+    assert [d["nombre"] for d in days] == [2, 2]
+    assert all(isinstance(d["candidats"], LazyRows) for d in days)
+    first = list(days[0]["candidats"])
+    assert [r["numero"] for r in first] == ["001", "002"]
+    assert first[1]["epreuves_salle"] == "10\u00a0h\u00a030 Soutenance orale – salle B12"
+    assert [r["numero"] for r in days[1]["candidats"]] == ["003", "004"]
+    back = pickle.loads(pickle.dumps(sheet))
+    assert [list(d["candidats"]) for d in back["journees"]] == [list(d["candidats"])
+                                                               for d in days]
+    # Without a planning, everyone once, with empty tests and rooms.
+    alone = contexte_emargement(dataclasses.replace(s, planning=()), ref, organisme())
+    (day,) = alone["journees"]
+    assert day["nombre"] == 4
+    assert {(r["epreuves_du_jour"], r["salle"], r["epreuves_salle"])
+            for r in day["candidats"]} == {("", "", "")}
+    juror = contexte_convocation_jury(s, ref, organisme(), s.jury[0])
+    assert isinstance(juror["candidats"], LazyRows)
+    assert list(juror["candidats"]) == [_candidat(c, ref, s) for c in s.candidats]

@@ -672,48 +672,60 @@ def contexte_convocation_jury(session: Session, referentiel: Referentiel,
     ctx = contexte_commun(session, referentiel, organisme, date_document=when,
                           type_nom="convocation_jury")
     ctx["jure"] = _jure(jure)
-    ctx["candidats"] = [_candidat(c, referentiel, session) for c in session.candidats]
+    ctx["candidats"] = LazyRows(range(len(session.candidats)), _LigneJour(session, referentiel))
     ctx["informations_jury"] = [_t(x) for x in referentiel.informations_jury]
     ctx["qualites_non_observables"] = [_t(x) for x in referentiel.qualites_non_observables]
     return ctx
 
 
+@dataclass(frozen=True)
+class _LigneJour:
+    """Builds the row of candidate ``i`` of the attendance sheet or of a juror's convocation
+    (module-level and picklable, as _LignePv): the candidate, and for a day of the planning
+    the day's tests and rooms (``epreuves``: candidate number → that day's tests; None for a
+    list without planning, where they are empty)."""
+
+    session: Session
+    referentiel: Referentiel
+    epreuves: Mapping[str, Sequence[Epreuve]] | None = None
+
+    def __call__(self, index: int) -> Context:
+        c = self.session.candidats[index]
+        line = _candidat(c, self.referentiel, self.session)
+        if self.epreuves is None:
+            return line
+        epreuves = self.epreuves.get(c.numero, ())
+        line["epreuves_du_jour"] = " ; ".join(
+            " ".join(x for x in (heure_fr(_t(e.heure)), _t(e.epreuve)) if x)
+            for e in epreuves)
+        line["salle"] = " ; ".join(sorted({_t(e.salle) for e in epreuves if e.salle}))
+        line["epreuves_salle"] = " – ".join(
+            x for x in (line["epreuves_du_jour"],
+                        f"salle {line['salle']}" if line["salle"] else "") if x)
+        return line
+
+
 def _journees(session: Session, referentiel: Referentiel) -> list[Context]:
-    """The attendance sheet's days: candidates scheduled each day, or everyone once."""
+    """The attendance sheet's days: candidates scheduled each day, or everyone once. Each
+    day's ``candidats`` are LazyRows (built as the template reads them): a network's session
+    has thousands of rows."""
     by_day: dict[date, dict[str, list[Epreuve]]] = {}
     for e in session.planning:
         if e.date is not None:
             by_day.setdefault(e.date, {}).setdefault(e.numero, []).append(e)
     days: list[Context] = []
     for day in sorted(by_day):
-        lines = []
-        for c in session.candidats:  # the sheet follows the candidates' order, not the planning's
-            epreuves = by_day[day].get(c.numero)
-            if epreuves is None:
-                continue
-            line = _candidat(c, referentiel, session)
-            line["epreuves_du_jour"] = " ; ".join(
-                " ".join(x for x in (heure_fr(_t(e.heure)), _t(e.epreuve)) if x)
-                for e in epreuves)
-            line["salle"] = " ; ".join(sorted({_t(e.salle) for e in epreuves if e.salle}))
-            line["epreuves_salle"] = " – ".join(
-                x for x in (line["epreuves_du_jour"],
-                            f"salle {line['salle']}" if line["salle"] else "") if x)
-            lines.append(line)
+        # the sheet follows the candidates' order, not the planning's
+        rows = LazyRows([i for i, c in enumerate(session.candidats) if c.numero in by_day[day]],
+                        _LigneJour(session, referentiel, by_day[day]))
         days.append({"date": date_jour(day), "date_courte": date_courte(day),
-                     "candidats": lines, "nombre": len(lines)})
+                     "candidats": rows, "nombre": len(rows)})
     if not days:
-        lines = []
-        for c in session.candidats:
-            line = _candidat(c, referentiel, session)
-            line["epreuves_du_jour"] = ""
-            line["salle"] = ""
-            line["epreuves_salle"] = ""
-            lines.append(line)
+        rows = LazyRows(range(len(session.candidats)), _LigneJour(session, referentiel, {}))
         info = session.info
         days.append({"date": periode(info.date_debut, info.date_fin).removeprefix("le "),
-                     "date_courte": date_courte(info.date_debut), "candidats": lines,
-                     "nombre": len(lines)})
+                     "date_courte": date_courte(info.date_debut), "candidats": rows,
+                     "nombre": len(rows)})
     return days
 
 
@@ -724,7 +736,7 @@ def contexte_emargement(session: Session, referentiel: Referentiel,
     ctx = contexte_commun(session, referentiel, organisme, date_document=date_document,
                           type_nom="emargement")
     ctx["journees"] = _journees(session, referentiel)
-    ctx["candidats"] = [_candidat(c, referentiel, session) for c in session.candidats]
+    ctx["candidats"] = LazyRows(range(len(session.candidats)), _LigneJour(session, referentiel))
     return ctx
 
 
