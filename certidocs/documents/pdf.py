@@ -468,8 +468,9 @@ def _characters(zf: zipfile.ZipFile, member: str) -> set[str]:
 def glyphs_warnings(docs: Sequence[Path]) -> list[str]:
     """One warning per character of ``docs`` that no installed font can draw (it would be
     missing from the PDF), naming a few of the documents holding it."""
-    from certidocs.libreoffice import FONT_PACKAGES, characters_without_font
+    from certidocs.libreoffice import FONT_PACKAGES, characters_without_font, font_coverage
 
+    coverage = font_coverage()  # once for the batch
     where: dict[str, list[str]] = {}
     for doc in docs:
         chars: set[str] = set()
@@ -480,7 +481,7 @@ def glyphs_warnings(docs: Sequence[Path]) -> list[str]:
                         chars |= _characters(zf, name)
         except (OSError, zipfile.BadZipFile):
             continue
-        for char in characters_without_font(chars):
+        for char in characters_without_font(chars, coverage):
             where.setdefault(char, []).append(doc.name)
     out = []
     for char, names in where.items():
