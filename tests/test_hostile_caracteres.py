@@ -53,7 +53,7 @@ def test_warning_names_character_code_point_and_documents(
     monkeypatch.setattr(certidocs.libreoffice, "_installed_coverage", coverage)
     warnings = glyphs_warnings(docs)
     assert len(warnings) == 3  # 𠮷, 田, 🌸
-    assert asked == [1]  # fontconfig asked once for the batch, not once per document
+    assert asked == [1]  # the coverage prepared once for the batch, not for each document
     assert any(w.startswith("le caractère « 𠮷 » (U+20BB7) de 001_Hana.docx ne s'affiche "
                             "avec aucune police installée : il manquera dans le PDF") and
                "fonts-noto-cjk" in w for w in warnings)
