@@ -307,3 +307,26 @@ def test_attendance_sheet_and_jury_convocation_rows_are_built_as_read() -> None:
     juror = contexte_convocation_jury(s, ref, organisme(), s.jury[0])
     assert isinstance(juror["candidats"], LazyRows)
     assert list(juror["candidats"]) == [_candidat(c, ref, s) for c in s.candidats]
+
+
+def test_pdf_names_are_read_from_the_documents_names(tmp_path: Path) -> None:
+    """A batch's PDFs are its documents' names with « .pdf », then the print file: no second
+    list of names (PdfDe)."""
+    from certidocs.documents.render import Fichiers, ListeFichiers, PdfDe
+
+    docs = Fichiers(tmp_path / "certificat", ["001_A.docx", "002_B.docx"])
+    pdfs = PdfDe(docs, "_impression_certificat.pdf")
+    expected = [tmp_path / "certificat" / n
+                for n in ("001_A.pdf", "002_B.pdf", "_impression_certificat.pdf")]
+    assert len(pdfs) == 3 and list(pdfs) == expected and pdfs == expected
+    assert pdfs[-1] == expected[-1] and pdfs[1:] == expected[1:] and pdfs[0] == expected[0]
+    with pytest.raises(IndexError):
+        pdfs[3]
+    alone = PdfDe(Fichiers(tmp_path / "proces_verbal", ["pv.docx"]))
+    assert list(alone) == [tmp_path / "proces_verbal" / "pv.pdf"] and len(alone) == 1
+    everything = ListeFichiers()
+    everything += pdfs
+    everything += alone
+    assert list(everything) == [*expected, tmp_path / "proces_verbal" / "pv.pdf"]
+    docs.noms.append("003_C.docx")  # read from the documents' own list, not a copy
+    assert pdfs[2] == tmp_path / "certificat" / "003_C.pdf" and len(pdfs) == 4

@@ -129,6 +129,42 @@ class Fichiers(_Chemins):
         return f"Fichiers({self.dossier!r}, {len(self.noms)} fichier(s))"
 
 
+class PdfDe(_Chemins):
+    """The PDFs of a ``Fichiers`` (« x.pdf » for « x.docx », in the same folder), then
+    ``fusion`` (a file name) if any: made from the documents' names as they are read, not a
+    second list of names (36,005 at 10,000 candidates)."""
+
+    __slots__ = ("fichiers", "fusion")
+
+    def __init__(self, fichiers: Fichiers, fusion: str | None = None) -> None:
+        self.fichiers = fichiers
+        self.fusion = fusion
+
+    def _name(self, index: int) -> str:
+        if index == len(self.fichiers.noms):
+            assert self.fusion is not None
+            return self.fusion
+        return f"{Path(self.fichiers.noms[index]).stem}.pdf"
+
+    def __len__(self) -> int:
+        return len(self.fichiers) + (self.fusion is not None)
+
+    def __getitem__(self, index: Any) -> Any:
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(len(self)))]
+        if index < 0:
+            index += len(self)
+        if not 0 <= index < len(self):
+            raise IndexError(index)
+        return self.fichiers.dossier / self._name(index)
+
+    def __iter__(self) -> Iterator[Path]:
+        return (self.fichiers.dossier / self._name(i) for i in range(len(self)))
+
+    def __repr__(self) -> str:
+        return f"PdfDe({self.fichiers!r}, {self.fusion!r})"
+
+
 class ListeFichiers(_Chemins):
     """Several sequences of files read as one list (``+=`` appends a sequence without copying
     its paths): every file a batch, or a run of several batches, wrote."""
@@ -1421,13 +1457,12 @@ def render_batch(jobs: Iterable[RenderJob], templates_dirs: Sequence[Path], outd
             os.replace(src, dest)
         pdfs = ListeFichiers()
         for type_nom, paths in staged.items():
-            result.documents[type_nom] = Fichiers(outdir / type_nom, paths.noms)
+            moved = result.documents[type_nom] = Fichiers(outdir / type_nom, paths.noms)
             if type_nom in merged:
                 result.fusions[type_nom] = outdir / type_nom / merged[type_nom].name
             if converted:
-                pdfs += Fichiers(outdir / type_nom, [f"{Path(n).stem}.pdf" for n in paths.noms]
-                                 + ([f"{merged[type_nom].stem}.pdf"] if type_nom in merged
-                                    else []))
+                pdfs += PdfDe(moved,
+                              f"{merged[type_nom].stem}.pdf" if type_nom in merged else None)
         result.pdfs = pdfs
         if not pdf:
             result.pdfs_perimes = [dest.with_suffix(".pdf") for _, dest in moves()
