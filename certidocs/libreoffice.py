@@ -14,6 +14,7 @@ interrupted conversion never leaves a half-written file under its final name.
 
 from __future__ import annotations
 
+import array
 import contextlib
 import functools
 import json
@@ -404,21 +405,27 @@ def _installed_coverage() -> list[tuple[int, int]] | None:
                                 timeout=60, check=True).stdout.decode("ascii", "replace")
     except (OSError, subprocess.SubprocessError):
         return None
-    ranges = []
+    # The 80,000 ranges of every font are packed as numbers (first << 21 | last) rather than
+    # tuples: the few thousand merged ranges kept for the process would otherwise pin the
+    # memory of the tuples around them (10 MiB of the main process, 30/11/2026).
+    packed = array.array("q")
     for token in output.split():
         first, _, last = token.partition("-")
         try:
-            ranges.append((int(first, 16), int(last or first, 16)))
+            packed.append(int(first, 16) << 21 | int(last or first, 16))
         except ValueError:
             continue
-    ranges.sort()
-    merged: list[tuple[int, int]] = []
-    for low, high in ranges:
-        if merged and low <= merged[-1][1] + 1:
-            merged[-1] = (merged[-1][0], max(merged[-1][1], high))
+    del output
+    lows, highs = array.array("q"), array.array("q")
+    for value in sorted(packed):
+        low, high = value >> 21, value & ((1 << 21) - 1)
+        if highs and low <= highs[-1] + 1:
+            highs[-1] = max(highs[-1], high)
         else:
-            merged.append((low, high))
-    return merged
+            lows.append(low)
+            highs.append(high)
+    del packed
+    return list(zip(lows.tolist(), highs.tolist(), strict=True))
 
 
 @dataclass(frozen=True)

@@ -471,6 +471,9 @@ def glyphs_warnings(docs: Sequence[Path]) -> list[str]:
     from certidocs.libreoffice import FONT_PACKAGES, characters_without_font, font_coverage
 
     coverage = font_coverage()  # once for the batch
+    # Reading fontconfig's answer (every font's character set, a few MiB of text and tuples)
+    # leaves its memory free but held: 12 MiB of the main process until the end (30/11/2026).
+    release_memory()
     where: dict[str, list[str]] = {}
     for doc in docs:
         chars: set[str] = set()
