@@ -1408,6 +1408,9 @@ def render_batch(jobs: Iterable[RenderJob], templates_dirs: Sequence[Path], outd
                 writer.add(target)  # in job order: parallel_imap keeps it
         finally:
             _RENDERER = None  # set here when the batch ran in this process
+        # Every name was checked: the sets (2.3 MiB at 10,000 candidates) are not kept
+        # through the PDF conversion.
+        names.clear()
         merged: dict[str, Path] = {}
         for type_nom, writer in writers.items():
             merged[type_nom] = writer.close()
