@@ -92,3 +92,20 @@ def test_files_written_are_kept_as_names(tmp_path: Path) -> None:
     assert before + every == [tmp_path / "x", *every]
     with pytest.raises(IndexError):
         every[4]
+
+
+@pytest.mark.parametrize("step", ["grilles", "resultats", "documents"])
+def test_each_session_step_gives_freed_memory_back_before_and_after(
+        step: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A process running the steps one after the other (console, script, make bench) does not
+    carry one step's high-water into the next: each step trims before it starts and after it
+    ends, an error included."""
+    import certidocs.documents.pdf as pdf_module
+    from certidocs import api
+    from certidocs.errors import CertidocsError
+
+    trims: list[str] = []
+    monkeypatch.setattr(pdf_module, "release_memory", lambda: trims.append("trim"))
+    with pytest.raises(CertidocsError):  # no session there: the step fails at once
+        getattr(api, step)(tmp_path / "absente")
+    assert trims == ["trim", "trim"]
