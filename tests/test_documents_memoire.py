@@ -109,3 +109,15 @@ def test_each_session_step_gives_freed_memory_back_before_and_after(
     with pytest.raises(CertidocsError):  # no session there: the step fails at once
         getattr(api, step)(tmp_path / "absente")
     assert trims == ["trim", "trim"]
+
+
+def test_bench_sums_what_each_process_holds_of_its_own() -> None:
+    """The bench's « Python ensemble » counts a process's PSS; a process gone (or between fork
+    and exec) counts nothing rather than its parent's pages once more."""
+    import os
+
+    from benchmarks.bench import TreeMemory
+
+    own = TreeMemory._pss_mib(os.getpid())
+    assert own is not None and own > 1
+    assert TreeMemory._pss_mib(2 ** 22 + 12345) == 0.0  # beyond pid_max: no such process
