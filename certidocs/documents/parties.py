@@ -26,7 +26,7 @@ import os
 import shutil
 import tempfile
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, TYPE_CHECKING
@@ -110,22 +110,15 @@ class Decoupe:
             if index:  # the first page's own header belongs to the document's first page
                 for title in section.findall(f"{W}titlePg"):
                     section.remove(title)
-        with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as out:
-            for info in zf.infolist():
-                if info.filename == self._main:
-                    with out.open(self._main, "w", force_zip64=True) as stream:
-                        stream.write(self._prolog)
-                        with body.open("rb") as piece:
-                            shutil.copyfileobj(piece, stream, 1 << 20)
-                        if section is not None:
-                            stream.write(etree.tostring(section))
-                        stream.write(self._epilog)
-                elif total is not None and info.filename in self._fields_in:
-                    out.writestr(info.filename, _serialize(
-                        _with_total(_xml(zf.read(info)), total)))
-                else:
-                    with zf.open(info) as src, out.open(info.filename, "w") as dst:
-                        shutil.copyfileobj(src, dst, 1 << 20)
+        def totals(member: str) -> bytes | None:
+            if total is None or member not in self._fields_in:
+                return None
+            return _serialize(_with_total(_xml(zf.read(member)), total))
+
+        _write_package(zf, target, self._main,
+                       [self._prolog, body,
+                        etree.tostring(section) if section is not None else b"", self._epilog],
+                       totals)
 
     def close(self) -> None:
         """Remove the parts and the work files."""
@@ -247,24 +240,39 @@ def _replace_member(doc: Path, zf: zipfile.ZipFile, main: str, decoupe: Decoupe,
     through a temporary file: a failure leaves ``doc`` as it was."""
     tmp = doc.with_name(f".{doc.name}.coupe")
     try:
-        with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as out:
-            for info in zf.infolist():
-                if info.filename == main:
-                    target = zipfile.ZipInfo(main, date_time=info.date_time)
-                    target.compress_type = zipfile.ZIP_DEFLATED
-                    with out.open(target, "w", force_zip64=True) as stream:
-                        stream.write(decoupe._prolog)
-                        with whole.open("rb") as piece:
-                            shutil.copyfileobj(piece, stream, 1 << 20)
-                        stream.write(decoupe._section)
-                        stream.write(decoupe._epilog)
-                else:
-                    with zf.open(info) as src, out.open(info, "w") as dst:
-                        shutil.copyfileobj(src, dst, 1 << 20)
+        _write_package(zf, tmp, main,
+                       [decoupe._prolog, whole, decoupe._section, decoupe._epilog])
         shutil.copymode(doc, tmp)
         os.replace(tmp, doc)
     finally:
         tmp.unlink(missing_ok=True)
+
+
+def _write_package(zf: zipfile.ZipFile, target: Path, main: str, pieces: list[bytes | Path],
+                   replaced: Callable[[str], bytes | None] = lambda member: None) -> None:
+    """Write at ``target`` the package of ``zf`` with its main part ``main`` made of
+    ``pieces`` one after the other (bytes, or a file copied a MiB at a time) and each member
+    for which ``replaced`` gives bytes replaced by them; the other members copied as they
+    are."""
+    with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as out:
+        for info in zf.infolist():
+            # A new entry: writing records offsets in the one it is given, and ``zf``'s own
+            # would then be read wrong by the next package written from it.
+            entry = zipfile.ZipInfo(info.filename, date_time=info.date_time)
+            entry.compress_type = zipfile.ZIP_DEFLATED
+            if info.filename == main:
+                with out.open(entry, "w", force_zip64=True) as stream:
+                    for piece in pieces:
+                        if isinstance(piece, Path):
+                            with piece.open("rb") as source:
+                                shutil.copyfileobj(source, stream, 1 << 20)
+                        else:
+                            stream.write(piece)
+            elif (data := replaced(info.filename)) is not None:
+                out.writestr(entry, data)
+            else:
+                with zf.open(info) as src, out.open(entry, "w") as dst:
+                    shutil.copyfileobj(src, dst, 1 << 20)
 
 
 def _on(flag: etree._Element | None) -> bool:
