@@ -4,6 +4,7 @@ taken as they are needed, contexts built by the workers, errors and staging unch
 from __future__ import annotations
 
 import copy
+import dataclasses
 import os
 import zipfile
 from pathlib import Path
@@ -45,7 +46,7 @@ def many_contexts(tmp_path: Path, count: int) -> list[tuple[str, str, dict[str, 
         out.append(("convocation_candidat", f"{i:03d}", context))
     holder = s.candidats[0]
     for i in range(count // 4):
-        c = type(holder)(**{**holder.__dict__, "prenom": f"Titulaire{i:03d}"})
+        c = dataclasses.replace(holder, prenom=f"Titulaire{i:03d}")
         out.append(("certificat", f"{i:03d}", contexte_certificat(
             s, ref, organisme(logo), c, resultats(ref)[0],
             certificat_info(f"CPECOM-2026-{i:04d}"))))

@@ -27,6 +27,7 @@ import io
 import os
 import re
 import shutil
+import sys
 import tempfile
 import unicodedata
 import zipfile
@@ -1385,7 +1386,10 @@ def render_batch(jobs: Iterable[RenderJob], templates_dirs: Sequence[Path], outd
                 if files is None:
                     files = staged[job.type] = Fichiers(staging / job.type)
                     files.dossier.mkdir(exist_ok=True)
-                files.noms.append(name)
+                # One string per name for every type (a candidate's fiche, notification,
+                # certificate and attestation share it): 36,005 names are kept to the end
+                # of the batch, 10,000 distinct ones at 10,000 candidates.
+                files.noms.append(sys.intern(name))
                 yield _Task(template, job.contexte, files.dossier / name, kind.par == "session")
 
         writers: dict[str, MergedDocument] = {}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,9 +24,11 @@ class SessionOuverte:
     lecture: Lecture
     referentiel: Referentiel
 
-    @property
+    @functools.cached_property
     def cle(self) -> str:
-        """The session's key in the register."""
+        """The session's key in the register (computed once: resolving the paths is two
+        system calls per component, and the results step asks once per candidate, 4.9 s of
+        the main process at 10,000 under cProfile on a loaded machine, 01/12/2026)."""
         return session_key(self.workspace, self.dossier)
 
 
