@@ -142,6 +142,35 @@ def test_closed_merge_keeps_nothing_of_what_it_gathered(tmp_path: Path) -> None:
     assert kept < gathered / 4, (gathered, kept)
 
 
+def test_merge_memory_stays_flat_and_shared_images_stay_shared(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A print file remembers the last MERGE_RECENT images, links and headers, not one entry
+    per document (each certificate's QR code is its own), and writes the relationships it adds
+    to a file as they come: what it holds does not grow with the documents, and the logo of
+    every certificate is still one image in the file."""
+    from certidocs.documents import merge
+
+    monkeypatch.setattr(merge, "MERGE_RECENT", 4)
+    logo = logo_png(tmp_path / "logo.png")
+    out = render_batch(certificate_jobs(24, logo), [DEFAULTS], tmp_path / "docs",
+                       merge_files=False)
+    paths = out.documents["certificat"]
+    merged = MergedDocument(tmp_path / "fusion.docx")
+    held = []
+    for k, path in enumerate(paths, start=1):
+        merged.add(path)
+        if k in (6, 24):
+            held.append(_held_bytes(merged))
+    target = merged.close()
+    assert held[1] < held[0] * 1.25, held
+    blobs = images_of(target)
+    assert len(blobs) == 25  # 24 QR codes and one logo
+    assert blobs.count(logo.read_bytes()) == 1
+    text = docx_text(target)
+    assert [text.index(f"Titulaire{i}") for i in (1, 12, 24)] == sorted(
+        text.index(f"Titulaire{i}") for i in (1, 12, 24))
+
+
 def test_failed_merge_leaves_nothing(tmp_path: Path) -> None:
     out = render_batch(certificate_jobs(2, None), [DEFAULTS], tmp_path / "docs",
                        merge_files=False)

@@ -53,6 +53,36 @@ RT_STYLES = f"{R_NS}/styles"
 CT_NAME = "[Content_Types].xml"
 NEW_RID = "rIdF"  # ids of the relationships the merge adds: rIdF1, rIdF2…
 
+_RELS_XMLNS = f' xmlns="{PKG_RELS}"'.encode()
+_SPOOL_MARK = "certidocs-relations-ajoutees"
+
+MERGE_RECENT = 256
+"""Images, links and headers of later documents a merge remembers, to point to the copy it
+already holds when they come again (the least recently used are forgotten). What repeats from
+document to document (a logo, a signature, the certifier's link) stays remembered; what each
+document has of its own (its QR code, its verification link) would otherwise be remembered for
+nothing, and a print file of 6,000 certificates held 17.9 MiB of such entries, relationships
+and package names by its end (01/12/2026). A forgotten part that comes again is copied again:
+a larger file, never a wrong one."""
+
+
+class _Recent(dict[Any, str]):
+    """A mapping that keeps its MERGE_RECENT most recently used entries."""
+
+    def get_recent(self, key: Any) -> str | None:
+        """The value of ``key`` (now the most recently used), None when forgotten."""
+        value = self.pop(key, None)
+        if value is not None:
+            self[key] = value
+        return value
+
+    def put(self, key: Any, value: str) -> None:
+        """Remember ``key``, forgetting the least recently used entry beyond MERGE_RECENT."""
+        self.pop(key, None)
+        self[key] = value
+        if len(self) > MERGE_RECENT:
+            del self[next(iter(self))]
+
 # Elements of a section's properties that come after pgNumType (schema order of w:sectPr).
 _AFTER_PGNUMTYPE = ("cols", "formProt", "vAlign", "noEndnote", "titlePg", "textDirection",
                     "bidi", "rtlGutter", "docGrid", "printerSettings", "sectPrChange")
@@ -333,26 +363,30 @@ class MergedDocument:
         self._epilog = b""
         self._nsmap: dict[str | None, str] = {}
         self._section: etree._Element | None = None
+        # The first document's relationships; those the merge adds are written as they come
+        # to a temporary file (_new_rels), and put before the end of these at the end.
         self._rels: etree._Element | None = None
-        self._rel_ids: set[str] = set()
+        self._new_rels: IO[bytes] | None = None
+        self._rel_ids: set[str] = set()  # the first document's
         self._next_rel = 1
-        self._names: set[str] = set()
+        self._names: set[str] = set()  # the first document's package
+        self._taken: dict[str, int] = {}  # names given to later parts that a later one may want
         self._types = _ContentTypes()
         self._types_changed = False
         self._replaced: dict[str, bytes] = {}  # members of the first package written anew
-        self._by_content: dict[tuple[str, str], str] = {}  # (type, sha1) → rId in the merge
-        self._external: dict[tuple[str, str], str] = {}  # (type, target) → rId
+        self._by_content = _Recent()  # (type, sha1) → rId in the merge
+        self._external = _Recent()  # (type, target) → rId
         # Parts carried from later documents (images, headers, their rels), written as they
         # come to a temporary zip and copied into the merge at the end: held in memory, one
         # QR code per certificate made the merge of a network's session grow with it.
-        self._spool: zipfile.ZipFile | None = None
-        self._spool_file: IO[bytes] | None = None
+        # Records of (name, data), not a zip: a zip being written keeps an entry per member.
+        self._spool: IO[bytes] | None = None
         self._numbering: _Numbering | None = None
         self._numbering_member = ""
         self._doc_copies: dict[str, str] = {}  # member of the current document → new member
         self._drawing_id = 1
         self._bookmark_id = 0
-        self._headers: dict[tuple[str, str], str] = {}  # (type, digest) → rId in the merge
+        self._headers = _Recent()  # (type, digest) → rId in the merge
 
     def __enter__(self) -> MergedDocument:
         return self
@@ -500,31 +534,51 @@ class MergedDocument:
         while f"{NEW_RID}{self._next_rel}" in self._rel_ids:
             self._next_rel += 1
         rid = f"{NEW_RID}{self._next_rel}"
-        self._rel_ids.add(rid)
+        self._next_rel += 1
         assert self._rels is not None
-        rel = etree.SubElement(self._rels, f"{{{PKG_RELS}}}Relationship")
+        rel = etree.Element(f"{{{PKG_RELS}}}Relationship", nsmap={None: PKG_RELS})
         rel.set("Id", rid)
         rel.set("Type", kind)
         rel.set("Target", target)
         if external:
             rel.set("TargetMode", "External")
+        if self._new_rels is None:
+            # Closed by discard(), which close() and __exit__ call.
+            self._new_rels = tempfile.TemporaryFile(dir=self.target.parent)  # noqa: SIM115
+        self._new_rels.write(etree.tostring(rel).replace(_RELS_XMLNS, b"", 1))
         return rid
 
     def _carry(self, name: str, data: bytes) -> None:
         """Keep ``data`` as the merge's member ``name`` until it is assembled (on disk)."""
         if self._spool is None:
             # Closed by discard(), which close() and __exit__ call.
-            self._spool_file = tempfile.TemporaryFile(dir=self.target.parent)  # noqa: SIM115
-            self._spool = zipfile.ZipFile(self._spool_file, "w", zipfile.ZIP_STORED)
-        self._spool.writestr(name, data)
+            self._spool = tempfile.TemporaryFile(dir=self.target.parent)  # noqa: SIM115
+        encoded = name.encode()
+        self._spool.write(len(encoded).to_bytes(4, "big") + len(data).to_bytes(8, "big"))
+        self._spool.write(encoded)
+        self._spool.write(data)
+
+    def _carried(self) -> Iterable[tuple[str, bytes]]:
+        """The parts ``_carry`` kept, in order, read back one at a time."""
+        if self._spool is None:
+            return
+        self._spool.seek(0)
+        while head := self._spool.read(12):
+            size = int.from_bytes(head[:4], "big")
+            name = self._spool.read(size).decode()
+            yield name, self._spool.read(int.from_bytes(head[4:], "big"))
 
     def _new_name(self, member: str) -> str:
         stem, ext = posixpath.splitext(member)
+        if len(self._taken) > MERGE_RECENT:
+            # A later document numbers its parts from its own index: only names given from
+            # that index on can still be wanted.
+            self._taken = {k: v for k, v in self._taken.items() if v >= self.count}
         n = self.count
-        while f"{stem}-{n}{ext}" in self._names:
+        while f"{stem}-{n}{ext}" in self._names or f"{stem}-{n}{ext}" in self._taken:
             n += 1
         name = f"{stem}-{n}{ext}"
-        self._names.add(name)
+        self._taken[name] = n
         return name
 
     def _copy_part(self, zf: zipfile.ZipFile, types: _ContentTypes, member: str,
@@ -581,9 +635,11 @@ class MergedDocument:
                     continue
                 if rel.external:
                     key = (rel.type, rel.target)
-                    if key not in self._external:
-                        self._external[key] = self._new_rel(rel.type, rel.target, True)
-                    mapping[rid] = self._external[key]
+                    known = self._external.get_recent(key)
+                    if known is None:
+                        known = self._new_rel(rel.type, rel.target, True)
+                        self._external.put(key, known)
+                    mapping[rid] = known
                 else:
                     member = _resolve(self._main, rel.target)
                     if member not in zf.namelist():
@@ -592,15 +648,16 @@ class MergedDocument:
                         digest = ""  # a part with parts of its own (a chart…): always copied
                     else:
                         digest = hashlib.sha1(zf.read(member)).hexdigest()
-                    if digest and (rel.type, digest) in self._by_content:
-                        mapping[rid] = self._by_content[(rel.type, digest)]
+                    known = self._by_content.get_recent((rel.type, digest)) if digest else None
+                    if known is not None:
+                        mapping[rid] = known
                     else:
                         types = types or _ContentTypes.read(zf)
                         name = self._copy_part(zf, types, member)
                         target = posixpath.relpath(name, posixpath.dirname(self._main))
                         mapping[rid] = self._new_rel(rel.type, target)
                         if digest:
-                            self._by_content[(rel.type, digest)] = mapping[rid]
+                            self._by_content.put((rel.type, digest), mapping[rid])
             element.set(value.attrname, mapping[rid])
         if self._numbering is not None:
             self._numbering.restart(body)
@@ -621,13 +678,13 @@ class MergedDocument:
             if rel is None or member not in zf.namelist():
                 continue
             key = (rel.type, _part_digest(zf, member))
-            rid = self._headers.get(key)
+            rid = self._headers.get_recent(key)
             if rid is None:
                 types = types or _ContentTypes.read(zf)
                 name = self._copy_part(zf, types, member, self._header_bytes)
                 rid = self._new_rel(rel.type, posixpath.relpath(name,
                                                                 posixpath.dirname(self._main)))
-                self._headers[key] = rid
+                self._headers.put(key, rid)
             kind = ref.get(f"{W}type", "default")
             mine = next((r for r in section.iterchildren(ref.tag)
                          if r.get(f"{W}type", "default") == kind), None)
@@ -717,7 +774,7 @@ class MergedDocument:
     def _assemble(self, out: Path) -> None:
         assert self._base is not None and self._body is not None and self._rels is not None
         replaced = dict(self._replaced)
-        replaced[_rels_name(self._main)] = _serialize(self._rels)
+        replaced[_rels_name(self._main)] = self._relationships()
         if self._numbering is not None and self._numbering.changed:
             replaced[self._numbering_member] = _serialize(self._numbering.root)
         if self._types_changed:
@@ -745,11 +802,24 @@ class MergedDocument:
             for name, data in replaced.items():  # a part the first package lacked
                 if name not in written:
                     zout.writestr(_entry(name, None), data)
-            if self._spool is not None:
-                self._spool.close()
-                with zipfile.ZipFile(self._spool_file) as carried:  # type: ignore[arg-type]
-                    for info in carried.infolist():
-                        zout.writestr(_entry(info.filename, None), carried.read(info))
+            for name, data in self._carried():
+                zout.writestr(_entry(name, None), data)
+
+    def _relationships(self) -> bytes:
+        """The merged file's relationships: the first document's, then those the merge
+        added (read back from their temporary file)."""
+        from lxml import etree
+
+        assert self._rels is not None
+        if self._new_rels is None:
+            return _serialize(self._rels)
+        marker = etree.SubElement(self._rels, f"{{{PKG_RELS}}}Relationship", Id=_SPOOL_MARK)
+        text = _serialize(self._rels)
+        mark = etree.tostring(marker).replace(_RELS_XMLNS, b"", 1)
+        self._rels.remove(marker)
+        self._new_rels.seek(0)
+        assert text.count(mark) == 1
+        return text.replace(mark, self._new_rels.read())
 
     def _content_types(self) -> bytes:
         from lxml import etree
@@ -771,16 +841,14 @@ class MergedDocument:
         (01/12/2026)."""
         self._pending = None
         self._rels = self._section = self._numbering = None
-        self._rel_ids, self._names = set(), set()
-        self._replaced, self._by_content, self._external = {}, {}, {}
-        self._doc_copies, self._headers = {}, {}
+        self._rel_ids, self._names, self._taken = set(), set(), {}
+        self._replaced, self._by_content, self._external = {}, _Recent(), _Recent()
+        self._doc_copies, self._headers = {}, _Recent()
         self._types = _ContentTypes()
-        if self._spool is not None:
-            self._spool.close()
-            self._spool = None
-        if self._spool_file is not None:
-            self._spool_file.close()
-            self._spool_file = None
+        for spooled in (self._spool, self._new_rels):
+            if spooled is not None:
+                spooled.close()
+        self._spool = self._new_rels = None
         if self._body is not None:
             self._body.close()
             with contextlib.suppress(OSError):
