@@ -390,6 +390,11 @@ def _chain(n: int, with_documents: bool, pdf: bool, baselines: bool,
         progress(figures, memory)
         began = time.perf_counter()
         simulate_jurors_apart(folder)
+        # The jurors' grids reach the disk before the read-back is timed: they stand for
+        # files sent from other machines long before, and their writeback (235 MiB at 10,000)
+        # fell within the read-back that follows. Read back after a sync: 6.0 s and 59.5 s at
+        # 1,000 and 10,000 (9.9x); this bench, without it: 10.65x to 12.5x (30/11/2026).
+        os.sync()
         figures["jures_simules_s"] = time.perf_counter() - began
         memory.stage()  # the simulated jurors are not certidocs
         progress(figures, memory)
