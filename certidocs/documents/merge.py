@@ -377,9 +377,9 @@ class MergedDocument:
         self._by_content = _Recent()  # (type, sha1) → rId in the merge
         self._external = _Recent()  # (type, target) → rId
         # Parts carried from later documents (images, headers, their rels), written as they
-        # come to a temporary zip and copied into the merge at the end: held in memory, one
-        # QR code per certificate made the merge of a network's session grow with it.
-        # Records of (name, data), not a zip: a zip being written keeps an entry per member.
+        # come to a temporary file and copied into the merge at the end: held in memory, one
+        # QR code per certificate made the merge of a network's session grow with it. Records
+        # of (name, data), not a zip: a zip being written keeps an entry per member.
         self._spool: IO[bytes] | None = None
         self._numbering: _Numbering | None = None
         self._numbering_member = ""
@@ -535,13 +535,7 @@ class MergedDocument:
             self._next_rel += 1
         rid = f"{NEW_RID}{self._next_rel}"
         self._next_rel += 1
-        assert self._rels is not None
-        rel = etree.Element(f"{{{PKG_RELS}}}Relationship", nsmap={None: PKG_RELS})
-        rel.set("Id", rid)
-        rel.set("Type", kind)
-        rel.set("Target", target)
-        if external:
-            rel.set("TargetMode", "External")
+        rel = _relationship(rid, kind, target, external)
         if self._new_rels is None:
             # Closed by discard(), which close() and __exit__ call.
             self._new_rels = tempfile.TemporaryFile(dir=self.target.parent)  # noqa: SIM115
@@ -604,12 +598,7 @@ class MergedDocument:
                     if inner in zf.namelist():
                         target = posixpath.relpath(self._copy_part(zf, types, inner),
                                                    posixpath.dirname(name))
-                item = etree.SubElement(rels, f"{{{PKG_RELS}}}Relationship")
-                item.set("Id", rid)
-                item.set("Type", rel.type)
-                item.set("Target", target)
-                if rel.external:
-                    item.set("TargetMode", "External")
+                _relationship(rid, rel.type, target, rel.external, rels)
             self._carry(_rels_name(name), _serialize(rels))
         return name
 
@@ -854,6 +843,23 @@ class MergedDocument:
             with contextlib.suppress(OSError):
                 os.unlink(self._body.name)
             self._body = None
+
+
+def _relationship(rid: str, kind: str, target: str, external: bool,
+                  parent: etree._Element | None = None) -> etree._Element:
+    """One ``Relationship`` element of a relationships part, added at the end of ``parent``
+    when given."""
+    from lxml import etree
+
+    tag = f"{{{PKG_RELS}}}Relationship"
+    rel = (etree.SubElement(parent, tag) if parent is not None
+           else etree.Element(tag, nsmap={None: PKG_RELS}))
+    rel.set("Id", rid)
+    rel.set("Type", kind)
+    rel.set("Target", target)
+    if external:
+        rel.set("TargetMode", "External")
+    return rel
 
 
 def _part_digest(zf: zipfile.ZipFile, member: str) -> str:
