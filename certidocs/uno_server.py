@@ -6,7 +6,7 @@ before the first page (measured 2026-11-30 on the 2-core machine: a one-letter c
 thirteen calls, some 15 s of CPU out of 130. Here each LibreOffice process is started once and
 given its conversion files one at a time through UNO (LibreOffice's own remote API, over a
 local named pipe: nothing leaves the machine), so that the start-up is paid once per process
-and per SERVER_FILES files.
+and per SERVER_FILES files (or SERVER_BODY_BYTES of documents, whichever comes first).
 
 certidocs's interpreter usually cannot import ``uno`` (it comes with LibreOffice: Debian's
 python3-uno, or the python bundled with LibreOffice on Windows and macOS), so the UNO calls are
@@ -45,6 +45,16 @@ A long-lived process keeps memory from the documents it opened: converting the s
 6, 260 after 11, then stayed near 270 MiB up to 40. Replacing it every 20 files bounds what
 an unforeseen leak could take on a 10,000-candidate session (a hundred files per process)
 while the start-up is paid once in twenty files."""
+
+SERVER_BODY_BYTES = 16 << 20
+"""Bytes of documents' bodies (``word/document.xml``, uncompressed) one LibreOffice process
+converts before it is replaced, whatever the number of files: what it keeps grows with what it
+opened, not with the number of files. The procès-verbal of 10,000 candidates is converted in
+parts of about 4 MiB of body (certidocs.documents.parties), twice when its pages are
+numbered: one process given its 8 parts one after the other went from 210 to 294 MiB
+(01/12/2026), and the bench's largest LibreOffice from 282 MiB at 1,000 candidates (20
+conversion files of 100 letters, 0.5 to 1.5 MiB of body each) to 363 MiB at 10,000. After 16
+MiB, four parts, it held 271 MiB."""
 
 BRIDGE_SECONDS = 60
 """How long the bridge waits for a new LibreOffice process to listen (its start-up is one
@@ -96,10 +106,22 @@ def uno_python(soffice: str) -> str | None:
     return None
 
 
+def _body_bytes(path: Path) -> int:
+    """The uncompressed size of ``path``'s ``word/document.xml`` (read from the zip's
+    directory, nothing decompressed); 0 when it cannot be read (LibreOffice will say why)."""
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(path) as zf:
+            return zf.getinfo("word/document.xml").file_size
+    except (OSError, KeyError, zipfile.BadZipFile):
+        return 0
+
+
 class ConversionServer:
     """A LibreOffice process converting Word files to PDF one after the other, restarted every
-    SERVER_FILES files and after any failure. Used by one thread at a time; ``close`` (or the
-    ``with`` block's end) stops it.
+    SERVER_FILES files or SERVER_BODY_BYTES of documents' bodies, and after any failure. Used
+    by one thread at a time; ``close`` (or the ``with`` block's end) stops it.
 
     ``folder`` holds its profiles and working files (the caller's, removed by the caller).
     """
@@ -112,6 +134,7 @@ class ConversionServer:
         self._python = uno_python(self._soffice)
         self._started = 0  # processes started, for their profiles' and pipes' names
         self._served = 0  # files converted by the current process
+        self._served_bytes = 0  # and the bytes of their bodies
         self._office: subprocess.Popen[bytes] | None = None
         self._bridge: subprocess.Popen[str] | None = None
         self._answers: queue.Queue[str | None] = queue.Queue()
@@ -153,8 +176,10 @@ class ConversionServer:
             target = outdir.resolve() / path.with_suffix(".pdf").name
             partial = target.with_name(f".{target.stem}.en-cours.pdf")
             reason = ""
+            size = _body_bytes(source)
             for attempt in (1, 2):
-                if attempt == 2 or self._served >= SERVER_FILES:
+                if attempt == 2 or self._served >= SERVER_FILES or (
+                        self._served and self._served_bytes + size > SERVER_BODY_BYTES):
                     self.close()
                 limit = SECONDS_PER_FILE * max(1, weight)
                 try:
@@ -169,6 +194,7 @@ class ConversionServer:
                     if not self.available:
                         break
                 self._served += 1
+                self._served_bytes += size
                 if not reason and _complete(partial, "pdf"):
                     os.replace(partial, target)
                     out.append(target)
@@ -222,7 +248,7 @@ class ConversionServer:
             self.close()
             raise LibreOfficeError(f"LibreOffice ne démarre pas ({exc.strerror}) : "
                                    f"{INSTALL_HINT}") from None
-        self._served = 0
+        self._served = self._served_bytes = 0
         self._answers = queue.Queue()
         threading.Thread(target=self._listen, args=(self._bridge, self._answers),
                          daemon=True).start()

@@ -16,6 +16,7 @@ from test_documents_data import TODAY, candidats, organisme, referentiel, result
 from test_documents_pdf import _pages, besoin_libreoffice
 
 import certidocs.documents.parties as parties
+import certidocs.documents.pdf
 import certidocs.libreoffice
 from certidocs.documents import RenderJob, default_templates_dir, render_batch
 from certidocs.documents import context as ctx
@@ -161,6 +162,8 @@ def test_pdf_in_parts_is_the_document_converted_alone(tmp_path: Path,
         return found
 
     monkeypatch.setattr(parties, "cut", small_parts)
+    # The conversion in this process, where the replaced ``cut`` is the one called.
+    monkeypatch.setattr(certidocs.documents.pdf, "CONVERSION_APART", False)
     ref = referentiel()
     base, outcomes = candidats(), resultats(ref)
     people = [dataclasses.replace(base[i % 4], numero=f"{i + 1:05d}") for i in range(300)]

@@ -60,6 +60,14 @@ def pdf_text(path: Path) -> str:
     return result.stdout.decode("utf-8")
 
 
+def _here(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The conversion in the test's own process, where its replaced functions are the ones
+    called (certidocs.documents.pdf.CONVERSION_APART)."""
+    import certidocs.documents.pdf
+
+    monkeypatch.setattr(certidocs.documents.pdf, "CONVERSION_APART", False)
+
+
 def _jobs(tmp_path: Path) -> list[RenderJob]:
     contexts = all_contexts(referentiel(), organisme(logo_png(tmp_path / "logo.png")))
     return [RenderJob(t, name, c) for t in ("convocation_candidat", "certificat",
@@ -97,6 +105,7 @@ def test_pdf_batch_few_conversions_one_pdf_per_document(tmp_path: Path, uno: boo
         starts.append(1)
         real_start(self)
 
+    _here(monkeypatch)  # the counters must see the calls
     monkeypatch.setattr(certidocs.libreoffice, "convert_to_pdf", counting)
     monkeypatch.setattr(certidocs.uno_server.ConversionServer, "convert", serving)
     monkeypatch.setattr(certidocs.uno_server.ConversionServer, "_start", starting)
@@ -148,6 +157,7 @@ def test_missing_libreoffice_leaves_nothing(tmp_path: Path,
         raise LibreOfficeIntrouvable("LibreOffice est introuvable (commande « soffice ») : "
                                      "installez LibreOffice")
 
+    _here(monkeypatch)
     monkeypatch.setattr(certidocs.libreoffice, "find_soffice", absent)
     outdir = tmp_path / "documents"
     jobs = _jobs(tmp_path)[:2]
@@ -162,6 +172,7 @@ def test_failed_conversion_leaves_nothing(tmp_path: Path,
     def failing(paths: list[Path], outdir: Path, **kw: Any) -> list[Path]:
         raise LibreOfficeError("LibreOffice a échoué (code 1) : aucun message")
 
+    _here(monkeypatch)
     monkeypatch.setattr(certidocs.libreoffice, "convert_to_pdf", failing)
     monkeypatch.setattr(certidocs.uno_server.ConversionServer, "convert",
                         lambda self, paths, outdir, **kw: failing(paths, outdir))
@@ -169,6 +180,41 @@ def test_failed_conversion_leaves_nothing(tmp_path: Path,
     with pytest.raises(LibreOfficeError):
         render_batch(_jobs(tmp_path)[:2], [DEFAULTS], outdir, pdf=True)
     assert not outdir.exists()
+
+
+def test_conversion_apart_gives_its_error_back(tmp_path: Path) -> None:
+    """The conversion runs in a process of its own (CONVERSION_APART): what it raises is
+    raised here, with where it happened there when it is a fault of certidocs."""
+    besoin_libreoffice()
+    from certidocs.documents.pdf import CONVERSION_APART, convert_batch
+    from certidocs.documents.render import Fichiers
+
+    assert CONVERSION_APART
+    staging = tmp_path / "staging"
+    staging.mkdir()
+    with pytest.raises(FileNotFoundError) as failure:
+        convert_batch({"proces_verbal": Fichiers(tmp_path / "absent", ["pv.docx"])}, {},
+                      staging)
+    assert "pv.docx" in str(failure.value)
+    assert any("dans le processus de conversion" in note and "Traceback" in note
+               for note in getattr(failure.value, "__notes__", []))
+
+
+def test_conversion_process_that_dies_is_reported(tmp_path: Path,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """A conversion process that ends without an answer (killed, out of memory) is a
+    LibreOfficeError in French, not a traceback."""
+    import sys
+
+    from certidocs.documents.pdf import convert_batch
+    from certidocs.documents.render import Fichiers
+
+    false = shutil.which("false")
+    assert false is not None
+    monkeypatch.setattr(sys, "executable", false)
+    with pytest.raises(LibreOfficeError) as failure:
+        convert_batch({"certificat": Fichiers(tmp_path, ["a.docx"])}, {}, tmp_path)
+    assert "la conversion en PDF s'est arrêtée (code de sortie 1)" in str(failure.value)
 
 
 def pdf_pages(path: Path) -> int:
@@ -272,6 +318,7 @@ def test_documents_converted_one_by_one_when_their_pages_cannot_be_told(
     besoin_libreoffice()
     import certidocs.documents.pdf
 
+    _here(monkeypatch)
     monkeypatch.setattr(certidocs.documents.pdf, "document_starts", lambda reader, count: None)
     jobs = [job for job in _jobs(tmp_path) if job.type == "convocation_candidat"]
     out = render_batch(jobs, [DEFAULTS], tmp_path / "documents", pdf=True)
@@ -285,6 +332,27 @@ def test_documents_converted_one_by_one_when_their_pages_cannot_be_told(
                          merge_files=False)
     assert sorted(plain.pdfs) == sorted(p.with_suffix(".pdf")
                                         for p in plain.documents["convocation_candidat"])
+
+
+def test_conversion_server_is_replaced_after_so_many_bytes_of_documents(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A LibreOffice process keeps memory from what it opened: it is replaced once the bodies
+    of the files it converted reach SERVER_BODY_BYTES, whatever their number (the parts of a
+    long procès-verbal), and not before."""
+    besoin_libreoffice()
+    besoin_uno()
+    from certidocs.uno_server import _body_bytes
+
+    out = render_batch(_jobs(tmp_path)[:3], [DEFAULTS], tmp_path / "documents")
+    letters = out.documents["convocation_candidat"][:3]
+    size = max(_body_bytes(p) for p in letters)
+    assert size > 1000
+    for limit, processes in ((size * 3, 1), (size * 2, 2), (size, 3)):
+        monkeypatch.setattr(certidocs.uno_server, "SERVER_BODY_BYTES", limit)
+        with certidocs.uno_server.ConversionServer(tmp_path / f"serveur-{limit}") as server:
+            done = server.convert(letters, tmp_path / f"pdf-{limit}", weights=[1, 1, 1])
+            assert server._started == processes, limit
+        assert all("Page 1 sur 1" in pdf_text(p) for p in done)
 
 
 def test_conversion_server_names_what_it_could_not_convert_and_goes_on(tmp_path: Path) -> None:

@@ -95,11 +95,129 @@ class _Chunk:
         return list(self.files[self.start:self.end])
 
 
+CONVERSION_APART = True
+"""Whether ``convert_batch`` works in a Python process of its own, started for it (and the
+fonts check with it), rather than in the caller's. What the conversion allocates (the
+conversion files merged, the PDFs cut by pikepdf, the procès-verbal cut in parts, the text of
+every document read for the fonts check, a malloc arena per thread) dies with that process:
+the caller (the ``documents`` command, the console serving sessions all day) keeps none of it,
+and does not add it on top of what it already holds. Measured on the benchmark's sessions
+(01/12/2026, conversion in the caller): the main process went from 85 to 94 MiB during the
+PDF of 1,000 candidates and from 98 to 117 MiB at 10,000, the procès-verbal's parts and
+fonts check coming on top of the rest. Tests that replace the conversion's functions set
+it False, so that their replacements are the ones called."""
+
+CONVERSION_EXIT_SECONDS = 60
+"""How long the conversion's process may take to end (stopping its LibreOffice processes)
+once its caller was interrupted, before it is killed."""
+
+
 def convert_batch(staged: Mapping[str, Sequence[Path]], merged: Mapping[str, Path],
-                  staging: Path) -> None:
+                  staging: Path) -> list[str]:
     """PDF of every staged document and print file, written next to it (``x.docx`` gets
     ``x.pdf``): no mapping is returned or held, one per document would grow with the session.
-    Raises LibreOfficeError naming the documents that could not be converted.
+    Returns the fonts check's warnings (``glyphs_warnings`` on every staged document, run
+    while LibreOffice converts). Raises LibreOfficeError naming the documents that could not
+    be converted, or saying that the conversion stopped. Done in a process of its own unless
+    CONVERSION_APART is False (``staged``: Fichiers or lists of paths, pickled for it)."""
+    if not CONVERSION_APART:
+        return _convert_and_check(staged, merged, staging)
+    return _convert_apart(staged, merged, staging)
+
+
+def _convert_and_check(staged: Mapping[str, Sequence[Path]], merged: Mapping[str, Path],
+                       staging: Path) -> list[str]:
+    """``convert_batch``'s work, in this process: the fonts are checked on a thread while
+    LibreOffice converts (it holds the cores)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from certidocs.documents.render import ListeFichiers
+
+    with ThreadPoolExecutor(1) as check:
+        lost = check.submit(glyphs_warnings, ListeFichiers(staged.values()))
+        _convert_here(staged, merged, staging)
+        return lost.result()
+
+
+def _convert_apart(staged: Mapping[str, Sequence[Path]], merged: Mapping[str, Path],
+                   staging: Path) -> list[str]:
+    """``_convert_and_check`` run by a fresh Python (``sys.executable``): the arguments go
+    pickled on its standard input, its answer (the warnings, or the exception it raised)
+    comes back pickled on its standard output; what it prints goes to this process's
+    standard error. Interrupted (Ctrl-C), this waits CONVERSION_EXIT_SECONDS for the process
+    to stop its LibreOffice processes, then kills it."""
+    import pickle
+    import subprocess
+
+    import certidocs
+    from certidocs.errors import LibreOfficeError
+
+    root = str(Path(certidocs.__file__).resolve().parents[1])
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH")) if p)
+    payload = pickle.dumps((dict(staged), dict(merged), staging),
+                           protocol=pickle.HIGHEST_PROTOCOL)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", "from certidocs.documents.pdf import _apart_main; _apart_main()"],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env)
+    try:
+        answer, _ = proc.communicate(payload)
+    except BaseException:
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            proc.wait(timeout=CONVERSION_EXIT_SECONDS)
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        raise
+    try:
+        status, value = pickle.loads(answer)
+    except Exception:  # no answer: the process died (killed, out of memory)
+        raise LibreOfficeError(f"la conversion en PDF s'est arrêtée (code de sortie "
+                               f"{proc.returncode}) ; aucun document n'a été écrit") from None
+    if status == "erreur":
+        raise value
+    return list(value)
+
+
+def _apart_main() -> None:
+    """The conversion's process (see ``_convert_apart``): reads its arguments, answers
+    ("ok", warnings) or ("erreur", exception); SIGTERM stops it as Ctrl-C does (its
+    LibreOffice processes are stopped on the way out)."""
+    import pickle
+    import signal
+
+    answer = os.fdopen(os.dup(1), "wb")
+    os.dup2(2, 1)  # anything printed goes to standard error, not into the answer
+
+    def stop(*_: Any) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, stop)
+    staged, merged, staging = pickle.load(sys.stdin.buffer)
+    try:
+        result: tuple[str, Any] = ("ok", _convert_and_check(staged, merged, staging))
+    except KeyboardInterrupt:
+        sys.exit(130)  # the caller was interrupted too, and says so
+    except Exception as exc:  # handed to the caller, which raises it
+        from certidocs.errors import CertidocsError
+
+        if not isinstance(exc, CertidocsError):  # a fault of certidocs: where it happened
+            import traceback
+
+            exc.add_note("dans le processus de conversion :\n" + "".join(
+                traceback.format_exception(exc)).rstrip())
+        try:
+            pickle.dumps(exc)
+        except Exception:  # an exception that cannot travel: its text does
+            exc = RuntimeError(f"{type(exc).__name__}: {exc}")
+        result = ("erreur", exc)
+    with answer:
+        pickle.dump(result, answer, protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def _convert_here(staged: Mapping[str, Sequence[Path]], merged: Mapping[str, Path],
+                  staging: Path) -> None:
+    """The conversion itself (see ``convert_batch``).
 
     Calls run on as many threads as there are LibreOffice processes to keep busy (one per
     core, see certidocs.parallel.workers): each thread merges its conversion files, waits for

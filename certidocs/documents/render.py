@@ -1423,15 +1423,10 @@ def render_batch(jobs: Iterable[RenderJob], templates_dirs: Sequence[Path], outd
 
         converted = bool(pdf and staged)
         if converted:
-            from concurrent.futures import ThreadPoolExecutor
+            from certidocs.documents.pdf import convert_batch
 
-            from certidocs.documents.pdf import convert_batch, glyphs_warnings
-
-            # The fonts are checked while LibreOffice converts (it holds the cores).
-            with ThreadPoolExecutor(1) as check:
-                lost = check.submit(glyphs_warnings, ListeFichiers(staged.values()))
-                convert_batch(staged, merged, staging)  # each PDF next to its document
-                result.avertissements += lost.result()
+            # Each PDF next to its document; the fonts checked on the way.
+            result.avertissements += convert_batch(staged, merged, staging)
 
         def files(type_nom: str) -> Iterator[Path]:
             yield from staged[type_nom]
