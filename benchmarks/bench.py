@@ -233,6 +233,7 @@ class TreeMemory:
 
         self.peaks = {"python_mio": 0.0, "python_somme_mio": 0.0, "autres_mio": 0.0}
         self.stage_peaks = dict(self.peaks)
+        self._child_cpu: dict[int, float] = {}  # Python children: processor time last seen
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
@@ -303,9 +304,34 @@ class TreeMemory:
         return (max(python, default=0.0), sum(python_pss) if with_pss else None,
                 max(others))
 
+    def python_children_cpu(self) -> float:
+        """Processor time (user + system, s) of this process's Python children (the
+        rendering workers, the PDF conversion's process) as last sampled: their own, not
+        their children's (LibreOffice). A child's last 0.05 s may be missed."""
+        return sum(self._child_cpu.values())
+
+    def _sample_child_cpu(self) -> None:
+        tick = os.sysconf("SC_CLK_TCK")
+        for task in Path(f"/proc/{os.getpid()}/task").iterdir():
+            try:
+                children = [int(c) for c in (task / "children").read_text().split()]
+            except OSError:
+                continue
+            for pid in children:
+                try:
+                    stat = Path(f"/proc/{pid}/stat").read_text()
+                except OSError:
+                    continue
+                name = stat[stat.index("(") + 1:stat.rindex(")")]
+                if name.startswith("python"):
+                    # from the state (field 3) on: utime and stime are fields 14 and 15
+                    fields = stat[stat.rindex(")") + 2:].split()
+                    self._child_cpu[pid] = (int(fields[11]) + int(fields[12])) / tick
+
     def _run(self) -> None:
         tick = 0
         while not self._stop.wait(0.05):
+            self._sample_child_cpu()
             largest, total, other = self.sample(with_pss=tick % self.PSS_EVERY == 0)
             tick += 1
             for peaks in (self.peaks, self.stage_peaks):
@@ -416,13 +442,16 @@ def _chain(n: int, with_documents: bool, pdf: bool, baselines: bool,
                 _peaks(figures, "pic_etape_documents", memory.stage())
                 began = time.perf_counter()
                 own, kids = cpu_seconds()
+                apart = memory.python_children_cpu()  # the conversion's own process
                 try:
                     return convert(*args, **kwargs)
                 finally:
                     pdf_clock["s"] = pdf_clock.get("s", 0.0) + time.perf_counter() - began
                     own_after, kids_after = cpu_seconds()
-                    pdf_clock["python"] = pdf_clock.get("python", 0.0) + own_after - own
-                    pdf_clock["autres"] = pdf_clock.get("autres", 0.0) + kids_after - kids
+                    apart = memory.python_children_cpu() - apart
+                    pdf_clock["python"] = pdf_clock.get("python", 0.0) + own_after - own + apart
+                    pdf_clock["autres"] = (pdf_clock.get("autres", 0.0) + kids_after - kids
+                                           - apart)
                     _peaks(figures, "pic_etape_pdf", memory.stage())
 
             pdf_module.convert_batch = timed_pdf

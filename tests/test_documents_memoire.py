@@ -123,6 +123,30 @@ def test_bench_sums_what_each_process_holds_of_its_own() -> None:
     assert TreeMemory._pss_mib(2 ** 22 + 12345) == 0.0  # beyond pid_max: no such process
 
 
+def test_bench_counts_the_processor_time_of_its_python_children() -> None:
+    """The PDF conversion runs in a Python child of its own: the bench counts its processor
+    time as certidocs's, not LibreOffice's (ru_children cannot tell them apart)."""
+    import subprocess
+    import sys
+    import time
+
+    from benchmarks.bench import TreeMemory
+
+    memory = TreeMemory()
+    child = subprocess.Popen([sys.executable, "-c",
+                              "import time\nt = time.process_time()\n"
+                              "while time.process_time() - t < 0.6: pass\ntime.sleep(5)"])
+    try:
+        deadline = time.monotonic() + 20
+        while memory.python_children_cpu() < 0.5 and time.monotonic() < deadline:
+            memory._sample_child_cpu()
+            time.sleep(0.05)
+        assert 0.5 <= memory.python_children_cpu() < 5
+    finally:
+        child.kill()
+        child.wait()
+
+
 def test_candidates_pickled_for_the_workers_leave_nothing_on_them() -> None:
     """The documents step pickles the session's candidates, which the main process keeps to
     the end, into its store and its workers' jobs. Pickling an instance with a ``__dict__``

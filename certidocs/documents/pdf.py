@@ -15,6 +15,9 @@ The print file of a type (``_impression_<type>.pdf``) is the chunks' PDFs one af
 each letter in it reads as it does alone (« Page 1 sur 2 »). Documents without a print file
 (the session's own: procès-verbal, attendance sheet…) are converted as they are, or in parts
 when they are long (certidocs.documents.parties: the procès-verbal of a network's session).
+
+All of it runs in a Python process started for the batch (CONVERSION_APART), so that what
+the conversion allocates is given back to the system when it ends.
 """
 
 from __future__ import annotations
