@@ -7,6 +7,7 @@ fail instead when CERTIDOCS_EXIGER_LIBREOFFICE=1 (the CI installs both).
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import subprocess
 import zipfile
@@ -215,6 +216,88 @@ def test_conversion_process_that_dies_is_reported(tmp_path: Path,
     with pytest.raises(LibreOfficeError) as failure:
         convert_batch({"certificat": Fichiers(tmp_path, ["a.docx"])}, {}, tmp_path)
     assert "la conversion en PDF s'est arrêtée (code de sortie 1)" in str(failure.value)
+
+
+def _processes_mentioning(text: str) -> dict[int, tuple[int, str]]:
+    """pid → (parent pid, command line) of the processes whose command line holds ``text``
+    (Linux /proc)."""
+    found = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            line = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        if text in line:
+            found[int(entry.name)] = (int(stat[stat.rindex(")") + 2:].split()[1]), line)
+    return found
+
+
+STOP_SECONDS = 30
+"""How long a conversion whose caller was killed may take to stop: the calls under way end
+first (at most CHUNKS_PER_CALL files of 100 certificates each, about 12 s on the 2-core
+machine, against some 55 s for the rest of the test's batch, measured 01/12/2026)."""
+
+
+def test_conversion_stops_when_its_caller_is_killed(tmp_path: Path) -> None:
+    """A ``documents --pdf`` killed while it converts does not leave its conversion process
+    working through the batch, nor LibreOffice running: they stop once the calls under way
+    end (STOP_SECONDS), not at the end of the batch (60 conversion files of 100
+    certificates, about a minute of work left)."""
+    import os
+    import signal
+    import sys
+    import time
+
+    besoin_libreoffice()
+    assert sys.platform.startswith("linux"), "the CI runs on Linux (PR_SET_PDEATHSIG)"
+    tests = Path(__file__).resolve().parent
+    caller = tmp_path / "appelant.py"
+    caller.write_text(
+        "import sys\n"
+        f"sys.path[:0] = [{str(tests)!r}, {str(tests.parent)!r}]\n"
+        "from pathlib import Path\n"
+        "from test_documents_merge import certificate_jobs\n"
+        "from test_documents_data import logo_png\n"
+        "from certidocs.documents import default_templates_dir, render_batch\n"
+        f"folder = Path({str(tmp_path)!r})\n"
+        "jobs = certificate_jobs(6000, logo_png(folder / 'logo.png'))\n"
+        "render_batch(jobs, [default_templates_dir()], folder / 'documents', pdf=True)\n",
+        encoding="utf-8")
+    proc = subprocess.Popen([sys.executable, str(caller)], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    children: list[int] = []
+    try:
+        deadline = time.monotonic() + 240
+        offices: dict[int, tuple[int, str]] = {}
+        while time.monotonic() < deadline and not offices:
+            assert proc.poll() is None, "the batch ended before it could be killed"
+            children = [pid for pid, (parent, _) in _processes_mentioning("_apart_main").items()
+                        if parent == proc.pid]
+            offices = {pid: v for pid, v in _processes_mentioning(str(tmp_path)).items()
+                       if "soffice" in v[1]}
+            time.sleep(0.2)
+        assert children and offices, "no conversion under way"
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait()
+        deadline = time.monotonic() + STOP_SECONDS
+        while time.monotonic() < deadline and (
+                any(Path(f"/proc/{pid}").exists() for pid in children)
+                or any(Path(f"/proc/{pid}").exists() for pid in offices)):
+            time.sleep(0.5)
+        left = [pid for pid in [*children, *offices] if Path(f"/proc/{pid}").exists()]
+        assert not left, _processes_mentioning(str(tmp_path))
+        assert not any("soffice" in line
+                       for _, line in _processes_mentioning(str(tmp_path)).values())
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        for pid in [*children, *_processes_mentioning(str(tmp_path))]:
+            with contextlib.suppress(OSError):
+                os.kill(pid, signal.SIGKILL)
 
 
 def pdf_pages(path: Path) -> int:

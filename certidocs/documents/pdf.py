@@ -29,6 +29,7 @@ import os
 import re
 import shutil
 import sys
+import threading
 import zipfile
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -57,6 +58,12 @@ of the call before are cut per person and the next conversion files are merged. 
 end of a batch calls get smaller (see _Queue), so that the processes finish together."""
 
 
+_STOPPING = threading.Event()
+"""Set in the conversion's own process when it is asked to stop (Ctrl-C, SIGTERM, its
+caller gone): no new call is handed out, the calls under way end, their LibreOffice
+processes are stopped."""
+
+
 class _Queue:
     """The conversion files still to convert, handed out a call at a time to the threads that
     each drive a LibreOffice process: a call takes at most CHUNKS_PER_CALL files and at most
@@ -64,15 +71,16 @@ class _Queue:
     short and no process is left converting alone while the others wait."""
 
     def __init__(self, chunks: list[_Chunk], processes: int) -> None:
-        import threading
-
         self._todo = list(chunks)
         self._processes = max(1, processes)
         self._lock = threading.Lock()
 
     def take(self) -> list[_Chunk]:
-        """The next call's conversion files; empty when everything was handed out."""
+        """The next call's conversion files; empty when everything was handed out, or once
+        the conversion is being stopped (``_STOPPING``)."""
         with self._lock:
+            if _STOPPING.is_set():
+                return []
             size = min(CHUNKS_PER_CALL, -(-len(self._todo) // self._processes))
             call, self._todo = self._todo[:size], self._todo[size:]
             return call
@@ -161,8 +169,8 @@ def _convert_apart(staged: Mapping[str, Sequence[Path]], merged: Mapping[str, Pa
     payload = pickle.dumps((dict(staged), dict(merged), staging),
                            protocol=pickle.HIGHEST_PROTOCOL)
     proc = subprocess.Popen(
-        [sys.executable, "-c", "from certidocs.documents.pdf import _apart_main; _apart_main()"],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env)
+        [sys.executable, "-c", "from certidocs.documents.pdf import _apart_main; _apart_main()",
+         str(os.getpid())], stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env)
     try:
         answer, _ = proc.communicate(payload)
     except BaseException:
@@ -183,9 +191,10 @@ def _convert_apart(staged: Mapping[str, Sequence[Path]], merged: Mapping[str, Pa
 
 
 def _apart_main() -> None:
-    """The conversion's process (see ``_convert_apart``): reads its arguments, answers
-    ("ok", warnings) or ("erreur", exception); SIGTERM stops it as Ctrl-C does (its
-    LibreOffice processes are stopped on the way out)."""
+    """The conversion's process (see ``_convert_apart``; its caller's pid is its first
+    argument): reads its arguments, answers ("ok", warnings) or ("erreur", exception).
+    Ctrl-C, SIGTERM, and on Linux its caller's death (a killed ``documents`` command) stop
+    it: the calls under way end, no other starts, its LibreOffice processes are stopped."""
     import pickle
     import signal
 
@@ -193,9 +202,12 @@ def _apart_main() -> None:
     os.dup2(2, 1)  # anything printed goes to standard error, not into the answer
 
     def stop(*_: Any) -> None:
+        _STOPPING.set()
         raise KeyboardInterrupt
 
     signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    _die_with(int(sys.argv[1]))
     staged, merged, staging = pickle.load(sys.stdin.buffer)
     try:
         result: tuple[str, Any] = ("ok", _convert_and_check(staged, merged, staging))
@@ -216,6 +228,25 @@ def _apart_main() -> None:
         result = ("erreur", exc)
     with answer:
         pickle.dump(result, answer, protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def _die_with(parent: int) -> None:
+    """On Linux, have SIGTERM sent to this process when ``parent`` (the process that started
+    it) dies, and stop at once if it is already gone: killed, the ``documents`` command would
+    otherwise leave its conversion running to the end of the batch, LibreOffice included.
+    Elsewhere nothing is done (the conversion then ends with its batch)."""
+    if not sys.platform.startswith("linux"):
+        return
+    import ctypes
+    import signal
+
+    pr_set_pdeathsig = 1  # <linux/prctl.h>
+    try:
+        ctypes.CDLL(None).prctl(pr_set_pdeathsig, int(signal.SIGTERM))
+    except (OSError, AttributeError):
+        return
+    if os.getppid() != parent:
+        os.kill(os.getpid(), signal.SIGTERM)
 
 
 def _convert_here(staged: Mapping[str, Sequence[Path]], merged: Mapping[str, Path],
