@@ -234,7 +234,8 @@ def _die_with(parent: int) -> None:
     """On Linux, have SIGTERM sent to this process when ``parent`` (the process that started
     it) dies, and stop at once if it is already gone: killed, the ``documents`` command would
     otherwise leave its conversion running to the end of the batch, LibreOffice included.
-    Elsewhere nothing is done (the conversion then ends with its batch)."""
+    Elsewhere nothing is done (the conversion then ends with its batch). Linux sends it when
+    the thread that started this process ends: ``_convert_apart`` waits on that thread."""
     if not sys.platform.startswith("linux"):
         return
     import ctypes
