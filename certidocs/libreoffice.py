@@ -261,6 +261,20 @@ def _batches(count: int, weights: list[int], processes: int) -> list[list[int]]:
     return out
 
 
+def body_bytes(path: Path) -> int:
+    """The uncompressed size of the body (``word/document.xml``) of the .docx ``path``, read
+    from the zip's directory (nothing decompressed); 0 when it cannot be read (LibreOffice
+    will say why). What a conversion's time limit (certidocs.documents.pdf.document_weight)
+    and a LibreOffice process's renewal (uno_server.SERVER_BODY_BYTES) are measured in."""
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(path) as zf:
+            return zf.getinfo("word/document.xml").file_size
+    except (OSError, KeyError, zipfile.BadZipFile):
+        return 0
+
+
 def _complete(path: Path, extension: str) -> bool:
     """Whether LibreOffice finished writing ``path``."""
     try:

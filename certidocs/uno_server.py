@@ -106,18 +106,6 @@ def uno_python(soffice: str) -> str | None:
     return None
 
 
-def _body_bytes(path: Path) -> int:
-    """The uncompressed size of ``path``'s ``word/document.xml`` (read from the zip's
-    directory, nothing decompressed); 0 when it cannot be read (LibreOffice will say why)."""
-    import zipfile
-
-    try:
-        with zipfile.ZipFile(path) as zf:
-            return zf.getinfo("word/document.xml").file_size
-    except (OSError, KeyError, zipfile.BadZipFile):
-        return 0
-
-
 class ConversionServer:
     """A LibreOffice process converting Word files to PDF one after the other, restarted every
     SERVER_FILES files or SERVER_BODY_BYTES of documents' bodies, and after any failure. Used
@@ -162,6 +150,7 @@ class ConversionServer:
             STARTUP_SECONDS,
             _complete,
             _without_links,
+            body_bytes,
             convert_to_pdf,
         )
 
@@ -176,7 +165,7 @@ class ConversionServer:
             target = outdir.resolve() / path.with_suffix(".pdf").name
             partial = target.with_name(f".{target.stem}.en-cours.pdf")
             reason = ""
-            size = _body_bytes(source)
+            size = body_bytes(source)
             for attempt in (1, 2):
                 if attempt == 2 or self._served >= SERVER_FILES or (
                         self._served and self._served_bytes + size > SERVER_BODY_BYTES):

@@ -424,11 +424,11 @@ def test_conversion_server_is_replaced_after_so_many_bytes_of_documents(
     long procès-verbal), and not before."""
     besoin_libreoffice()
     besoin_uno()
-    from certidocs.uno_server import _body_bytes
+    from certidocs.libreoffice import body_bytes
 
     out = render_batch(_jobs(tmp_path)[:3], [DEFAULTS], tmp_path / "documents")
     letters = out.documents["convocation_candidat"][:3]
-    size = max(_body_bytes(p) for p in letters)
+    size = max(body_bytes(p) for p in letters)
     assert size > 1000
     for limit, processes in ((size * 3, 1), (size * 2, 2), (size, 3)):
         monkeypatch.setattr(certidocs.uno_server, "SERVER_BODY_BYTES", limit)

@@ -426,12 +426,9 @@ machine), where a weight of 1 would stop it after 80 seconds."""
 def document_weight(path: Path) -> int:
     """How many documents ``path`` counts for in a conversion's time limit: 1, or one per
     WEIGHT_XML_BYTES of its body (1 when its size cannot be read)."""
-    try:
-        with zipfile.ZipFile(path) as zf:
-            size = zf.getinfo("word/document.xml").file_size
-    except (OSError, KeyError, zipfile.BadZipFile):
-        return 1
-    return max(1, size // WEIGHT_XML_BYTES)
+    from certidocs.libreoffice import body_bytes
+
+    return max(1, body_bytes(path) // WEIGHT_XML_BYTES)
 
 
 def _flat(docs: Sequence[Path], folder: Path) -> list[Path]:
