@@ -10,7 +10,22 @@ from dataclasses import dataclass
 
 
 class CertidocsError(Exception):
-    """Base of every error the user must fix; ``str(error)`` is the message to show."""
+    """Base of every error the user must fix; ``str(error)`` is the message to show.
+
+    Pickled as its class, message and attributes, whatever its ``__init__`` takes: an error
+    raised in a process apart (certidocs.apart) is raised again, the same, in its caller."""
+
+    def __reduce__(self) -> tuple[object, tuple[object, ...]]:
+        return _rebuilt, (type(self), self.args, self.__dict__)
+
+
+def _rebuilt(cls: type[CertidocsError], args: tuple[object, ...],
+             state: dict[str, object]) -> CertidocsError:
+    """``cls``'s error with these ``args`` and attributes, its ``__init__`` not called."""
+    error = cls.__new__(cls)
+    error.args = args
+    error.__dict__.update(state)
+    return error
 
 
 @dataclass(frozen=True)

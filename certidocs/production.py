@@ -14,7 +14,8 @@ whole session the whole data. Workers build the contexts of their documents (QR 
 included), so building contexts is spread over the cores like rendering. No list of contexts
 or documents is ever held and a worker's memory does not grow with the number of candidates:
 the procès-verbal, the one document listing them all, builds its rows as it renders them
-(certidocs.documents.streaming).
+(certidocs.documents.streaming). Each stage is prepared and rendered by a process of its own
+(RENDU_A_PART), which ends with it: the caller converts and moves the files.
 """
 
 from __future__ import annotations
@@ -835,6 +836,18 @@ def _dossier_donnees(dossier: Path) -> Iterator[Path]:
         shutil.rmtree(folder, ignore_errors=True)
 
 
+RENDU_A_PART = True
+"""Whether each stage's documents are prepared and rendered by a Python process of its own
+(certidocs.apart), the caller then converting them to PDF (in another) and moving them into
+place, rather than by the caller. The session's candidates are read among the garbage of
+their reading and pin Python's arenas long after: in one process, whoever waits through the
+PDF conversion kept what the rendering left it, 76 MiB at 1,000 candidates and 92 MiB at
+10,000 (after a collection and malloc_trim, 01/12/2026), and the console would keep it all
+day. The process apart ends with its stage; the session is then read once per stage (0.7 s
+at 1,000 candidates, 2.7 s at 10,000). Tests that replace functions of the rendering set it
+False, so that their replacements are the ones called."""
+
+
 def produire_documents(dossier: Path, *, etape: str | None = None,
                        types: tuple[str, ...] | None = None, pdf: bool = False,
                        remplacer_modifies: bool = False,
@@ -842,41 +855,73 @@ def produire_documents(dossier: Path, *, etape: str | None = None,
     """Render the documents due (or those of ``etape`` / ``types``) into
     ``dossier/documents/<type>/``; all or nothing for each stage (when ``types`` spans both,
     the documents of before the exam are written first). ``progress(done, total)`` follows the
-    rendering, stage by stage. The session is read and checked once."""
-    stages = _stages(dossier, etape, types)
-    opened = open_checked(dossier)
-    report = DocumentsReport("+".join(stage for stage, _ in stages))
-    from certidocs.documents.pdf import release_memory
+    rendering, stage by stage. Each stage is prepared and rendered apart (RENDU_A_PART), its
+    PDFs made and its files moved into place here. Raises what reading the session, the
+    register, the templates or LibreOffice raise (CertidocsError); nothing of a stage is
+    written then."""
+    from certidocs.documents.render import finish_batch, staging_folder
 
+    stages = _stages(dossier, etape, types)
+    report = DocumentsReport("+".join(stage for stage, _ in stages))
+    opened = None if RENDU_A_PART else open_checked(dossier)
+    outdir = dossier / DOCUMENTS
     for stage, wanted in stages:
-        _render_stage(dossier, opened, stage, wanted, pdf, remplacer_modifies, progress, report)
-        # The next stage must not start from this one's high-water (see api._etape).
-        gc.collect()
-        release_memory()
+        with staging_folder(outdir) as staging:
+            if opened is None:
+                from certidocs.apart import run_apart
+
+                rendue = run_apart(_rendre_etape, dossier, stage, wanted, staging,
+                                   lieu="rendu des documents",
+                                   arret="la préparation des documents s'est arrêtée",
+                                   progress=progress)
+            else:
+                rendue = _rendre_etape(dossier, stage, wanted, staging, progress, opened)
+            report.templates = rendue.templates
+            report.avertissements += rendue.avertissements
+            result = finish_batch(rendue.rendu, staging, outdir, pdf=pdf,
+                                  overwrite_edited=remplacer_modifies)
+        report.fichiers += result.fichiers
+        report.avertissements += result.avertissements
+        report.pdfs += result.pdfs
+        report.par_type.update({t: len(paths) for t, paths in result.documents.items()})
+        report.avertissements += _retirer_revoques(dossier, rendue.revoques)
+        if opened is not None:
+            # The next stage must not start from this one's high-water (see api._etape).
+            from certidocs.documents.pdf import release_memory
+
+            gc.collect()
+            release_memory()
     return report
 
 
-def _render_stage(dossier: Path, opened: SessionOuverte, etape: str,
-                  types: tuple[str, ...] | None, pdf: bool, replace: bool, progress: Any,
-                  report: DocumentsReport) -> None:
-    """Render one stage's documents, adding what was written to ``report``."""
-    from certidocs import documents as D
+@dataclass
+class _EtapeRendue:
+    """What ``_rendre_etape`` gives back: small, whatever the session's size (the documents'
+    names, in folders, are its largest part)."""
 
+    templates: list[Path]
+    avertissements: list[str]
+    rendu: Any  # documents.render.Rendu
+    revoques: list[tuple[str, str]]
+    """This session's revoked certificates whose holder is no longer certified: (certificate
+    number, candidate number)."""
+
+
+def _rendre_etape(dossier: Path, etape: str, types: tuple[str, ...] | None, staging: Path,
+                  progress: Any = None, opened: SessionOuverte | None = None) -> _EtapeRendue:
+    """Prepare and render one stage's documents into ``staging`` (documents.render_staged),
+    reading the session first unless ``opened`` is given."""
+    from certidocs.documents.render import render_staged
+
+    if opened is None:
+        opened = open_checked(dossier)
     with _dossier_donnees(dossier) as folder:
         lot = _prepare(dossier, opened, etape, types, folder)
-        report.templates = lot.templates
-        report.avertissements += lot.avertissements
         total = sum(1 for _ in _jobs(lot.donnees, etape, types)) if progress else 0
-        result = D.render_batch(_jobs(lot.donnees, etape, types), lot.templates,
-                                dossier / DOCUMENTS, pdf=pdf, overwrite_edited=replace,
-                                shared=lot.donnees.partagees(), progress=progress,
-                                total=total)
-    report.fichiers += result.fichiers
-    report.avertissements += result.avertissements
-    report.pdfs += result.pdfs
-    report.par_type.update({t: len(paths) for t, paths in result.documents.items()})
-    if etape == "apres":
-        report.avertissements += _retirer_revoques(dossier, opened, lot.donnees)
+        rendu = render_staged(_jobs(lot.donnees, etape, types), lot.templates, staging,
+                              shared=lot.donnees.partagees(), progress=progress, total=total)
+    revoques = _revoques(opened, lot.donnees.certifies) if etape == "apres" else []
+    return _EtapeRendue(lot.templates, lot.avertissements, rendu, revoques)
 
 
 REVOQUES = "revoques"
@@ -884,21 +929,27 @@ REVOQUES = "revoques"
 kept (nothing is lost), out of the way of what gets printed and sent."""
 
 
-def _retirer_revoques(dossier: Path, opened: SessionOuverte, d: _Donnees) -> list[str]:
-    """Move the certificate files of this session's revoked certificates (holders no longer
-    certified) into ``documents/certificat/revoques/``; one warning per certificate."""
+def _revoques(opened: SessionOuverte, certifies: Iterable[str]) -> list[tuple[str, str]]:
+    """This session's revoked certificates whose holder is no longer among ``certifies``:
+    (certificate number, candidate number), from the register."""
     from certidocs.registre import ouvrir_registre
 
+    kept = set(certifies)
+    with ouvrir_registre(opened.workspace) as reg:
+        revoked = reg.certificats_revoques(opened.cle)
+    return [(k["numero"], k["numero_candidat"]) for k in revoked
+            if k["numero_candidat"] and k["numero_candidat"] not in kept]
+
+
+def _retirer_revoques(dossier: Path, revoques: list[tuple[str, str]]) -> list[str]:
+    """Move the certificate files of ``revoques`` (see ``_revoques``) into
+    ``documents/certificat/revoques/``: kept, out of the way of what gets printed and sent;
+    one warning per certificate."""
     folder = dossier / DOCUMENTS / "certificat"
     if not folder.is_dir():
         return []
-    with ouvrir_registre(opened.workspace) as reg:
-        revoked = reg.certificats_revoques(opened.cle)
     out = []
-    for k in revoked:
-        numero = k["numero_candidat"]
-        if not numero or numero in d.certifies:
-            continue
+    for certificat, numero in revoques:
         moved = []
         for path in sorted(folder.glob(f"{numero}_*")):
             if path.is_file():
@@ -906,6 +957,6 @@ def _retirer_revoques(dossier: Path, opened: SessionOuverte, d: _Donnees) -> lis
                 path.replace(folder / REVOQUES / path.name)
                 moved.append(path.name)
         if moved:
-            out.append(f"certificat {k['numero']} révoqué : {', '.join(moved)} retiré(s) dans "
+            out.append(f"certificat {certificat} révoqué : {', '.join(moved)} retiré(s) dans "
                        f"{folder / REVOQUES} (ne pas l'envoyer)")
     return out

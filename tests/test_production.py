@@ -116,16 +116,25 @@ def test_unknown_type_and_missing_results(tmp_path: Path, cli_runner: CliRunner)
 
 
 
-def test_progress_counts_every_document(session_done: Path) -> None:
-    """The progress callback sees each document once, and the announced total is right."""
-    from certidocs.production import produire_documents
+def test_progress_counts_every_document(session_done: Path,
+                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The progress callback counts the documents up to the announced total, which is right,
+    in this process and from the process apart that renders them (at most every
+    apart.PROGRESS_SECONDS, the last count always)."""
+    import certidocs.production as production
 
-    calls: list[tuple[int, int]] = []
-    report = produire_documents(session_done, progress=lambda d, t: calls.append((d, t)))
-    rendered = [p for p in report.fichiers if not p.name.startswith("_impression_")]
-    assert calls, "no progress reported"
-    assert [d for d, _ in calls] == list(range(1, len(rendered) + 1))
-    assert {t for _, t in calls} == {len(rendered)}
+    for apart in (False, True):
+        monkeypatch.setattr(production, "RENDU_A_PART", apart)
+        calls: list[tuple[int, int]] = []
+        report = production.produire_documents(
+            session_done, progress=lambda d, t, calls=calls: calls.append((d, t)))
+        rendered = [p for p in report.fichiers if not p.name.startswith("_impression_")]
+        assert calls, "no progress reported"
+        counts = [d for d, _ in calls]
+        assert counts == sorted(set(counts)) and counts[-1] == len(rendered), (apart, counts)
+        assert {t for _, t in calls} == {len(rendered)}, apart
+        if not apart:
+            assert counts == list(range(1, len(rendered) + 1))
 
 
 def _plain(value: object) -> object:

@@ -5,6 +5,9 @@ gives what a clean run gives.
 
 A driver wraps one function of certidocs so that the process kills itself right after that
 function returns (inside the surrounding transaction, or between a commit and the next write).
+It is a ``sitecustomize`` module, so that it wraps the function in every Python process of
+the run: the documents of a stage are prepared in a process of their own (certidocs.apart),
+which is then the one killed.
 """
 
 from __future__ import annotations
@@ -43,8 +46,6 @@ DRIVER = textwrap.dedent('''
         return result
 
     setattr(owner, path[-1], wrapped)
-    from certidocs.cli import main
-    main(sys.argv[1:], prog_name="certidocs")
 ''')
 
 REGLAGES = """
@@ -58,11 +59,25 @@ id_contrat = "CONTRAT-0001"
 """
 
 
-def _killed(cwd: Path, point: str, *args: str) -> None:
-    env = {**os.environ, "TRUST_KILL": point, "CERTIDOCS_PROCESSUS": "1"}
-    proc = subprocess.run([sys.executable, "-c", DRIVER, *args], cwd=cwd, env=env,
-                          capture_output=True, timeout=300)
-    assert proc.returncode == -signal.SIGKILL, proc.stderr.decode()
+def _killed(cwd: Path, point: str, *args: str) -> int:
+    """Run ``certidocs args`` in ``cwd``, the process that runs ``point`` killed as it
+    returns: certidocs itself, or the process apart it started (certidocs then stops, exit 1,
+    saying so)."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as driver:
+        (Path(driver) / "sitecustomize.py").write_text(DRIVER, encoding="utf-8")
+        path = os.pathsep.join(p for p in (driver, os.environ.get("PYTHONPATH")) if p)
+        env = {**os.environ, "TRUST_KILL": point, "CERTIDOCS_PROCESSUS": "1",
+               "PYTHONPATH": path}
+        proc = subprocess.run(
+            [sys.executable, "-c", "import sys; from certidocs.cli import main; "
+             "main(sys.argv[1:], prog_name='certidocs')", *args],
+            cwd=cwd, env=env, capture_output=True, timeout=300)
+    err = proc.stderr.decode()
+    assert proc.returncode == -signal.SIGKILL or (
+        proc.returncode == 1 and "(code de sortie -9)" in err), err
+    return proc.returncode
 
 
 def _run(runner: CliRunner, *args: str, code: int = 0) -> str:
@@ -162,9 +177,11 @@ def test_kill_during_revision(espace: Path, cli_runner: CliRunner, point: str) -
 def test_kill_while_issuing_certificates(espace: Path, cli_runner: CliRunner,
                                          prepared: Path, tmp_path: Path) -> None:
     """Killed after the first certificate number is drawn: none is kept, and the rerun gives
-    the numbers a clean run gives."""
+    the numbers a clean run gives. The process killed is the one preparing the documents;
+    certidocs says so and stops."""
     _run(cli_runner, "resultats", "s1")
-    _killed(espace, "certidocs.registre:Registre.certificat", "documents", "s1")
+    # in the process apart that prepares the documents after the exam
+    assert _killed(espace, "certidocs.registre:Registre.certificat", "documents", "s1") == 1
     assert _state(espace)["certificats"] == []
     _run(cli_runner, "documents", "s1")
     clean = Path(shutil.copytree(prepared, tmp_path / "propre"))

@@ -36,6 +36,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from certidocs.apart import STOP_HOOKS
+
 if TYPE_CHECKING:
     from pikepdf import Page, Pdf
 
@@ -62,6 +64,8 @@ _STOPPING = threading.Event()
 """Set in the conversion's own process when it is asked to stop (Ctrl-C, SIGTERM, its
 caller gone): no new call is handed out, the calls under way end, their LibreOffice
 processes are stopped."""
+
+STOP_HOOKS.append(_STOPPING.set)  # in a process apart, stopping it stops the conversion
 
 
 class _Queue:
@@ -118,11 +122,6 @@ PDF of 1,000 candidates and from 98 to 117 MiB at 10,000, the procès-verbal's p
 fonts check coming on top of the rest. Tests that replace the conversion's functions set
 it False, so that their replacements are the ones called."""
 
-CONVERSION_EXIT_SECONDS = 60
-"""How long the conversion's process may take to end (stopping its LibreOffice processes)
-once its caller was interrupted, before it is killed."""
-
-
 def convert_batch(staged: Mapping[str, Sequence[Path]], merged: Mapping[str, Path],
                   staging: Path) -> list[str]:
     """PDF of every staged document and print file, written next to it (``x.docx`` gets
@@ -152,102 +151,13 @@ def _convert_and_check(staged: Mapping[str, Sequence[Path]], merged: Mapping[str
 
 def _convert_apart(staged: Mapping[str, Sequence[Path]], merged: Mapping[str, Path],
                    staging: Path) -> list[str]:
-    """``_convert_and_check`` run by a fresh Python (``sys.executable``): the arguments go
-    pickled on its standard input, its answer (the warnings, or the exception it raised)
-    comes back pickled on its standard output; what it prints goes to this process's
-    standard error. Interrupted (Ctrl-C), this waits CONVERSION_EXIT_SECONDS for the process
-    to stop its LibreOffice processes, then kills it."""
-    import pickle
-    import subprocess
+    """``_convert_and_check`` run by a fresh Python (certidocs.apart.run_apart): stopped
+    (Ctrl-C, SIGTERM, its caller's death), that process hands out no more calls
+    (``_STOPPING``), ends those under way and stops its LibreOffice processes."""
+    from certidocs.apart import run_apart
 
-    import certidocs
-    from certidocs.errors import LibreOfficeError
-
-    root = str(Path(certidocs.__file__).resolve().parents[1])
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH")) if p)
-    payload = pickle.dumps((dict(staged), dict(merged), staging),
-                           protocol=pickle.HIGHEST_PROTOCOL)
-    proc = subprocess.Popen(
-        [sys.executable, "-c", "from certidocs.documents.pdf import _apart_main; _apart_main()",
-         str(os.getpid())], stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env)
-    try:
-        answer, _ = proc.communicate(payload)
-    except BaseException:
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            proc.wait(timeout=CONVERSION_EXIT_SECONDS)
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-        raise
-    try:
-        status, value = pickle.loads(answer)
-    except Exception:  # no answer: the process died (killed, out of memory)
-        raise LibreOfficeError(f"la conversion en PDF s'est arrêtée (code de sortie "
-                               f"{proc.returncode}) ; aucun document n'a été écrit") from None
-    if status == "erreur":
-        raise value
-    return list(value)
-
-
-def _apart_main() -> None:
-    """The conversion's process (see ``_convert_apart``; its caller's pid is its first
-    argument): reads its arguments, answers ("ok", warnings) or ("erreur", exception).
-    Ctrl-C, SIGTERM, and on Linux its caller's death (a killed ``documents`` command) stop
-    it: the calls under way end, no other starts, its LibreOffice processes are stopped."""
-    import pickle
-    import signal
-
-    answer = os.fdopen(os.dup(1), "wb")
-    os.dup2(2, 1)  # anything printed goes to standard error, not into the answer
-
-    def stop(*_: Any) -> None:
-        _STOPPING.set()
-        raise KeyboardInterrupt
-
-    signal.signal(signal.SIGTERM, stop)
-    signal.signal(signal.SIGINT, stop)
-    _die_with(int(sys.argv[1]))
-    staged, merged, staging = pickle.load(sys.stdin.buffer)
-    try:
-        result: tuple[str, Any] = ("ok", _convert_and_check(staged, merged, staging))
-    except KeyboardInterrupt:
-        sys.exit(130)  # the caller was interrupted too, and says so
-    except Exception as exc:  # handed to the caller, which raises it
-        from certidocs.errors import CertidocsError
-
-        if not isinstance(exc, CertidocsError):  # a fault of certidocs: where it happened
-            import traceback
-
-            exc.add_note("dans le processus de conversion :\n" + "".join(
-                traceback.format_exception(exc)).rstrip())
-        try:
-            pickle.dumps(exc)
-        except Exception:  # an exception that cannot travel: its text does
-            exc = RuntimeError(f"{type(exc).__name__}: {exc}")
-        result = ("erreur", exc)
-    with answer:
-        pickle.dump(result, answer, protocol=pickle.HIGHEST_PROTOCOL)
-
-
-def _die_with(parent: int) -> None:
-    """On Linux, have SIGTERM sent to this process when ``parent`` (the process that started
-    it) dies, and stop at once if it is already gone: killed, the ``documents`` command would
-    otherwise leave its conversion running to the end of the batch, LibreOffice included.
-    Elsewhere nothing is done (the conversion then ends with its batch). Linux sends it when
-    the thread that started this process ends: ``_convert_apart`` waits on that thread."""
-    if not sys.platform.startswith("linux"):
-        return
-    import ctypes
-    import signal
-
-    pr_set_pdeathsig = 1  # <linux/prctl.h>
-    try:
-        ctypes.CDLL(None).prctl(pr_set_pdeathsig, int(signal.SIGTERM))
-    except (OSError, AttributeError):
-        return
-    if os.getppid() != parent:
-        os.kill(os.getpid(), signal.SIGTERM)
+    return list(run_apart(_convert_and_check, dict(staged), dict(merged), staging,
+                          lieu="conversion", arret="la conversion en PDF s'est arrêtée"))
 
 
 def _convert_here(staged: Mapping[str, Sequence[Path]], merged: Mapping[str, Path],

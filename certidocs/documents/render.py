@@ -1258,7 +1258,7 @@ def clean_stale_staging(outdir: Path) -> list[Path]:
 
 
 @contextlib.contextmanager
-def _staging(outdir: Path) -> Iterator[Path]:
+def staging_folder(outdir: Path) -> Iterator[Path]:
     """A hidden, private folder inside ``outdir``, removed afterwards whatever happens (and at
     the next batch if this process is killed: see clean_stale_staging); ``outdir`` itself is
     removed again if this batch created it and leaves it empty."""
@@ -1352,14 +1352,35 @@ def render_batch(jobs: Iterable[RenderJob], templates_dirs: Sequence[Path], outd
     ``progress(done, total)`` is called after each document when given, ``total`` being the
     number of jobs the caller announced.
     """
+    with staging_folder(outdir) as staging:
+        rendu = render_staged(jobs, templates_dirs, staging, merge_files=merge_files,
+                              shared=shared, progress=progress, total=total)
+        return finish_batch(rendu, staging, outdir, pdf=pdf, overwrite_edited=overwrite_edited)
+
+
+@dataclass
+class Rendu:
+    """What ``render_staged`` left in its staging folder: per type, the documents' names in
+    job order (``Fichiers``), and the print file (merged) of each per-person type."""
+
+    staged: dict[str, Fichiers] = field(default_factory=dict)
+    merged: dict[str, Path] = field(default_factory=dict)
+
+
+def render_staged(jobs: Iterable[RenderJob], templates_dirs: Sequence[Path], staging: Path, *,
+                  merge_files: bool = True, shared: Any = None,
+                  progress: Callable[[int, int], None] | None = None,
+                  total: int = 0) -> Rendu:
+    """``render_batch``'s rendering (same arguments), into ``staging/<type>/`` (a folder of
+    ``staging_folder``), and the print files with it: nothing is moved into place. Raises what
+    ``render_batch`` raises for a job or a template."""
     from certidocs.documents.merge import MergedDocument
     from certidocs.parallel import parallel_imap
 
     global _RENDERER
     templates: dict[str, Path] = {}
-    result = BatchResult()
     mode = _umask_mode()
-    with _staging(outdir) as staging, contextlib.ExitStack() as merging:
+    with contextlib.ExitStack() as merging:
         staged: dict[str, Fichiers] = {}  # per type, the documents' names in job order
         names: dict[str, set[str]] = {}
 
@@ -1420,55 +1441,66 @@ def render_batch(jobs: Iterable[RenderJob], templates_dirs: Sequence[Path], outd
             merged[type_nom] = writer.close()
             merged[type_nom].chmod(mode)
         writers.clear()
+    return Rendu(staged, merged)
 
-        converted = bool(pdf and staged)
+
+def finish_batch(rendu: Rendu, staging: Path, outdir: Path, *, pdf: bool = False,
+                 overwrite_edited: bool = False) -> BatchResult:
+    """The end of ``render_batch``: the PDFs of what ``render_staged`` left in ``staging``
+    (with ``pdf``), then every file moved into ``outdir/<type>/`` once every existing target
+    was checked. Raises DocumentError listing hand-edited files (unless
+    ``overwrite_edited``), LibreOfficeError for the PDFs; nothing is moved then."""
+    result = BatchResult()
+    mode = _umask_mode()
+    staged, merged = rendu.staged, rendu.merged
+    converted = bool(pdf and staged)
+    if converted:
+        from certidocs.documents.pdf import convert_batch
+
+        # Each PDF next to its document; the fonts checked on the way.
+        result.avertissements += convert_batch(staged, merged, staging)
+
+    def files(type_nom: str) -> Iterator[Path]:
+        yield from staged[type_nom]
+        if type_nom in merged:
+            yield merged[type_nom]
+
+    def moves() -> Iterator[tuple[Path, Path]]:
+        # Made as they are needed (twice: checked, then moved), not held: one pair of
+        # paths per document.
+        for type_nom in staged:
+            for p in files(type_nom):
+                yield p, outdir / type_nom / p.name
+                if converted:
+                    yield p.with_suffix(".pdf"), outdir / type_nom / f"{p.stem}.pdf"
+
+    # Nothing is moved before every existing target has been checked.
+    edited = [dest for _, dest in moves()
+              if dest.suffix == ".docx" and dest.exists() and not _generated_by_us(dest)]
+    if edited and not overwrite_edited:
+        shown = "\n".join(f"  - {p}" for p in edited[:20])
+        more = f"\n  (et {len(edited) - 20} autres)" if len(edited) > 20 else ""
+        raise DocumentError(
+            f"{len(edited)} document(s) déjà présent(s) ont été modifiés à la main depuis "
+            f"leur génération ; certidocs ne les remplace pas. Renommez-les ou déplacez-les "
+            f"pour les régénérer :\n{shown}{more}")
+    for src, dest in moves():
+        dest.parent.mkdir(exist_ok=True)
+        if dest.suffix == ".pdf":
+            src.chmod(mode)
+        os.replace(src, dest)
+    pdfs = ListeFichiers()
+    for type_nom, paths in staged.items():
+        moved = result.documents[type_nom] = Fichiers(outdir / type_nom, paths.noms)
+        if type_nom in merged:
+            result.fusions[type_nom] = outdir / type_nom / merged[type_nom].name
         if converted:
-            from certidocs.documents.pdf import convert_batch
-
-            # Each PDF next to its document; the fonts checked on the way.
-            result.avertissements += convert_batch(staged, merged, staging)
-
-        def files(type_nom: str) -> Iterator[Path]:
-            yield from staged[type_nom]
-            if type_nom in merged:
-                yield merged[type_nom]
-
-        def moves() -> Iterator[tuple[Path, Path]]:
-            # Made as they are needed (twice: checked, then moved), not held: one pair of
-            # paths per document.
-            for type_nom in staged:
-                for p in files(type_nom):
-                    yield p, outdir / type_nom / p.name
-                    if converted:
-                        yield p.with_suffix(".pdf"), outdir / type_nom / f"{p.stem}.pdf"
-
-        # Nothing is moved before every existing target has been checked.
-        edited = [dest for _, dest in moves()
-                  if dest.suffix == ".docx" and dest.exists() and not _generated_by_us(dest)]
-        if edited and not overwrite_edited:
-            shown = "\n".join(f"  - {p}" for p in edited[:20])
-            more = f"\n  (et {len(edited) - 20} autres)" if len(edited) > 20 else ""
-            raise DocumentError(
-                f"{len(edited)} document(s) déjà présent(s) ont été modifiés à la main depuis "
-                f"leur génération ; certidocs ne les remplace pas. Renommez-les ou déplacez-les "
-                f"pour les régénérer :\n{shown}{more}")
-        for src, dest in moves():
-            dest.parent.mkdir(exist_ok=True)
-            if dest.suffix == ".pdf":
-                src.chmod(mode)
-            os.replace(src, dest)
-        pdfs = ListeFichiers()
-        for type_nom, paths in staged.items():
-            moved = result.documents[type_nom] = Fichiers(outdir / type_nom, paths.noms)
-            if type_nom in merged:
-                result.fusions[type_nom] = outdir / type_nom / merged[type_nom].name
-            if converted:
-                pdfs += PdfDe(moved,
-                              f"{merged[type_nom].stem}.pdf" if type_nom in merged else None)
-        result.pdfs = pdfs
-        if not pdf:
-            result.pdfs_perimes = [dest.with_suffix(".pdf") for _, dest in moves()
-                                   if dest.with_suffix(".pdf").exists()]
+            pdfs += PdfDe(moved,
+                          f"{merged[type_nom].stem}.pdf" if type_nom in merged else None)
+    result.pdfs = pdfs
+    if not pdf:
+        result.pdfs_perimes = [dest.with_suffix(".pdf") for _, dest in moves()
+                               if dest.with_suffix(".pdf").exists()]
     return result
 
 
