@@ -266,13 +266,27 @@ def body_bytes(path: Path) -> int:
     from the zip's directory (nothing decompressed); 0 when it cannot be read (LibreOffice
     will say why). What a conversion's time limit (certidocs.documents.pdf.document_weight)
     and a LibreOffice process's renewal (uno_server.SERVER_BODY_BYTES) are measured in."""
+    return _package(path)[0]
+
+
+def image_count(path: Path) -> int:
+    """The number of images (``word/media/``) of the .docx ``path``, from the zip's directory;
+    0 when it cannot be read. A LibreOffice process's renewal counts them
+    (uno_server.SERVER_IMAGES): a print file of 100 certificates holds 100 QR codes."""
+    return _package(path)[1]
+
+
+def _package(path: Path) -> tuple[int, int]:
+    """(body bytes, images) of the .docx ``path``; (0, 0) when it cannot be read."""
     import zipfile
 
     try:
         with zipfile.ZipFile(path) as zf:
-            return zf.getinfo("word/document.xml").file_size
+            names = zf.namelist()
+            body = zf.getinfo("word/document.xml").file_size
     except (OSError, KeyError, zipfile.BadZipFile):
-        return 0
+        return 0, 0
+    return body, sum(1 for name in names if name.startswith("word/media/"))
 
 
 def _complete(path: Path, extension: str) -> bool:

@@ -6,7 +6,8 @@ before the first page (measured 2026-11-30 on the 2-core machine: a one-letter c
 thirteen calls, some 15 s of CPU out of 130. Here each LibreOffice process is started once and
 given its conversion files one at a time through UNO (LibreOffice's own remote API, over a
 local named pipe: nothing leaves the machine), so that the start-up is paid once per process
-and per SERVER_FILES files (or SERVER_BODY_BYTES of documents, whichever comes first).
+and per SERVER_FILES files (or SERVER_BODY_BYTES of documents, or SERVER_IMAGES images,
+whichever comes first).
 
 certidocs's interpreter usually cannot import ``uno`` (it comes with LibreOffice: Debian's
 python3-uno, or the python bundled with LibreOffice on Windows and macOS), so the UNO calls are
@@ -55,6 +56,25 @@ numbered: one process given its 8 parts one after the other went from 210 to 294
 (01/12/2026), and the bench's largest LibreOffice from 282 MiB at 1,000 candidates (20
 conversion files of 100 letters, 0.5 to 1.5 MiB of body each) to 363 MiB at 10,000. After 16
 MiB, four parts, it held 271 MiB."""
+
+SERVER_IMAGES = 500
+"""Images (``word/media/``, each QR code one) one LibreOffice process converts before it is
+replaced: it keeps the images it opened, and a certificate's QR code is its own. Converting
+the 6,000 certificates of 10,000 candidates (60 conversion files of 100), LibreOffice's
+largest process reached 335.5 MiB when replaced every 20 files, 318.9 every 10 and 295.7
+every 5 (01/12/2026); at 1,000 candidates there are 6 such files in all. 500 is 4 files of
+100 certificates (101 images: the logo is one image per file); letters, which have none but
+the logo, are not concerned. With it, the 6,000 certificates took 261.6 MiB at most, and the
+3,601 documents of 1,000 candidates 247.8 MiB (291.2 before, with SERVER_ALONE_BYTES)."""
+
+SERVER_ALONE_BYTES = 2 << 20
+"""Bytes of body (``word/document.xml``, uncompressed) from which a document is converted by a
+LibreOffice process of its own, fresh, replaced after it: the procès-verbal of some 650
+candidates or more, whole or in parts (certidocs.documents.parties). What LibreOffice keeps
+of a document grows with the document: opened after others, a part of the procès-verbal of
+10,000 candidates took the process from 210 to 294 MiB (see SERVER_BODY_BYTES), so that
+the largest LibreOffice was that of the parts at 10,000 candidates and that of the letters at
+1,000."""
 
 BRIDGE_SECONDS = 60
 """How long the bridge waits for a new LibreOffice process to listen (its start-up is one
@@ -108,7 +128,9 @@ def uno_python(soffice: str) -> str | None:
 
 class ConversionServer:
     """A LibreOffice process converting Word files to PDF one after the other, restarted every
-    SERVER_FILES files or SERVER_BODY_BYTES of documents' bodies, and after any failure. Used
+    SERVER_FILES files, SERVER_BODY_BYTES of documents' bodies or SERVER_IMAGES images, and
+    after any failure; a
+    document of SERVER_ALONE_BYTES or more is converted by a process of its own. Used
     by one thread at a time; ``close`` (or the ``with`` block's end) stops it.
 
     ``folder`` holds its profiles and working files (the caller's, removed by the caller).
@@ -123,6 +145,8 @@ class ConversionServer:
         self._started = 0  # processes started, for their profiles' and pipes' names
         self._served = 0  # files converted by the current process
         self._served_bytes = 0  # and the bytes of their bodies
+        self._served_images = 0  # and their images
+        self._alone = False  # whether the last one was converted alone (SERVER_ALONE_BYTES)
         self._office: subprocess.Popen[bytes] | None = None
         self._bridge: subprocess.Popen[str] | None = None
         self._answers: queue.Queue[str | None] = queue.Queue()
@@ -152,6 +176,7 @@ class ConversionServer:
             _without_links,
             body_bytes,
             convert_to_pdf,
+            image_count,
         )
 
         if not self.available:
@@ -165,10 +190,12 @@ class ConversionServer:
             target = outdir.resolve() / path.with_suffix(".pdf").name
             partial = target.with_name(f".{target.stem}.en-cours.pdf")
             reason = ""
-            size = body_bytes(source)
+            size, images = body_bytes(source), image_count(source)
+            alone = size >= SERVER_ALONE_BYTES
             for attempt in (1, 2):
-                if attempt == 2 or self._served >= SERVER_FILES or (
-                        self._served and self._served_bytes + size > SERVER_BODY_BYTES):
+                if attempt == 2 or self._served >= SERVER_FILES or (self._served and (
+                        alone or self._alone or self._served_bytes + size > SERVER_BODY_BYTES
+                        or self._served_images + images > SERVER_IMAGES)):
                     self.close()
                 limit = SECONDS_PER_FILE * max(1, weight)
                 try:
@@ -184,6 +211,8 @@ class ConversionServer:
                         break
                 self._served += 1
                 self._served_bytes += size
+                self._served_images += images
+                self._alone = alone
                 if not reason and _complete(partial, "pdf"):
                     os.replace(partial, target)
                     out.append(target)
@@ -237,7 +266,8 @@ class ConversionServer:
             self.close()
             raise LibreOfficeError(f"LibreOffice ne démarre pas ({exc.strerror}) : "
                                    f"{INSTALL_HINT}") from None
-        self._served = self._served_bytes = 0
+        self._served = self._served_bytes = self._served_images = 0
+        self._alone = False
         self._answers = queue.Queue()
         threading.Thread(target=self._listen, args=(self._bridge, self._answers),
                          daemon=True).start()

@@ -438,6 +438,50 @@ def test_conversion_server_is_replaced_after_so_many_bytes_of_documents(
         assert all("Page 1 sur 1" in pdf_text(p) for p in done)
 
 
+def test_conversion_server_is_replaced_after_so_many_images(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A LibreOffice process keeps the images it opened (each certificate's QR code is its
+    own): it is replaced once the files it converted hold SERVER_IMAGES images."""
+    besoin_libreoffice()
+    besoin_uno()
+    from test_documents_merge import certificate_jobs
+
+    from certidocs.libreoffice import image_count
+
+    out = render_batch(certificate_jobs(3, logo_png(tmp_path / "logo.png")), [DEFAULTS],
+                       tmp_path / "documents")
+    certificates = out.documents["certificat"]
+    assert [image_count(p) for p in certificates] == [2, 2, 2]  # logo and QR code
+    for limit, processes in ((6, 1), (4, 2), (2, 3)):
+        monkeypatch.setattr(certidocs.uno_server, "SERVER_IMAGES", limit)
+        with certidocs.uno_server.ConversionServer(tmp_path / f"serveur-{limit}") as server:
+            done = server.convert(certificates, tmp_path / f"pdf-{limit}", weights=[1, 1, 1])
+            assert server._started == processes, limit
+        assert all(pdf_text(p).count("\f") == 1 for p in done)
+
+
+def test_a_large_document_is_converted_by_a_libreoffice_process_of_its_own(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A document of SERVER_ALONE_BYTES of body or more (a long procès-verbal, or one of its
+    parts) gets a fresh LibreOffice process, replaced after it; smaller ones share one."""
+    besoin_libreoffice()
+    besoin_uno()
+    from certidocs.libreoffice import body_bytes
+
+    out = render_batch(_jobs(tmp_path), [DEFAULTS], tmp_path / "documents")
+    small = out.documents["convocation_candidat"][:2]
+    large = out.documents["proces_verbal"][0]
+    assert body_bytes(large) > max(body_bytes(p) for p in small)
+    files = [small[0], large, small[1]]
+    for threshold, processes in ((body_bytes(large) + 1, 1), (body_bytes(large), 3)):
+        monkeypatch.setattr(certidocs.uno_server, "SERVER_ALONE_BYTES", threshold)
+        with certidocs.uno_server.ConversionServer(tmp_path / f"serveur-{threshold}") as server:
+            done = server.convert(files, tmp_path / f"pdf-{threshold}", weights=[1, 1, 1])
+            assert server._started == processes, threshold
+        assert "Page 1 sur 1" in pdf_text(done[0]) and "Page 1 sur 1" in pdf_text(done[2])
+        assert "Élodie MARTIN" in pdf_text(done[1])
+
+
 def test_conversion_server_names_what_it_could_not_convert_and_goes_on(tmp_path: Path) -> None:
     """LibreOffice kept running (UNO): a file it cannot open is tried again by a fresh process,
     then named; nothing of the batch is left; the server converts the next files."""
