@@ -266,18 +266,14 @@ def body_bytes(path: Path) -> int:
     from the zip's directory (nothing decompressed); 0 when it cannot be read (LibreOffice
     will say why). What a conversion's time limit (certidocs.documents.pdf.document_weight)
     and a LibreOffice process's renewal (uno_server.SERVER_BODY_BYTES) are measured in."""
-    return _package(path)[0]
+    return body_and_images(path)[0]
 
 
-def image_count(path: Path) -> int:
-    """The number of images (``word/media/``) of the .docx ``path``, from the zip's directory;
-    0 when it cannot be read. A LibreOffice process's renewal counts them
-    (uno_server.SERVER_IMAGES): a print file of 100 certificates holds 100 QR codes."""
-    return _package(path)[1]
-
-
-def _package(path: Path) -> tuple[int, int]:
-    """(body bytes, images) of the .docx ``path``; (0, 0) when it cannot be read."""
+def body_and_images(path: Path) -> tuple[int, int]:
+    """(``body_bytes``, number of images in ``word/media/``) of the .docx ``path``, from one
+    read of the zip's directory; (0, 0) when it cannot be read. A LibreOffice process's
+    renewal counts both (uno_server.SERVER_BODY_BYTES, SERVER_IMAGES): a print file of 100
+    certificates holds 100 QR codes."""
     import zipfile
 
     try:

@@ -174,9 +174,8 @@ class ConversionServer:
             STARTUP_SECONDS,
             _complete,
             _without_links,
-            body_bytes,
+            body_and_images,
             convert_to_pdf,
-            image_count,
         )
 
         if not self.available:
@@ -190,7 +189,7 @@ class ConversionServer:
             target = outdir.resolve() / path.with_suffix(".pdf").name
             partial = target.with_name(f".{target.stem}.en-cours.pdf")
             reason = ""
-            size, images = body_bytes(source), image_count(source)
+            size, images = body_and_images(source)
             alone = size >= SERVER_ALONE_BYTES
             for attempt in (1, 2):
                 if attempt == 2 or self._served >= SERVER_FILES or (self._served and (

@@ -446,12 +446,12 @@ def test_conversion_server_is_replaced_after_so_many_images(
     besoin_uno()
     from test_documents_merge import certificate_jobs
 
-    from certidocs.libreoffice import image_count
+    from certidocs.libreoffice import body_and_images
 
     out = render_batch(certificate_jobs(3, logo_png(tmp_path / "logo.png")), [DEFAULTS],
                        tmp_path / "documents")
     certificates = out.documents["certificat"]
-    assert [image_count(p) for p in certificates] == [2, 2, 2]  # logo and QR code
+    assert [body_and_images(p)[1] for p in certificates] == [2, 2, 2]  # logo and QR code
     for limit, processes in ((6, 1), (4, 2), (2, 3)):
         monkeypatch.setattr(certidocs.uno_server, "SERVER_IMAGES", limit)
         with certidocs.uno_server.ConversionServer(tmp_path / f"serveur-{limit}") as server:
