@@ -37,7 +37,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench import BENCH_TYPES, build_workspace  # noqa: E402 (after the path is set)
+from bench import BENCH_TYPES, build_workspace  # after the path is set
 
 CENTRES = 4
 ENV_URL = "CERTIDOCS_REGISTRE_URL"

@@ -21,7 +21,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench import BENCH_TYPES, build_workspace  # noqa: E402
+from bench import BENCH_TYPES, build_workspace
 
 TARGET_MS = 200.0
 
