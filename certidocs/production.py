@@ -825,15 +825,12 @@ def iter_jobs(dossier: Path, *, etape: str | None = None,
 def _dossier_donnees(dossier: Path) -> Iterator[Path]:
     """A private folder (mode 0700) in the session's folder for a batch's ``_Magasin``,
     removed with what it holds when the batch ends, whatever the outcome: the candidates'
-    data stays with the session, and nothing is left behind."""
-    import shutil
-    import tempfile
+    data stays with the session, and nothing is left behind. One that a killed run left (its
+    lock free) is removed when the next batch starts (documents.render.private_folder)."""
+    from certidocs.documents.render import private_folder
 
-    folder = Path(tempfile.mkdtemp(prefix=MAGASIN_PREFIX, dir=dossier))
-    try:
+    with private_folder(dossier, MAGASIN_PREFIX) as folder:
         yield folder
-    finally:
-        shutil.rmtree(folder, ignore_errors=True)
 
 
 RENDU_A_PART = True

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -60,22 +62,29 @@ def test_killed_run_is_cleaned_by_the_next_one(tmp_path: Path) -> None:
     assert not list(outdir.glob("certificat/*.docx"))  # nothing of the killed run published
 
 
+@contextlib.contextmanager
+def _lock_held_elsewhere(folder: Path) -> Iterator[None]:
+    """``folder``'s STAGING_LOCK held by another process (a batch running there) meanwhile."""
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import fcntl, sys, time; f = open(sys.argv[1], 'w'); "
+         "fcntl.flock(f, fcntl.LOCK_EX); print('pris', flush=True); time.sleep(120)",
+         str(folder / STAGING_LOCK)], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "pris"
+        yield
+    finally:
+        holder.kill()
+        holder.wait()
+
+
 def test_running_batch_is_left_alone(tmp_path: Path) -> None:
     """A staging folder whose lock is held (a batch running in another process) survives."""
     outdir = tmp_path / "documents"
     busy = outdir / f"{STAGING_PREFIX}autre"
     busy.mkdir(parents=True)
-    holder = subprocess.Popen(
-        [sys.executable, "-c", "import fcntl, sys, time; f = open(sys.argv[1], 'w'); "
-         "fcntl.flock(f, fcntl.LOCK_EX); print('pris', flush=True); time.sleep(60)",
-         str(busy / STAGING_LOCK)], stdout=subprocess.PIPE, text=True)
-    try:
-        assert holder.stdout is not None and holder.stdout.readline().strip() == "pris"
+    with _lock_held_elsewhere(busy):
         assert clean_stale_staging(outdir) == []
         assert busy.is_dir()
-    finally:
-        holder.kill()
-        holder.wait()
     assert clean_stale_staging(outdir) == [busy]
 
 
@@ -118,3 +127,27 @@ def test_decision_for_a_candidate_gone_from_session_xlsx(session_jugee: Path,
             "« Candidats » de session.xlsx : n° 003 (Anne-Sophie Garnier)") in output
     assert "aucun document n'a été écrit" in output and "Erreur interne" not in output
     assert not (session_jugee / "documents").exists()
+
+
+def test_data_folder_of_a_killed_run_is_removed_by_the_next_batch(session_jugee: Path,
+                                                                   cli_runner: CliRunner) -> None:
+    """A batch keeps its candidates' outcomes and identities in a private data folder of the
+    session (production.MAGASIN_PREFIX); a run killed meanwhile (its lock released by the
+    kill) left it behind, personal data included: the next batch removes it. One whose lock
+    is held (a batch running in another process) is left alone."""
+    from certidocs.production import MAGASIN_PREFIX
+
+    left = session_jugee / f"{MAGASIN_PREFIX}tue"
+    left.mkdir(mode=0o700)
+    (left / STAGING_LOCK).write_text("")
+    (left / "donnees").write_bytes(b"Lefevre Elodie, nee le 03/04/1990")
+    busy = session_jugee / f"{MAGASIN_PREFIX}occupe"
+    busy.mkdir(mode=0o700)
+    with _lock_held_elsewhere(busy):
+        result = cli_runner.invoke(main, ["documents", str(session_jugee)])
+        assert result.exit_code == 0, result.output
+        assert not left.exists()
+        assert busy.is_dir()
+        mine = [p.name for p in session_jugee.iterdir()
+                if p.name.startswith(MAGASIN_PREFIX) and p != busy]
+        assert mine == []  # this batch's own folder is gone too

@@ -1239,14 +1239,16 @@ def _abandoned(folder: Path) -> bool:
         return False
 
 
-def clean_stale_staging(outdir: Path) -> list[Path]:
-    """Remove the staging folders an interrupted run (killed, machine switched off) left in
-    ``outdir``: they hold finished documents, certificates included, that were never
-    published. A folder another batch is working in is left alone. Returns what was removed."""
+def clean_stale_staging(outdir: Path, prefix: str = STAGING_PREFIX) -> list[Path]:
+    """Remove the folders named ``prefix``… that an interrupted run (killed, machine switched
+    off) left in ``outdir``: staging folders hold finished documents, certificates included,
+    that were never published; a batch's data folder (``production.MAGASIN_PREFIX``) holds
+    its candidates' outcomes and identities. A folder another batch is working in (its
+    STAGING_LOCK held) is left alone. Returns what was removed."""
     removed: list[Path] = []
     try:
         candidates = [p for p in outdir.iterdir()
-                      if p.name.startswith(STAGING_PREFIX) and p.is_dir()
+                      if p.name.startswith(prefix) and p.is_dir()
                       and not p.is_symlink()]
     except OSError:
         return removed
@@ -1258,22 +1260,34 @@ def clean_stale_staging(outdir: Path) -> list[Path]:
 
 
 @contextlib.contextmanager
+def private_folder(parent: Path, prefix: str) -> Iterator[Path]:
+    """A hidden folder (mode 0700) named ``prefix``… inside ``parent`` (which must exist),
+    locked (STAGING_LOCK) while it is in use and removed afterwards whatever happens; the
+    folders of the same prefix that killed runs left behind are removed first
+    (clean_stale_staging)."""
+    clean_stale_staging(parent, prefix)
+    folder = Path(tempfile.mkdtemp(prefix=prefix, dir=parent))  # mode 0700
+    lock = None
+    try:
+        lock = _lock(folder)
+        yield folder
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+        if lock is not None:
+            lock.close()
+
+
+@contextlib.contextmanager
 def staging_folder(outdir: Path) -> Iterator[Path]:
     """A hidden, private folder inside ``outdir``, removed afterwards whatever happens (and at
     the next batch if this process is killed: see clean_stale_staging); ``outdir`` itself is
     removed again if this batch created it and leaves it empty."""
     created = not outdir.exists()
     outdir.mkdir(parents=True, exist_ok=True)
-    clean_stale_staging(outdir)
-    staging = Path(tempfile.mkdtemp(prefix=STAGING_PREFIX, dir=outdir))  # mode 0700
-    lock = None
     try:
-        lock = _lock(staging)
-        yield staging
+        with private_folder(outdir, STAGING_PREFIX) as staging:
+            yield staging
     finally:
-        shutil.rmtree(staging, ignore_errors=True)
-        if lock is not None:
-            lock.close()
         if created:
             with contextlib.suppress(OSError):
                 outdir.rmdir()
