@@ -62,6 +62,20 @@ def test_pourcentage() -> None:
     assert pourcentage(14 / 18) == "77,8\u00a0%"
     assert pourcentage(1) == "100\u00a0%"
     assert pourcentage(0) == "0\u00a0%"
+    assert pourcentage(14 / 17) == "82,4\u00a0%"  # 82,35… %: not « 82,3 »
+    assert pourcentage(1 / 16) == "6,3\u00a0%"  # 6,25 %: a half rounded up, not to even
+    assert pourcentage(0.9995) == "100\u00a0%"
+
+
+def test_bloc_rates_on_documents_come_from_the_counts_not_the_rounded_rate() -> None:
+    """ResultatBloc.taux keeps 4 decimals (resultats.json): 14/17 → 0,8235, which printed as
+    « 82,3 % » on the procès-verbal and the result sheets; the counts give 82,35… → 82,4."""
+    from certidocs.documents.context import _bloc_resultat
+    from certidocs.model import ResultatBloc
+
+    bloc = _bloc_resultat(ResultatBloc("BC05", 14, 17, True), {})
+    assert bloc["taux"] == "82,4\u00a0%"
+    assert bloc["detail"] == "14/17 – 82,4\u00a0%"
 
 
 # --- certificate codes ------------------------------------------------------------------------

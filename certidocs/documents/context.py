@@ -460,11 +460,11 @@ def _bloc_resultat(b: ResultatBloc, titles: Mapping[str, str], rncp: str = "") -
         "intitule": titles.get(b.code, ""),
         "acquis": b.acquis,
         "total": b.total,
-        "taux": pourcentage(b.taux) if b.total else "",
+        "taux": pourcentage(b.acquis / b.total) if b.total else "",
         "valide": b.valide,
         "capitalise": b.capitalise,
         "etat": etat,
-        "detail": f"{b.acquis}/{b.total} – {pourcentage(b.taux)}" if b.total else "",
+        "detail": f"{b.acquis}/{b.total} – {pourcentage(b.acquis / b.total)}" if b.total else "",
     }
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import re
 from datetime import date, timedelta
+from decimal import ROUND_HALF_UP, Decimal
 
 LOCALE = "fr_FR"
 NBSP = "\u00a0"
@@ -82,8 +83,13 @@ def periode(debut: date | None, fin: date | None) -> str:
 
 
 def pourcentage(taux: float) -> str:
-    """« 77,8 % »: one decimal at most, French comma, non-breaking space before the sign."""
-    text = f"{taux * 100:.1f}".replace(".", ",")
+    """« 77,8 % » for ``taux`` = 14/18: one decimal at most, French comma, non-breaking space
+    before the sign. A half is rounded up, as people round by hand (« 6,3 % » for 1/16; the
+    float formatting rounded it to even, « 6,2 % »). ``taux`` is the exact share (acquis /
+    total), not one rounded already: the 4 decimals of ``ResultatBloc.taux`` made 14/17
+    (82,35… %) « 82,3 % » instead of « 82,4 % »."""
+    tenths = (Decimal(repr(taux)) * 100).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+    text = f"{tenths:.1f}".replace(".", ",")
     if text.endswith(",0"):
         text = text[:-2]
     return f"{text}{NBSP}%"
