@@ -616,20 +616,35 @@ def report(runs: list[dict[str, Any]]) -> None:
     for key, label in (("pic_python_mio", "plus gros processus Python"),
                        ("pic_python_somme_mio", "Python ensemble (PSS)"),
                        ("pic_autres_mio", "plus gros LibreOffice"),
-                       ("pic_memoire_mio", "ru_maxrss (max. processus)")):
+                       ("pic_memoire_mio", "plus gros (système)")):
         if key in big and small.get(key):  # no LibreOffice without PDF: nothing to compare
             cells = ", ".join(f"{r[key]:.1f} Mio à {r['candidats']}" for r in runs)
             say(f"  {label:26} {cells}  (rapport {big[key] / small[key]:.2f}, cible ≤ 1,2)")
-    say(f"  avec les mesures de référence : {max(r['pic_memoire_total_mio'] for r in runs):.1f}"
-          " Mio")
+    if any("grilles_openpyxl_nu_s" in r for r in runs):
+        say(f"  avec les mesures de référence : "
+            f"{max(r['pic_memoire_total_mio'] for r in runs):.1f} Mio")
+
+
+class _FrenchHelp(argparse.HelpFormatter):
+    """argparse's help with its own words in French (« utilisation : »)."""
+
+    def add_usage(self, usage: Any, actions: Any, groups: Any, prefix: str | None = None) -> None:
+        super().add_usage(usage, actions, groups, prefix="utilisation : ")
 
 
 def main() -> None:
     """Parse options, run the measures, print figures and ratios."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--candidats", type=int, nargs="+", default=[1000, 250])
-    parser.add_argument("--sans-pdf", action="store_true")
-    parser.add_argument("--sans-documents", action="store_true")
+    parser = argparse.ArgumentParser(
+        description="Mesurer la chaîne de certidocs sur des sessions synthétiques, contre des "
+                    "références mesurées dans la même exécution.",
+        formatter_class=_FrenchHelp, add_help=False)
+    parser._optionals.title = "options"
+    parser.add_argument("-h", "--help", action="help", help="afficher cette aide et quitter")
+    parser.add_argument("--candidats", type=int, nargs="+", default=[1000, 250], metavar="N",
+                        help="tailles de session mesurées (par défaut : 1000 250)")
+    parser.add_argument("--sans-pdf", action="store_true", help="sans la conversion en PDF")
+    parser.add_argument("--sans-documents", action="store_true",
+                        help="sans les documents (ni PDF)")
     parser.add_argument("--sans-references", action="store_true",
                         help="sans les mesures de référence (lentes)")
     parser.add_argument("--references", action="store_true", help=argparse.SUPPRESS)
@@ -657,6 +672,7 @@ def main() -> None:
     for n in sizes:
         runs.append(child(n, not args.sans_documents, not args.sans_pdf,
                           n == with_baselines and not args.sans_references))
+        print(f"mesures brutes à {n} candidats (JSON) :", flush=True)
         print(json.dumps(runs[-1], ensure_ascii=False), flush=True)
     report(runs)
     shutil.rmtree(ROOT / ".bench-tmp", ignore_errors=True)
