@@ -465,6 +465,17 @@ def _changements(opened: SessionOuverte, job: _ReadJob, lu: _Lu,
     numero = job.candidat.numero
     if before is None or lu.empreinte == (before.get("grille") or {}).get("sha256"):
         return []
+    # Nothing read (file gone, or not a workbook any more): every evaluation is None and no
+    # anomaly names a cell (a grid read with its cells emptied has one per empty cell). There
+    # is then no cell to compare: each would be listed as « Acquis → vide ».
+    if all(v is None for v in (lu.evaluations or {}).values()) and not any(
+            a.cellule for a in lu.anomalies):
+        state, why = "disparue", ""
+        if job.path.exists():
+            state = "devenue illisible"
+            why = f" ({lu.anomalies[0].message})" if lu.anomalies else ""
+        return [Anomalie(job.shown, "", f"grille du candidat {numero} {state} après la "
+                         f"délibération{why} ; rien n'a été changé")]
     out: list[Anomalie] = []
     was: dict[str, bool | None] = before.get("evaluations") or {}
     now = lu.evaluations or {}
@@ -484,9 +495,6 @@ def _changements(opened: SessionOuverte, job: _ReadJob, lu: _Lu,
             + (f" et {more} autre(s)" if more > 0 else "")
             + " ; rien n'a été changé. Pour une erreur du jury ou un recours accueilli : "
             f"« certidocs decision reviser {opened.dossier} {numero} --motif … »"))
-    if lu.evaluations is None:
-        out.append(Anomalie(job.shown, "", f"grille du candidat {numero} disparue "
-                            "après la délibération ; rien n'a été changé"))
     return out
 
 

@@ -189,6 +189,28 @@ def test_grid_resent_after_deliberation_changes_nothing(espace: Path, cli_runner
     assert "authentique" in _run(cli_runner, "registre", "verifier", numero, code)
 
 
+def test_grid_gone_or_broken_after_deliberation_is_said_once(espace: Path,
+                                                           cli_runner: CliRunner) -> None:
+    """001's grid deleted after the deliberation: one anomaly, « disparue », and not also a
+    « grille modifiée » listing every cell of a file that is not there as « Acquis → vide »;
+    a grid that cannot be read any more: « devenue illisible ». No decision changes."""
+    _run(cli_runner, "deliberer", S1)
+    grid = next((espace / S1 / "grilles").glob("001_*.xlsx"))
+    kept = grid.read_bytes()
+    try:
+        grid.unlink()
+        out = _run(cli_runner, "resultats", S1)
+        assert "grille du candidat 001 disparue après la délibération" in out
+        assert "grille modifiée après la délibération" not in out and "→ vide" not in out
+        grid.write_bytes(b"ceci n'est pas un classeur")
+        out = _run(cli_runner, "resultats", S1)
+        assert "grille du candidat 001 devenue illisible après la délibération" in out
+        assert "grille modifiée après la délibération" not in out
+        assert _decisions(espace) == DECISIONS
+    finally:
+        grid.write_bytes(kept)
+
+
 def test_documents_after_the_exam_seal_the_session(espace: Path, cli_runner: CliRunner) -> None:
     """The first documents after the exam seal; the PV prints the fingerprint."""
     from docx import Document
