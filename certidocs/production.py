@@ -857,7 +857,12 @@ def produire_documents(dossier: Path, *, etape: str | None = None,
     register, the templates or LibreOffice raise (CertidocsError); nothing of a stage is
     written then."""
     from certidocs.documents.render import finish_batch, staging_folder
+    from certidocs.errors import SessionError
+    from certidocs.session.creator import FILENAME
+    from certidocs.session.reader import session_introuvable
 
+    if not (dossier / FILENAME).exists():  # said before documents/ is made in a mistyped folder
+        raise SessionError(session_introuvable(dossier / FILENAME))
     stages = _stages(dossier, etape, types)
     report = DocumentsReport("+".join(stage for stage, _ in stages))
     opened = None if RENDU_A_PART else open_checked(dossier)

@@ -151,3 +151,28 @@ def test_data_folder_of_a_killed_run_is_removed_by_the_next_batch(session_jugee:
         mine = [p.name for p in session_jugee.iterdir()
                 if p.name.startswith(MAGASIN_PREFIX) and p != busy]
         assert mine == []  # this batch's own folder is gone too
+
+
+def test_documents_of_a_folder_given_wrong_says_what_was_given(session_jugee: Path,
+                                                               cli_runner: CliRunner) -> None:
+    """What an office worker types instead of a session's folder gets a French message
+    saying what it is, exit 1, and nothing created: a mistyped folder is not made (it was,
+    empty, by the documents' staging), the workspace's root names its sessions, the
+    session.xlsx file itself names its folder."""
+    root = session_jugee.parent.parent
+    typo = session_jugee.parent / "s2"
+    cases = {
+        typo: f"{typo} : ce dossier n'existe pas",
+        root: f"{root} est l'espace de travail, pas une session ; donnez le dossier d'une de "
+              f"ses sessions : {session_jugee}",
+        session_jugee / "session.xlsx": f"{session_jugee / 'session.xlsx'} : c'est un fichier, "
+                                        f"pas un dossier",
+    }
+    for given, said in cases.items():
+        for pdf in ([], ["--pdf"]):
+            result = cli_runner.invoke(main, ["documents", *pdf, str(given)])
+            assert result.exit_code == 1
+            output = result.output + (result.stderr or "")
+            assert said in output and "Traceback" not in output
+    assert not typo.exists()
+    assert not (root / "documents").exists()

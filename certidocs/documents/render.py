@@ -1281,16 +1281,21 @@ def private_folder(parent: Path, prefix: str) -> Iterator[Path]:
 def staging_folder(outdir: Path) -> Iterator[Path]:
     """A hidden, private folder inside ``outdir``, removed afterwards whatever happens (and at
     the next batch if this process is killed: see clean_stale_staging); ``outdir`` itself is
-    removed again if this batch created it and leaves it empty."""
-    created = not outdir.exists()
+    removed again if this batch created it and leaves it empty, and so are the folders above
+    it that it created (a session folder typed wrong: nothing is left behind)."""
+    created: list[Path] = []  # deepest first
+    probe = outdir
+    while not probe.exists() and probe != probe.parent:
+        created.append(probe)
+        probe = probe.parent
     outdir.mkdir(parents=True, exist_ok=True)
     try:
         with private_folder(outdir, STAGING_PREFIX) as staging:
             yield staging
     finally:
-        if created:
+        for folder in created:
             with contextlib.suppress(OSError):
-                outdir.rmdir()
+                folder.rmdir()
 
 
 @dataclass(frozen=True)

@@ -272,15 +272,36 @@ def _read_parts(ouvert: ClasseurOuvert, tables: dict[str, Feuille],
     return lu
 
 
+def session_introuvable(path: Path) -> str:
+    """Why session.xlsx (``path``) cannot be found, said for what the user gave: a folder
+    that does not exist (a typo), a file, the workspace's root instead of one of its
+    sessions, or a session folder without its session.xlsx."""
+    from certidocs.workspace import CONFIG_NAME
+
+    folder = path.parent
+    if not folder.exists():
+        return (f"{folder} : ce dossier n'existe pas ; donnez le dossier d'une session (celui "
+                "qui contient session.xlsx)")
+    if not folder.is_dir():
+        return (f"{folder} : c'est un fichier, pas un dossier ; donnez le dossier de la "
+                f"session qui le contient ({folder.parent})")
+    if (folder / CONFIG_NAME).is_file():
+        sessions = sorted(p for p in (folder / "sessions").glob("*/session.xlsx"))[:3]
+        example = (" : " + ", ".join(str(p.parent) for p in sessions)) if sessions else ""
+        return (f"{folder} est l'espace de travail, pas une session ; donnez le dossier d'une "
+                f"de ses sessions{example}")
+    return (f"{path} introuvable : créez-le avec « certidocs session creer {folder} "
+            "--referentiel CODE »")
+
+
 @contextmanager
 def _opened(path: Path, dossier: Path) -> Iterator[ClasseurOuvert]:
     """session.xlsx open for reading; what stops its reading, as a SessionError naming it."""
     try:
         with ouvrir_classeur(path, LIMITES, dossier=dossier) as ouvert:
             yield ouvert
-    except FileNotFoundError:
-        raise SessionError(f"{path} introuvable : créez-le avec « certidocs session creer "
-                           f"{path.parent} --referentiel CODE »") from None
+    except (FileNotFoundError, NotADirectoryError):
+        raise SessionError(session_introuvable(path)) from None
     except OSError as exc:
         raise SessionError(f"{path} : lecture impossible ({exc.strerror})") from None
     except ClasseurRefuse as exc:
