@@ -111,7 +111,7 @@ def _warn(say: Say, warnings: list[str]) -> None:
     """The documents' warnings, as a real run shows them: the sample référentiel has no RNCP
     number, and the demo must not hide what its certificates lack."""
     for w in warnings:
-        say(f"   avertissement : {w}")
+        say(f"   attention : {w}")
 
 
 def demo_workspace(dossier: Path) -> Path:

@@ -176,3 +176,13 @@ def test_documents_of_a_folder_given_wrong_says_what_was_given(session_jugee: Pa
             assert said in output and "Traceback" not in output
     assert not typo.exists()
     assert not (root / "documents").exists()
+
+
+def test_demo_warnings_read_as_the_commands_warnings() -> None:
+    """The demo shows the documents' warnings with the commands' own prefix (« attention : »,
+    as `certidocs documents` and the console say them), not a word of its own."""
+    from certidocs.demo import _warn
+
+    said: list[str] = []
+    _warn(said.append, ["mention obligatoire manquante sur le certificat"])
+    assert said == ["   attention : mention obligatoire manquante sur le certificat"]
