@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -537,15 +538,40 @@ def resultats_cmd(dossier: Path, fmt: str) -> None:
                 click.echo(line, nl=False)
         return
     click.echo(_table(report))
-    for a in report.anomalies:
-        where = f"{a.fichier} {a.cellule}".strip()
-        click.echo(f"anomalie : {where} : {a.message}")
+    for line in _anomaly_lines(report.anomalies):
+        click.echo(line)
     for a in report.remarques:
         click.echo(f"remarque : {f'{a.fichier} {a.cellule}'.strip()} : {a.message}")
     if report.scelle:
         click.echo("Session délibérée : les décisions sont celles scellées au registre ; "
                    "aucune n'a été recalculée (révision : « certidocs decision reviser »).")
     click.echo(f"Écrit : {report.xlsx_path} et {report.json_path}")
+
+
+NON_EVALUES_CITES = 5
+"""Empty evaluation cells of one grid printed one per line by `resultats`; more are said in
+one line (a grid sent back empty made 93 lines, a session of them hundreds). resultats.json
+and resultats.xlsx keep every cell."""
+
+
+def _anomaly_lines(anomalies: list[Any]) -> Iterator[str]:
+    """« anomalie : fichier cellule : message » for each anomaly, in order, except a grid's
+    run of more than NON_EVALUES_CITES « critère … non évalué »: one line with their count
+    and the first cells."""
+    import itertools
+
+    def key(a: Any) -> tuple[str, bool]:
+        return a.fichier, a.message.startswith("critère ") and a.message.endswith(" non évalué")
+
+    for (fichier, empty), run in itertools.groupby(anomalies, key=key):
+        items = list(run)
+        if empty and len(items) > NON_EVALUES_CITES:
+            cells = ", ".join(a.cellule for a in items[:NON_EVALUES_CITES])
+            yield (f"anomalie : {fichier} : {len(items)} critères non évalués : {cells} … "
+                   "(toutes les cellules sont dans resultats.xlsx, feuille « Anomalies »)")
+            continue
+        for a in items:
+            yield f"anomalie : {f'{a.fichier} {a.cellule}'.strip()} : {a.message}"
 
 
 def _table(report: Any) -> str:

@@ -242,6 +242,29 @@ def test_empty_evaluation_is_named_everywhere(tmp_path: Path, cli_runner: CliRun
     assert f"(1 critère(s) non évalué(s) : {cell})" in result.output, result.output
 
 
+def test_grids_sent_back_empty_are_one_line_each(tmp_path: Path, cli_runner: CliRunner) -> None:
+    """Grids not filled at all: `resultats` says each one in one line (count and first
+    cells), not one line per criterion (93 per grid, hundreds for a session); resultats.json
+    keeps every cell. A grid with a single empty cell keeps its own line (test above)."""
+    from certidocs.cli import NON_EVALUES_CITES
+
+    (tmp_path / "certidocs.toml").write_text('[grilles]\nmot_de_passe = ""\n', encoding="utf-8")
+    folder = make_session(tmp_path / "s1")
+    _grids(folder, cli_runner)
+    result = cli_runner.invoke(main, ["resultats", "s1"])
+    assert result.exit_code == 0, result.output + result.stderr
+    data = json.loads((folder / "resultats.json").read_text(encoding="utf-8"))
+    empty = [a for a in data["anomalies"] if a["message"].endswith(" non évalué")]
+    grids = sorted({a["fichier"] for a in empty})
+    assert len(grids) > 1 and len(empty) > NON_EVALUES_CITES * len(grids)
+    lines = [line for line in result.output.splitlines() if "non évalué" in line]
+    assert len(lines) == len(grids)
+    for grid in grids:
+        cells = [a["cellule"] for a in empty if a["fichier"] == grid]
+        assert (f"anomalie : {grid} : {len(cells)} critères non évalués : "
+                f"{', '.join(cells[:NON_EVALUES_CITES])} …") in result.output
+
+
 def _workspace(root: Path, password: str = "") -> Path:
     root.mkdir(parents=True, exist_ok=True)
     (root / "certidocs.toml").write_text(f'[grilles]\nmot_de_passe = "{password}"\n',
