@@ -697,14 +697,31 @@ class _Suivi:
             c = by_number[numero]
             for mention in D.mentions_manquantes(opened.referentiel, organisme, c):
                 holders.setdefault(mention, []).append(f"{c.prenom} {c.nom}")
+        by_holders: dict[tuple[str, ...], list[str]] = {}
         for mention, names in holders.items():
-            who = ("tous les certificats" if len(names) == len(self.certifies)
-                   else ", ".join(names))
-            out.append(f"mention obligatoire manquante sur le certificat ({who}) : {mention}")
+            by_holders.setdefault(tuple(names), []).append(mention)
+        for holding, mentions in by_holders.items():
+            who = ("tous les certificats" if len(holding) == len(self.certifies)
+                   else ", ".join(holding))
+            out += _mentions_groupees(f"sur le certificat ({who})", mentions)
         if self.attestations and self.voulu("attestation_blocs"):
-            out += [f"mention obligatoire manquante sur les attestations de blocs : {m}"
-                    for m in D.mentions_manquantes(opened.referentiel, organisme, blocs=True)]
+            out += _mentions_groupees("sur les attestations de blocs", D.mentions_manquantes(
+                opened.referentiel, organisme, blocs=True))
         return out
+
+
+def _mentions_groupees(where: str, mentions: list[str]) -> list[str]:
+    """One warning per source of the missing mentions (« référentiel CPECOM (…) »,
+    « certidocs.toml »…) on one kind of document (``where``), its mentions joined by « ; »:
+    the demo's référentiel, with no official data, gave nine lines for two documents.
+    ``mentions`` are documents.mentions_manquantes' phrases, « source : what »."""
+    sources: dict[str, list[str]] = {}
+    for mention in mentions:
+        source, _, what = mention.partition(" : ")
+        sources.setdefault(source, []).append(what)
+    heads = ("mention obligatoire manquante", "mentions obligatoires manquantes")
+    return [f"{heads[len(whats) > 1]} {where} : {source} : {' ; '.join(whats)}"
+            for source, whats in sources.items()]
 
 
 def _lots_personnes(dossier: Path, opened: SessionOuverte, reg: Any, suivi: _Suivi

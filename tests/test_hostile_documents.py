@@ -186,3 +186,27 @@ def test_demo_warnings_read_as_the_commands_warnings() -> None:
     said: list[str] = []
     _warn(said.append, ["mention obligatoire manquante sur le certificat"])
     assert said == ["   attention : mention obligatoire manquante sur le certificat"]
+
+
+def test_missing_mentions_are_one_warning_per_document_and_source() -> None:
+    """The demo's référentiel (no official data) gave nine warnings for two documents: one
+    per document and source now, its mentions joined by « ; », each still naming its
+    field."""
+    from test_documents_data import referentiel as sample
+
+    from certidocs.documents.context import mentions_manquantes
+    from certidocs.production import _mentions_groupees
+
+    ref = sample()
+    mentions = mentions_manquantes(ref, {}, blocs=True)
+    assert len(mentions) >= 3  # the sample lacks its RNCP data and the signatory
+    lines = _mentions_groupees("sur les attestations de blocs", mentions)
+    sources = {m.partition(" : ")[0] for m in mentions}
+    assert len(lines) == len(sources) < len(mentions)
+    for mention in mentions:
+        source, _, what = mention.partition(" : ")
+        (line,) = [line for line in lines if f" : {source} : " in line]
+        assert what in line.split(f" : {source} : ", 1)[1].split(" ; ")
+    assert all(line.startswith(("mentions obligatoires manquantes sur les attestations",
+                                "mention obligatoire manquante sur les attestations"))
+               for line in lines)
