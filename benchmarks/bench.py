@@ -638,7 +638,7 @@ def main() -> None:
         description="Mesurer la chaîne de certidocs sur des sessions synthétiques, contre des "
                     "références mesurées dans la même exécution.",
         formatter_class=_FrenchHelp, add_help=False)
-    parser._optionals.title = "options"
+    parser._optionals.title = "options "  # argparse adds the colon: « options : »
     parser.add_argument("-h", "--help", action="help", help="afficher cette aide et quitter")
     parser.add_argument("--candidats", type=int, nargs="+", default=[1000, 250], metavar="N",
                         help="tailles de session mesurées (par défaut : 1000 250)")

@@ -21,9 +21,10 @@ from certidocs.errors import CertidocsError
 # click's own messages, in French (click looks them up through gettext, with no French catalog).
 _FR = {
     "Usage:": "Utilisation :",
-    "Options": "Options",
-    "Commands": "Commandes",
-    "Positional arguments": "Arguments",
+    # click writes « heading: »; the space makes it « Options : », as French is written.
+    "Options": "Options ",
+    "Commands": "Commandes ",
+    "Positional arguments": "Arguments ",
     "Show this message and exit.": "Afficher cette aide et quitter.",
     "Show the version and exit.": "Afficher la version et quitter.",
     "%(prog)s, version %(version)s": "%(prog)s, version %(version)s",

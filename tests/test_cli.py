@@ -29,8 +29,9 @@ def test_every_command_has_french_help(cli_runner: CliRunner, words: tuple[str, 
     assert result.exit_code == 0
     assert "Utilisation :" in result.output
     assert "Afficher cette aide et quitter." in result.output
-    for english in ("Usage:", "Show this message", "Commands:"):
+    for english in ("Usage:", "Show this message", "Commands:", "Options:", "Commandes:"):
         assert english not in result.output
+    assert "Options :" in result.output
     command = main
     for w in words:
         command = command.commands[w]  # type: ignore[attr-defined]
