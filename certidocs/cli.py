@@ -561,8 +561,10 @@ def _anomaly_lines(anomalies: list[Any]) -> Iterator[str]:
     and the first cells."""
     import itertools
 
+    from certidocs.grid.reader import est_non_evalue
+
     def key(a: Any) -> tuple[str, bool]:
-        return a.fichier, a.message.startswith("critère ") and a.message.endswith(" non évalué")
+        return a.fichier, est_non_evalue(a)
 
     for (fichier, empty), run in itertools.groupby(anomalies, key=key):
         items = list(run)

@@ -301,6 +301,18 @@ class _Check:
         self.notes.append(Anomalie(self.fichier, cellule, message))
 
 
+def non_evalue(fichier: str, cellule: str, code: str) -> Anomalie:
+    """The anomaly of an evaluation cell left empty (« critère C2.6 non évalué », at its
+    cell): not a fault, but no decision until it is filled."""
+    return Anomalie(fichier, cellule, f"critère {code} non évalué")
+
+
+def est_non_evalue(anomalie: Anomalie) -> bool:
+    """Whether ``anomalie`` is one made by non_evalue (read back from a report, where the
+    grid's reading that told them apart is gone)."""
+    return anomalie.message.startswith("critère ") and anomalie.message.endswith(" non évalué")
+
+
 def read_grid(path: Path, *, referentiel: Referentiel, session_nom: str, candidat: Candidat,
               blocs: tuple[str, ...], fichier_affiche: str, dossier: Path | None = None,
               emission: Emission | None = None, jury: tuple[Jure, ...] | None = None
@@ -584,8 +596,7 @@ def _read_bloc(sheet: _Sheet, bp: L.BlocPlan, check: _Check,
             else:
                 evaluations[critere.code] = mark
                 if mark is None:
-                    empty.append(Anomalie(check.fichier, f"{name}!{ref}",
-                                          f"critère {critere.code} non évalué"))
+                    empty.append(non_evalue(check.fichier, f"{name}!{ref}", critere.code))
                 elif value.strip() != value:
                     padded.append(f"{name}!{ref}")
         note = sheet.value(f"{L.COL_OBSERVATIONS}{row}")
